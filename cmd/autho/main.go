@@ -1,0 +1,88 @@
+// Command autho is the autho server and its operator CLI in one binary.
+//
+// Configuration lives only here: flags and AUTHO_* environment variables are
+// read into explicit structs and passed down; no package below keeps globals.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// app is what every command shares: the global flags and the process's
+// standard streams and environment, injected so tests can run commands
+// in-process.
+type app struct {
+	db     string // --db / AUTHO_DATABASE
+	json   bool   // --json
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// run executes one command line and returns the process exit code. Every
+// failure is one line on stderr, "autho: <message>", and exit code 1 (2 for
+// usage mistakes caught by the flag parser).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "autho: %s\n", oneLine(err.Error()))
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "autho",
+		Short:         "Authenticate an API platform's partners: API token + partner token in, JWT out.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Flags are parsed before any command runs, so a usage mistake
+		// changes nothing.
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	def := a.getenv("AUTHO_DATABASE")
+	if def == "" {
+		def = "autho.db"
+	}
+	root.PersistentFlags().StringVar(&a.db, "db", def, "SQLite file path or postgres:// URL (env AUTHO_DATABASE)")
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout and nothing else there")
+	for _, c := range a.commands() {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// usageError marks a mistake in the command line itself.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,57 @@
+package autho
+
+import (
+	"context"
+	"time"
+)
+
+// Store is persistence, and only persistence: no business rules, no clocks
+// beyond what a caller passes in. Every backend passes the conformance suite
+// in internal/storetest.
+//
+// Read methods return ErrNotFound for a missing row; create methods return
+// ErrConflict for a duplicate unique key (an email, a hash). Update methods
+// read the row, call fn, and write the result back atomically, so that a
+// read-modify-write cannot race with another node; an error from fn aborts
+// the update and is returned as is. Any method may return an error wrapping
+// ErrUnavailable when the database cannot be reached.
+type Store interface {
+	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken) error
+	Account(ctx context.Context, id string) (*Account, error)
+	Accounts(ctx context.Context) ([]*Account, error)
+	UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error)
+
+	// RotatePartnerToken adds next as the account's current partner token
+	// and ends every older one of the account at oldUntil (those already
+	// ending earlier keep their earlier end).
+	RotatePartnerToken(ctx context.Context, next *PartnerToken, oldUntil time.Time) error
+	// PartnerCredential finds a partner token by the SHA-256 of its secret,
+	// whatever its expiry: the caller decides what an ended token means.
+	PartnerCredential(ctx context.Context, hash []byte) (*PartnerCredential, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error) // matched by EmailKey
+	Users(ctx context.Context, accountID string) ([]*User, error)
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	APIToken(ctx context.Context, id string) (*APIToken, error)
+	APITokens(ctx context.Context, f TokenFilter) ([]*APIToken, error) // newest first
+	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error) (*APIToken, error)
+	// APICredential finds an API token by the SHA-256 of its secret, with
+	// its user's state, whatever its expiry or revocation.
+	APICredential(ctx context.Context, hash []byte) (*APICredential, error)
+	// RecordTokenUse sets last-used time and IP; a use older than the one
+	// stored does not overwrite it, and unknown token ids are ignored.
+	RecordTokenUse(ctx context.Context, uses []TokenUse) error
+
+	// AddSigningKey stores k and marks every other key that is not yet
+	// retired as retired at k.CreatedAt, to be published until verifyUntil.
+	AddSigningKey(ctx context.Context, k *SigningKey, verifyUntil time.Time) error
+	SigningKeys(ctx context.Context) ([]*SigningKey, error) // oldest first
+
+	// Ping reports whether the database can be reached.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,34 @@
+package autho
+
+import (
+	"strings"
+	"time"
+)
+
+// Role is what a user may do within its account.
+type Role string
+
+// Roles. An admin manages the account's users and sees all its tokens.
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleMember }
+
+// User is a person at a partner, who logs into the portal.
+type User struct {
+	ID           string // "usr_…"
+	AccountID    string
+	Email        string // as given; unique by EmailKey
+	PasswordHash string // PHC string (argon2id); empty: cannot log in with a password
+	Role         Role
+	Active       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// EmailKey is the form of an email address that uniqueness and look-ups use:
+// emails are unique regardless of letter case.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
