@@ -15,6 +15,11 @@ import (
 // read-modify-write cannot race with another node; an error from fn aborts
 // the update and is returned as is. Any method may return an error wrapping
 // ErrUnavailable when the database cannot be reached.
+//
+// A create that refers to a missing row (a user of an unknown account, a
+// token of an unknown user) returns ErrNotFound. Times come back in UTC at
+// microsecond precision, and what an update returns equals what a later
+// read returns. No error message contains a secret or a hash.
 type Store interface {
 	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken) error
 	Account(ctx context.Context, id string) (*Account, error)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/autho/autho/internal/admin"
 )
 
 func main() {
@@ -47,7 +49,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "autho: %s\n", oneLine(err.Error()))
+		// Redacted here, the one place errors are printed, so that even a
+		// flag parser's message never repeats a token pasted by mistake.
+		fmt.Fprintf(stderr, "autho: %s\n", admin.Redact(oneLine(err.Error())))
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2

@@ -1,0 +1,60 @@
+// Package bearer lets a Go service accept or refuse the JWTs autho issues,
+// and tells its handlers who the caller is.
+//
+// A partner's software exchanges its API token for a JWT at autho and then
+// calls the platform's other APIs with "Authorization: Bearer <JWT>". Such an
+// API wraps its handlers with a Verifier:
+//
+//	keys := bearer.NewJWKS("https://auth.example.com/.well-known/jwks.json", bearer.JWKSOptions{})
+//	v, err := bearer.New(bearer.Config{
+//		Issuer:   "https://auth.example.com",
+//		Audience: "autho",
+//		Keys:     keys,
+//	})
+//	...
+//	mux.Handle("GET /orders/", v.Middleware(orders))
+//	mux.Handle("POST /orders/", v.Middleware(bearer.RequireScope("orders:write", createOrder)))
+//
+// and reads the caller in the handler with FromContext. A refused request
+// gets 401 with a WWW-Authenticate challenge and autho's envelope (result 15
+// when no bearer was sent, 16 for any refused one); the precise reason goes
+// only to Config.OnError, never to the client.
+//
+// # What is checked
+//
+// Before anything is decoded, the token must be at most MaxTokenBytes (8 KB)
+// and have the JWS compact shape: three base64url segments, nothing else.
+// The header must not carry jku, x5u, jwk, x5c (a token may not choose its
+// own key) or crit, nor any parameter twice. The key is looked up by kid, and
+// the key source says which single algorithm that key is for: the header's
+// alg must be exactly that one and be listed in Config.Algorithms, so "none"
+// and a public key reused as an HS256 secret are both refused. Then
+// golang-jwt checks the signature, and exp (required), nbf, iat, iss and aud
+// with at most 60 s of leeway. sub, acc and tok must be present.
+//
+// # Keys
+//
+// NewJWKS fetches autho's JWKS document, caches it for its Cache-Control
+// max-age (between 1 minute and 1 hour), refreshes it in the background, and
+// serves the cached keys when a refresh fails. An unknown kid triggers a
+// refetch at most once every 10 seconds, which is how a key rotated in by
+// autho is picked up without a restart while a flood of made-up kids costs
+// autho almost nothing. A deployment that signs with HS256 uses StaticSecret
+// instead and lists HS256 in Config.Algorithms. Any other KeySource (autho
+// itself uses one that reads its own key store) works the same way.
+//
+// # Strict mode and its trade-off
+//
+// A JWT is a promise valid until its exp (24 hours by default). Verified
+// locally, as above, it keeps being accepted until then even if its API token
+// is revoked, its user deactivated or its account suspended: verification
+// costs no network round trip and keeps working while autho is down, but
+// revocation takes effect only at exp.
+//
+// Setting Config.Introspection turns on strict mode: a token that verified
+// locally is also checked with autho's introspection endpoint, and the answer
+// is cached per token for CacheTTL (5 s by default). A revocation then takes
+// effect within CacheTTL, at the cost of one request to autho per token per
+// CacheTTL, and of availability: strict mode fails closed, so while autho
+// cannot be reached every bearer is refused.
+package bearer

@@ -1,0 +1,86 @@
+package bearer_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/autho/autho/bearer"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// A service protecting its API with autho's JWKS. This is the usual set-up;
+// it is not run here because it needs a running autho.
+func Example() {
+	keys := bearer.NewJWKS("https://auth.example.com/.well-known/jwks.json", bearer.JWKSOptions{})
+	// Fail at start-up, not at the first request, if the URL is wrong.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := keys.Refresh(ctx); err != nil {
+		log.Fatal(err)
+	}
+	v, err := bearer.New(bearer.Config{
+		Issuer:   "https://auth.example.com",
+		Audience: "autho",
+		Keys:     keys,
+		OnError: func(r *http.Request, err error) {
+			log.Printf("%s %s refused: %v", r.Method, r.URL.Path, err)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders/", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := bearer.FromContext(r.Context())
+		fmt.Fprintf(w, "orders of %s\n", id.AccountID)
+	})))
+	log.Fatal(http.ListenAndServe("127.0.0.1:9000", mux))
+}
+
+// Middleware lets a request with a valid bearer through, with its identity in
+// the context, and answers the others itself. This example uses an HS256
+// shared secret so that it can mint its own token.
+func ExampleVerifier_Middleware() {
+	secret := []byte("an example secret of at least 32 bytes")
+	v, err := bearer.New(bearer.Config{
+		Issuer:     "https://auth.example.com",
+		Audience:   "autho",
+		Keys:       bearer.StaticSecret(secret),
+		Algorithms: []string{bearer.HS256},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	hello := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := bearer.FromContext(r.Context())
+		fmt.Fprintf(w, "hello %s of %s, scopes %v", id.UserID, id.AccountID, id.Scopes)
+	}))
+
+	// What autho's login endpoint would return.
+	now := time.Now()
+	token, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "https://auth.example.com", "aud": "autho",
+		"sub": "usr_1", "acc": "acc_1", "tok": "tok_1", "scope": "orders:read",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}).SignedString(secret)
+
+	for _, auth := range []string{"Bearer " + token, "", "Bearer not-a-jwt"} {
+		r := httptest.NewRequest("GET", "/hello", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		hello.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	// Output:
+	// 200 hello usr_1 of acc_1, scopes [orders:read]
+	// 401 {"data":{"message":"Authentication credentials were not provided."},"meta":{},"result":"15","status":"ERROR"}
+	// 401 {"data":{"message":"Invalid or expired token"},"meta":{},"result":"16","status":"ERROR"}
+}

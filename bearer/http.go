@@ -1,0 +1,122 @@
+package bearer
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// The contract's answers. Their text is the contract: do not reword them.
+const (
+	wwwNoCredentials = `Bearer realm="autho"`
+	wwwInvalidToken  = `Bearer realm="autho", error="invalid_token"`
+
+	bodyNoCredentials = `{"data":{"message":"Authentication credentials were not provided."},"meta":{},"result":"15","status":"ERROR"}`
+	bodyInvalidToken  = `{"data":{"message":"Invalid or expired token"},"meta":{},"result":"16","status":"ERROR"}`
+	// The contract has no code for a missing scope; 17 is this package's
+	// choice (see RequireScope).
+	bodyInsufficientScope = `{"data":{"message":"Insufficient scope"},"meta":{},"result":"17","status":"ERROR"}`
+)
+
+// VerifyRequest reads the bearer from r's Authorization header and verifies
+// it. It is Middleware without the response, for callers that answer in their
+// own way: ErrNoCredentials when there is no header or another scheme,
+// ErrInvalidToken for anything else. Tokens in the query string or form body
+// are not looked at (RFC 6750 §2.3 and §5.3: they end up in logs).
+func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
+	values := r.Header.Values("Authorization")
+	switch {
+	case len(values) == 0 || (len(values) == 1 && values[0] == ""):
+		return nil, errNoHeader
+	case len(values) > 1:
+		return nil, errManyHeaders
+	}
+	scheme, token, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return nil, errOtherScheme
+	}
+	return v.Verify(r.Context(), strings.Trim(token, " \t"))
+}
+
+// Middleware lets a request through to next only with a valid bearer, and puts
+// its Identity in the request's context (read it with FromContext). Otherwise
+// it answers 401 with WWW-Authenticate and the contract's envelope: result 15
+// when no bearer was sent, 16 for any refused one. The response never says
+// why; Config.OnError gets the reason.
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := v.VerifyRequest(r)
+		if err != nil {
+			if v.onError != nil {
+				v.onError(r, err)
+			}
+			WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
+	})
+}
+
+// WriteError answers a refusal the way Middleware does: 401, WWW-Authenticate
+// and the envelope, result 15 for ErrNoCredentials and 16 for anything else
+// (an unknown error is a refusal too, never a pass). Useful to a handler that
+// calls VerifyRequest itself.
+func WriteError(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrNoCredentials) {
+		writeEnvelope(w, http.StatusUnauthorized, wwwNoCredentials, bodyNoCredentials)
+		return
+	}
+	writeEnvelope(w, http.StatusUnauthorized, wwwInvalidToken, bodyInvalidToken)
+}
+
+func writeEnvelope(w http.ResponseWriter, status int, challenge, body string) {
+	h := w.Header()
+	h.Set("WWW-Authenticate", challenge)
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// RequireScope lets a request through to next only if Middleware's identity
+// has scope. Otherwise it answers 403 with the envelope (result "17",
+// "Insufficient scope") and the RFC 6750 §3.1 challenge
+// error="insufficient_scope": the token is fine, it just does not grant this.
+// The contract defines no code for this case, hence 17. Without an identity in
+// the context (RequireScope used outside Middleware) it answers as Middleware
+// does for a missing bearer: 401, result 15.
+//
+// RequireScope panics if scope is not a valid OAuth scope token (RFC 6749
+// §3.3: printable ASCII without space, '"' or '\'), as that is a programming
+// error and the scope is quoted into a response header.
+func RequireScope(scope string, next http.Handler) http.Handler {
+	if !validScope(scope) {
+		panic("bearer: RequireScope: invalid scope " + scope)
+	}
+	challenge := `Bearer realm="autho", error="insufficient_scope", scope="` + scope + `"`
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := FromContext(r.Context())
+		if !ok {
+			WriteError(w, errNoHeader)
+			return
+		}
+		if !id.HasScope(scope) {
+			writeEnvelope(w, http.StatusForbidden, challenge, bodyInsufficientScope)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

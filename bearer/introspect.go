@@ -1,0 +1,201 @@
+package bearer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// IntrospectionConfig turns on strict mode: after a token verifies locally,
+// autho's POST /v1/autho/token/introspect/ is asked whether it is still
+// active (its API token not revoked, its user active, its account neither
+// suspended nor expired).
+//
+// Strict mode fails closed: if autho cannot be asked (network error, timeout,
+// an answer other than 200 with a JSON boolean "active"), the token is
+// refused with result 16. A service that prefers availability to prompt
+// revocation should not use strict mode rather than hope for the best.
+type IntrospectionConfig struct {
+	// URL of the endpoint, e.g. "https://auth.example.com/v1/autho/token/introspect/".
+	URL string
+	// Secret is AUTHO_INTROSPECTION_SECRET, sent as "Authorization: Bearer
+	// <Secret>". Use https: the secret and the token travel in the request.
+	Secret string
+	// CacheTTL is how long an answer, active or not, is reused for the same
+	// token: the longest a revoked token can still be accepted. Default 5 s.
+	// Failures are not cached.
+	CacheTTL time.Duration
+	// Client makes the request. Default: a 5 s timeout and no redirects
+	// (a redirect would be answered by someone other than autho).
+	Client *http.Client
+}
+
+const (
+	defaultIntrospectTTL   = 5 * time.Second
+	introspectAnswerBytes  = 64 << 10
+	maxIntrospectCacheSize = 10000
+	maxIntrospectTime      = 10 * time.Second
+)
+
+type introspector struct {
+	url    string
+	auth   string
+	ttl    time.Duration
+	client *http.Client
+	now    func() time.Time
+
+	mu       sync.Mutex
+	cache    map[[32]byte]answer
+	inflight map[[32]byte]*call
+}
+
+type answer struct {
+	active bool
+	until  time.Time
+}
+
+// call is one request to autho that every concurrent check of the same token
+// waits on, so a burst of requests with one token costs one round trip.
+type call struct {
+	done   chan struct{}
+	active bool
+	err    error
+}
+
+func newIntrospector(cfg IntrospectionConfig, now func() time.Time) (*introspector, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("bearer: Introspection.URL must be an absolute http(s) URL")
+	}
+	if cfg.Secret == "" {
+		return nil, errors.New("bearer: Introspection.Secret is required")
+	}
+	if cfg.CacheTTL < 0 {
+		return nil, errors.New("bearer: Introspection.CacheTTL must not be negative")
+	}
+	in := &introspector{
+		url:      cfg.URL,
+		auth:     "Bearer " + cfg.Secret,
+		ttl:      cfg.CacheTTL,
+		client:   cfg.Client,
+		now:      now,
+		cache:    make(map[[32]byte]answer),
+		inflight: make(map[[32]byte]*call),
+	}
+	if in.ttl == 0 {
+		in.ttl = defaultIntrospectTTL
+	}
+	if in.client == nil {
+		in.client = &http.Client{
+			Timeout: 5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	return in, nil
+}
+
+// active answers from the cache or asks autho. The cache is keyed by the
+// token's SHA-256 so that the process does not keep a table of live bearer
+// tokens in memory any longer than a request needs them.
+func (in *introspector) active(ctx context.Context, token string) (bool, error) {
+	key := sha256.Sum256([]byte(token))
+	in.mu.Lock()
+	now := in.now()
+	if a, ok := in.cache[key]; ok && now.Before(a.until) {
+		in.mu.Unlock()
+		return a.active, nil
+	}
+	c, leader := in.inflight[key], false
+	if c == nil {
+		c = &call{done: make(chan struct{})}
+		in.inflight[key] = c
+		leader = true
+	}
+	in.mu.Unlock()
+
+	if leader {
+		// Followers may outlive the leader's request, so its cancellation
+		// must not fail them; a timeout still bounds the call, whatever the
+		// Client's own settings, so that followers are never stuck on it.
+		askCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxIntrospectTime)
+		c.active, c.err = in.ask(askCtx, token)
+		cancel()
+		in.mu.Lock()
+		delete(in.inflight, key)
+		if c.err == nil {
+			in.storeLocked(key, answer{c.active, in.now().Add(in.ttl)})
+		}
+		in.mu.Unlock()
+		close(c.done)
+	}
+	select {
+	case <-c.done:
+		return c.active, c.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// storeLocked bounds the cache: expired answers are swept when it is full,
+// and if every answer is still fresh, the cache starts over (costing only
+// extra requests, never a wrong answer).
+func (in *introspector) storeLocked(key [32]byte, a answer) {
+	if len(in.cache) >= maxIntrospectCacheSize {
+		now := in.now()
+		for k, v := range in.cache {
+			if !now.Before(v.until) {
+				delete(in.cache, k)
+			}
+		}
+		if len(in.cache) >= maxIntrospectCacheSize {
+			clear(in.cache)
+		}
+	}
+	in.cache[key] = a
+}
+
+func (in *introspector) ask(ctx context.Context, token string) (bool, error) {
+	form := url.Values{"token": {token}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, strings.NewReader(form))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", in.auth)
+	resp, err := in.client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("introspection answered %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, introspectAnswerBytes+1))
+	if err != nil {
+		return false, err
+	}
+	if len(body) > introspectAnswerBytes {
+		return false, errors.New("introspection answer too large")
+	}
+	var ans struct {
+		Active *bool `json:"active"`
+	}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return false, fmt.Errorf("introspection answer: %w", err)
+	}
+	if ans.Active == nil {
+		return false, errors.New(`introspection answer has no boolean "active"`)
+	}
+	return *ans.Active, nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+)
+
+// defaultAccountTerm is an account's life when --expires is not given: a
+// yearly API agreement.
+const defaultAccountTerm = 365 * 24 * time.Hour
+
+func (a *app) accountCmd() *cobra.Command {
+	return group("account", "Manage partner accounts and their partner tokens",
+		a.accountCreateCmd(),
+		a.accountListCmd(),
+		a.accountShowCmd(),
+		a.accountRenewCmd(),
+		a.accountStatusCmd("suspend", "Suspend an account: its logins are refused at once", (*admin.Service).Suspend),
+		a.accountStatusCmd("reactivate", "Lift an account's suspension", (*admin.Service).Reactivate),
+		a.accountRotateCmd(),
+	)
+}
+
+func (a *app) accountCreateCmd() *cobra.Command {
+	var name, expires string
+	c := &cobra.Command{
+		Use:   "create --name NAME [--expires TIME]",
+		Short: "Create a partner account and its partner token (shown once)",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "name"); err != nil {
+				return err
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			until := o.now.Add(defaultAccountTerm)
+			if cmd.Flags().Changed("expires") {
+				if until, err = parseTime(expires, o.loc); err != nil {
+					return usageError{flagErr("expires", err)}
+				}
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				acc, pt, err := s.CreateAccount(cmd.Context(), name, until)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(o.accountJSON(acc, pt))
+				}
+				o.printAccount(acc)
+				o.printSecret("Partner token", pt)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&name, "name", "", "the partner company's name (required)")
+	c.Flags().StringVar(&expires, "expires", "", "expiry: RFC 3339 or YYYY-MM-DD (end of that day in AUTHO_TIMEZONE); default one year from now")
+	return c
+}
+
+func (a *app) accountListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List every account",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				as, err := s.Accounts(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if o.json {
+					out := struct {
+						Accounts []accountJSON `json:"accounts"`
+					}{make([]accountJSON, 0, len(as))}
+					for _, acc := range as {
+						out.Accounts = append(out.Accounts, o.accountJSON(acc, ""))
+					}
+					return o.printJSON(out)
+				}
+				if len(as) == 0 {
+					o.printf("No accounts.\n")
+				}
+				for _, acc := range as {
+					o.printAccount(acc)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) accountShowCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ACCOUNT_ID",
+		Short: "Show one account",
+		Args:  wantArgs("ACCOUNT_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+				return s.Account(cmd.Context(), argv[0])
+			})
+		},
+	}
+}
+
+func (a *app) accountRenewCmd() *cobra.Command {
+	var expires string
+	c := &cobra.Command{
+		Use:   "renew ACCOUNT_ID --expires TIME",
+		Short: "Set an account's expiry",
+		Args:  wantArgs("ACCOUNT_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			if err := requireFlags(cmd, "expires"); err != nil {
+				return err
+			}
+			loc, err := a.location()
+			if err != nil {
+				return err
+			}
+			until, err := parseTime(expires, loc)
+			if err != nil {
+				return usageError{flagErr("expires", err)}
+			}
+			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+				return s.RenewAccount(cmd.Context(), argv[0], until)
+			})
+		},
+	}
+	c.Flags().StringVar(&expires, "expires", "", "new expiry: RFC 3339 or YYYY-MM-DD (end of that day in AUTHO_TIMEZONE) (required)")
+	return c
+}
+
+func (a *app) accountStatusCmd(use, short string, do func(*admin.Service, context.Context, string) (*autho.Account, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " ACCOUNT_ID",
+		Short: short,
+		Args:  wantArgs("ACCOUNT_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+				return do(s, cmd.Context(), argv[0])
+			})
+		},
+	}
+}
+
+// accountDo runs an action that answers with an account and prints it.
+func (a *app) accountDo(cmd *cobra.Command, do func(*admin.Service) (*autho.Account, error)) error {
+	o, err := a.newOp()
+	if err != nil {
+		return err
+	}
+	return o.withService(cmd.Context(), func(s *admin.Service) error {
+		acc, err := do(s)
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return o.printJSON(o.accountJSON(acc, ""))
+		}
+		o.printAccount(acc)
+		return nil
+	})
+}
+
+func (a *app) accountRotateCmd() *cobra.Command {
+	var grace string
+	c := &cobra.Command{
+		Use:   "rotate-partner-token ACCOUNT_ID [--grace DURATION]",
+		Short: "Give an account a new partner token (shown once); the old one ends after the grace period",
+		Args:  wantArgs("ACCOUNT_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			var g time.Duration
+			if cmd.Flags().Changed("grace") {
+				var err error
+				if g, err = parseDuration(grace); err != nil {
+					return usageError{flagErr("grace", err)}
+				}
+				if g < 0 {
+					return usageError{flagErr("grace", errNegative)}
+				}
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				acc, pt, err := s.RotatePartnerToken(cmd.Context(), argv[0], g)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(o.accountJSON(acc, pt))
+				}
+				o.printAccount(acc)
+				if g > 0 {
+					o.printf("The previous partner token keeps working until %s.\n", o.when(o.now.Add(g)))
+				} else {
+					o.printf("The previous partner token no longer works.\n")
+				}
+				o.printSecret("New partner token", pt)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&grace, "grace", "0", "how long the old partner token keeps working, e.g. 24h or 7d")
+	return c
+}

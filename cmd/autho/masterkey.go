@@ -1,0 +1,144 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// masterKeyLen is the size of the key that seals signing keys at rest
+// (AES-256).
+const masterKeyLen = 32
+
+// masterKeyEnv names the variable in messages; its value never appears in
+// one.
+const masterKeyEnv = "AUTHO_MASTER_KEY"
+
+// masterKey returns the key that encrypts private signing keys at rest:
+// AUTHO_MASTER_KEY when set; otherwise, for SQLite, the key kept in the file
+// "<db>.masterkey" beside the database, made on first use (created reports
+// that, so serve can log it). PostgreSQL has no file beside it that every
+// node could share, so there the key must be given.
+func (a *app) masterKey(db string) (key []byte, created bool, err error) {
+	if v := strings.TrimSpace(a.getenv(masterKeyEnv)); v != "" {
+		key, err := decodeMasterKey(v)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s must be the standard base64 encoding of exactly %d random bytes (e.g. from: openssl rand -base64 32)", masterKeyEnv, masterKeyLen)
+		}
+		return key, false, nil
+	}
+	if isPostgres(db) {
+		return nil, false, fmt.Errorf("%s is required with PostgreSQL (make one with: openssl rand -base64 32)", masterKeyEnv)
+	}
+	if strings.TrimSpace(db) == "" {
+		return nil, false, errors.New("--db must not be empty")
+	}
+	return masterKeyFile(db + ".masterkey")
+}
+
+func decodeMasterKey(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(key) != masterKeyLen {
+		return nil, errors.New("bad key")
+	}
+	return key, nil
+}
+
+// masterKeyFile reads the key file at path, or creates it. O_EXCL makes
+// creation safe when two processes start at once: exactly one creates the
+// file and the other reads that one's key, so they never seal with two
+// different keys.
+func masterKeyFile(path string) ([]byte, bool, error) {
+	key, err := readMasterKeyFile(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		key, err := readRacingMasterKeyFile(path)
+		return key, false, err
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create master key file: %w", err)
+	}
+	key = make([]byte, masterKeyLen)
+	rand.Read(key) // never fails (crypto/rand since Go 1.24)
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err == nil {
+		// Losing this file loses every sealed signing key, so it must be
+		// on disk before anything is sealed with it.
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// A half-written file would be read as a broken key next time.
+		os.Remove(path)
+		return nil, false, fmt.Errorf("write master key file %s: %w", path, err)
+	}
+	syncDir(filepath.Dir(path))
+	return key, true, nil
+}
+
+// readRacingMasterKeyFile reads a key file another process has just
+// created and may still be writing: an empty or short file is read again
+// for up to two seconds before it counts as broken.
+func readRacingMasterKeyFile(path string) ([]byte, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		key, err := readMasterKeyFile(path)
+		if err == nil || !errors.Is(err, errKeyFileContent) || time.Now().After(deadline) {
+			return key, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var errKeyFileContent = errors.New("it does not hold a base64 32-byte key")
+
+func readMasterKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	// Unix permissions mean nothing on Windows, where the file's ACL
+	// (inherited from its directory) decides.
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&^0o600 != 0 {
+		return nil, fmt.Errorf("master key file %s has mode %04o: it must be readable only by its owner (chmod 600 %s)", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1024))
+	if err != nil {
+		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	key, err := decodeMasterKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, errKeyFileContent)
+	}
+	return key, nil
+}
+
+// syncDir makes a new file's directory entry durable. It is best effort:
+// some systems cannot sync a directory, and the file itself is synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

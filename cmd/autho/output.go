@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/autho/autho"
+)
+
+// The JSON shapes of --json output. Field names are the contract's
+// snake_case; times are RFC 3339 in UTC; a time that has not happened
+// (never used, not revoked) is null; a secret appears only in the output of
+// the command that created it.
+
+type accountJSON struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	Status           string    `json:"status"`
+	Expired          bool      `json:"expired"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+	PartnerTokenHint string    `json:"partner_token_hint"`
+	PartnerToken     string    `json:"partner_token,omitempty"`
+}
+
+type userJSON struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Password  string    `json:"password,omitempty"`
+}
+
+type tokenJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Status     string     `json:"status"`
+	Hint       string     `json:"hint"`
+	AccountID  string     `json:"account_id"`
+	UserID     string     `json:"user_id"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	LastUsedIP string     `json:"last_used_ip"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	Token      string     `json:"token,omitempty"`
+}
+
+func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
+	return accountJSON{
+		ID:               a.ID,
+		Name:             a.Name,
+		Status:           string(a.Status),
+		Expired:          a.Expired(o.now),
+		ExpiresAt:        a.ExpiresAt.UTC(),
+		CreatedAt:        a.CreatedAt.UTC(),
+		UpdatedAt:        a.UpdatedAt.UTC(),
+		PartnerTokenHint: a.PartnerTokenHint,
+		PartnerToken:     partnerToken,
+	}
+}
+
+func userView(u *autho.User, generatedPassword string) userJSON {
+	return userJSON{
+		ID:        u.ID,
+		AccountID: u.AccountID,
+		Email:     u.Email,
+		Role:      string(u.Role),
+		Active:    u.Active,
+		CreatedAt: u.CreatedAt.UTC(),
+		UpdatedAt: u.UpdatedAt.UTC(),
+		Password:  generatedPassword,
+	}
+}
+
+func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
+	scopes := t.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return tokenJSON{
+		ID:         t.ID,
+		Name:       t.Name,
+		Status:     o.tokenStatus(t),
+		Hint:       t.Hint,
+		AccountID:  t.AccountID,
+		UserID:     t.UserID,
+		Scopes:     scopes,
+		CreatedAt:  t.CreatedAt.UTC(),
+		ExpiresAt:  t.ExpiresAt.UTC(),
+		LastUsedAt: optionalTime(t.LastUsedAt),
+		LastUsedIP: t.LastUsedIP,
+		RevokedAt:  optionalTime(t.RevokedAt),
+		Token:      plaintext,
+	}
+}
+
+// tokenStatus is one word for lists: revoked wins over expired, since a
+// revocation is a decision and an expiry only a date.
+func (o *op) tokenStatus(t *autho.APIToken) string {
+	switch {
+	case t.Revoked():
+		return "revoked"
+	case t.Expired(o.now):
+		return "expired"
+	default:
+		return "active"
+	}
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// printJSON writes v as the one JSON object of the command's stdout.
+func (o *op) printJSON(v any) error {
+	enc := json.NewEncoder(o.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// printf writes human output.
+func (o *op) printf(format string, args ...any) {
+	fmt.Fprintf(o.stdout, format, args...)
+}
+
+// when shows a time to a person, in AUTHO_TIMEZONE.
+func (o *op) when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.In(o.loc).Format("2006-01-02 15:04:05 MST")
+}
+
+func (o *op) printAccount(a *autho.Account) {
+	state := string(a.Status)
+	if a.Expired(o.now) {
+		state += ", expired"
+	}
+	o.printf("%s  %q  %s  expires %s  partner token %s\n", a.ID, a.Name, state, o.when(a.ExpiresAt), a.PartnerTokenHint)
+}
+
+func (o *op) printUser(u *autho.User) {
+	state := "active"
+	if !u.Active {
+		state = "deactivated"
+	}
+	o.printf("%s  %s  %s  %s  account %s\n", u.ID, u.Email, u.Role, state, u.AccountID)
+}
+
+func (o *op) printToken(t *autho.APIToken) {
+	scopes := ""
+	for i, s := range t.Scopes {
+		if i == 0 {
+			scopes = "  scopes " + s
+		} else {
+			scopes += " " + s
+		}
+	}
+	o.printf("%s  %q  %s  %s  expires %s  last used %s  user %s%s\n",
+		t.ID, t.Name, t.Hint, o.tokenStatus(t), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
+}
+
+// printSecret says plainly that a secret will not be shown again: the
+// database keeps only its hash.
+func (o *op) printSecret(what, value string) {
+	o.printf("%s (shown once; autho keeps only its hash, so copy it now):\n%s\n", what, value)
+}

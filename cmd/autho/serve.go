@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/server"
+	"github.com/autho/autho/internal/signer"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	settings := serveSettings()
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server: the login endpoint, the bearer APIs and the well-known documents",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vals := resolve(cmd, settings, a.getenv)
+			cfg, err := parseServeConfig(a.db, vals)
+			if err != nil {
+				return err
+			}
+			cfg.Demo = demo
+			// Helpers shared with the operator commands read the
+			// environment; serve's flags must win there too.
+			env := a.getenv
+			a.getenv = func(k string) string {
+				if v, ok := vals[k]; ok {
+					return v
+				}
+				return env(k)
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+	bindSettings(cmd, settings)
+	cmd.Flags().BoolVar(&demo, "demo", false, "on an empty database, create a demo account, user and API token and print how to use them")
+	return cmd
+}
+
+// serve runs the daemon until ctx ends (SIGINT or SIGTERM), then drains.
+func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
+	log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	d, err := a.startDaemon(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := a.demo(ctx, d); err != nil {
+			d.Close(context.Background())
+			return err
+		}
+	}
+	<-ctx.Done()
+	log.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return d.Close(sctx)
+}
+
+// daemon is a running server: what serve starts and tests boot on :0.
+type daemon struct {
+	cfg     *serveConfig
+	log     *slog.Logger
+	store   autho.Store
+	keys    *signer.Keyring
+	usage   *login.Recorder
+	http    *http.Server
+	ln      net.Listener
+	issuer  string
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	served  chan error
+	closeMu sync.Once
+}
+
+// startDaemon opens the database (migrating it), loads the signing keys,
+// binds the listener and starts serving. On error nothing is left running.
+func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logger) (_ *daemon, err error) {
+	mk, created, err := a.masterKey(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", cfg.DB+".masterkey")
+	}
+	sealer, err := signer.NewSealer(mk)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHO_MASTER_KEY: %w", err)
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	keys, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: cfg.Algorithm, TokenTTL: cfg.TokenTTL, RotateEvery: cfg.KeyRotation, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.EnsureKey(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHO_ADDR: %w", err)
+	}
+	issuer := cfg.Issuer
+	if issuer == "" {
+		issuer = "http://" + ln.Addr().String()
+	}
+	verifier, err := bearer.New(bearer.Config{
+		Issuer:     issuer,
+		Audience:   cfg.Audience,
+		Keys:       keyringSource{keys},
+		Algorithms: []string{cfg.Algorithm},
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	usage := login.NewRecorder(st, log)
+	svc := login.NewService(st, keys, login.NewLimiter(cfg.FailuresPerMinute), usage, login.Config{
+		Issuer:   issuer,
+		Audience: cfg.Audience,
+		TTL:      cfg.TokenTTL,
+	})
+	srv := server.New(server.Config{
+		Issuer:         issuer,
+		Algorithm:      cfg.Algorithm,
+		Location:       cfg.Location,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st})
+
+	bg, stop := context.WithCancel(context.Background())
+	d := &daemon{
+		cfg: cfg, log: log, store: st, keys: keys, usage: usage, ln: ln, issuer: issuer, stop: stop,
+		served: make(chan error, 1),
+		http: &http.Server{
+			Handler: srv,
+			// Bounds against slow clients holding connections open.
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       15 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	d.background(bg)
+	go func() { d.served <- d.http.Serve(ln) }()
+	log.Info("autho serving", "addr", ln.Addr().String(), "issuer", issuer, "alg", cfg.Algorithm)
+	return d, nil
+}
+
+// background starts the loops a node runs besides serving: picking up keys
+// rotated elsewhere (and rotating when the current key is due), and
+// writing last-used times.
+func (d *daemon) background(ctx context.Context) {
+	d.wg.Add(2)
+	go func() { defer d.wg.Done(); d.keys.Run(ctx, signer.DefaultRefreshInterval) }()
+	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
+}
+
+// Addr is the bound listen address.
+func (d *daemon) Addr() string { return d.ln.Addr().String() }
+
+// URL is the base URL clients use.
+func (d *daemon) URL() string { return "http://" + d.Addr() }
+
+// Close drains in-flight requests, stops the background loops (flushing
+// last-used times), and closes the database.
+func (d *daemon) Close(ctx context.Context) error {
+	var err error
+	d.closeMu.Do(func() {
+		err = d.http.Shutdown(ctx)
+		if serr := <-d.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		d.stop()
+		d.wg.Wait()
+		err = errors.Join(err, d.store.Close())
+	})
+	return err
+}
+
+// keyringSource lets the bearer verifier use this node's keys directly,
+// without fetching its own JWKS over HTTP.
+type keyringSource struct{ k *signer.Keyring }
+
+var errUnknownKey = errors.New("unknown key id")
+
+func (s keyringSource) Key(_ context.Context, kid string) (string, any, error) {
+	alg, key, ok := s.k.VerificationKey(kid)
+	if !ok {
+		return "", nil, errUnknownKey
+	}
+	return alg, key, nil
+}

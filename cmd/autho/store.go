@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/postgres"
+	"github.com/autho/autho/internal/sqlite"
+)
+
+// isPostgres reports whether a --db value names a PostgreSQL server rather
+// than a SQLite file.
+func isPostgres(db string) bool {
+	l := strings.ToLower(db)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// openStore opens the database named by --db and applies pending
+// migrations. The caller closes it.
+func (a *app) openStore(ctx context.Context) (autho.Store, error) {
+	if strings.TrimSpace(a.db) == "" {
+		return nil, usageError{errors.New("--db must not be empty")}
+	}
+	if isPostgres(a.db) {
+		// The URL may hold a password: it is never repeated in an error.
+		st, err := postgres.Open(ctx, a.db, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("migrate PostgreSQL database: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(a.db)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", a.db, err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", a.db, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+)
+
+// defaultTokenTerm is an API token's life when neither --expires-in nor
+// --expires is given.
+const defaultTokenTerm = 90 * 24 * time.Hour
+
+func (a *app) tokenCmd() *cobra.Command {
+	return group("token", "Manage users' API tokens",
+		a.tokenCreateCmd(),
+		a.tokenListCmd(),
+		a.tokenRevokeCmd(),
+	)
+}
+
+func (a *app) tokenCreateCmd() *cobra.Command {
+	var email, name, expiresIn, expires string
+	var scopes []string
+	c := &cobra.Command{
+		Use:   "create --email EMAIL --name NAME [--expires-in DURATION | --expires TIME] [--scope S]...",
+		Short: "Create an API token for a user (shown once); the operator is not bound by AUTHO_MAX_TOKEN_TTL",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "email", "name"); err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("expires-in") && cmd.Flags().Changed("expires") {
+				return usageError{errors.New("give --expires-in or --expires, not both")}
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			until := o.now.Add(defaultTokenTerm)
+			switch {
+			case cmd.Flags().Changed("expires-in"):
+				d, err := parseDuration(expiresIn)
+				if err != nil {
+					return usageError{flagErr("expires-in", err)}
+				}
+				if d <= 0 {
+					return usageError{flagErr("expires-in", errNotPositive)}
+				}
+				until = o.now.Add(d)
+			case cmd.Flags().Changed("expires"):
+				if until, err = parseTime(expires, o.loc); err != nil {
+					return usageError{flagErr("expires", err)}
+				}
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				t, plain, err := s.CreateToken(cmd.Context(), admin.NewToken{
+					User:      email,
+					Name:      name,
+					ExpiresAt: until,
+					Scopes:    scopes,
+					Operator:  true,
+				})
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(o.tokenJSON(t, plain))
+				}
+				o.printToken(t)
+				o.printSecret("API token", plain)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&email, "email", "", "the owning user's email address (required)")
+	c.Flags().StringVar(&name, "name", "", "a name for the token, e.g. what uses it (required)")
+	c.Flags().StringVar(&expiresIn, "expires-in", "90d", "lifetime, e.g. 90d, 1d12h or 36h")
+	c.Flags().StringVar(&expires, "expires", "", "expiry instead of --expires-in: RFC 3339 or YYYY-MM-DD (end of that day in AUTHO_TIMEZONE)")
+	c.Flags().StringArrayVar(&scopes, "scope", nil, "a scope the token carries in its JWTs; repeat for more")
+	return c
+}
+
+func (a *app) tokenListCmd() *cobra.Command {
+	var accountID, email string
+	c := &cobra.Command{
+		Use:   "list [--account ID] [--email EMAIL]",
+		Short: "List API tokens, newest first",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("account") && accountID == "" {
+				return usageError{flagErr("account", errors.New("must not be empty"))}
+			}
+			if cmd.Flags().Changed("email") && email == "" {
+				return usageError{flagErr("email", errors.New("must not be empty"))}
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				ts, err := s.Tokens(cmd.Context(), autho.TokenFilter{AccountID: accountID, UserID: email})
+				if err != nil {
+					return err
+				}
+				if o.json {
+					out := struct {
+						Tokens []tokenJSON `json:"tokens"`
+					}{make([]tokenJSON, 0, len(ts))}
+					for _, t := range ts {
+						out.Tokens = append(out.Tokens, o.tokenJSON(t, ""))
+					}
+					return o.printJSON(out)
+				}
+				if len(ts) == 0 {
+					o.printf("No tokens.\n")
+				}
+				for _, t := range ts {
+					o.printToken(t)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&accountID, "account", "", "only this account's tokens")
+	c.Flags().StringVar(&email, "email", "", "only this user's tokens")
+	return c
+}
+
+func (a *app) tokenRevokeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke TOKEN_ID",
+		Short: "Revoke an API token: its next login is refused (revoking twice is harmless)",
+		Args:  wantArgs("TOKEN_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				t, err := s.Revoke(cmd.Context(), argv[0])
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(o.tokenJSON(t, ""))
+				}
+				o.printToken(t)
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/password"
+)
+
+func (a *app) userCmd() *cobra.Command {
+	return group("user", "Manage the people who log into the portal",
+		a.userCreateCmd(),
+		a.userActiveCmd("deactivate", "Deactivate a user: portal logins and logins with the user's API tokens are refused", (*admin.Service).DeactivateUser),
+		a.userActiveCmd("activate", "Reactivate a deactivated user", (*admin.Service).ActivateUser),
+	)
+}
+
+func (a *app) userCreateCmd() *cobra.Command {
+	var accountID, email, role string
+	var fromStdin bool
+	c := &cobra.Command{
+		Use:   "create --account ID --email EMAIL [--role admin|member] [--password-stdin]",
+		Short: "Add a user to an account; without --password-stdin a password is generated and shown once",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "account", "email"); err != nil {
+				return err
+			}
+			pw := ""
+			if fromStdin {
+				var err error
+				if pw, err = readLine(a.stdin); err != nil {
+					return err
+				}
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				u, generated, err := s.CreateUser(cmd.Context(), accountID, email, autho.Role(role), pw)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(userView(u, generated))
+				}
+				o.printUser(u)
+				if generated != "" {
+					o.printSecret("Password", generated)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&accountID, "account", "", "the account's id (required)")
+	c.Flags().StringVar(&email, "email", "", "the user's email address, their portal login (required)")
+	c.Flags().StringVar(&role, "role", string(autho.RoleMember), "admin (manages the account's users and tokens) or member")
+	c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin instead of generating one")
+	return c
+}
+
+// maxPasswordLine bounds what --password-stdin reads: password.MaxLength
+// runes of at most 4 bytes each, and a line ending.
+const maxPasswordLine = password.MaxLength*4 + 2
+
+// readLine reads the password from the first line of r. Only the line
+// ending is removed: spaces are part of a password.
+func readLine(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("--password-stdin: no standard input")
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordLine+1)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("--password-stdin: reading standard input: %w", err)
+	}
+	if len(line) > maxPasswordLine {
+		return "", fmt.Errorf("password must be at most %d characters", password.MaxLength)
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", errors.New("--password-stdin: standard input holds no password")
+	}
+	return line, nil
+}
+
+func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.Context, string) (*autho.User, error)) *cobra.Command {
+	var email string
+	c := &cobra.Command{
+		Use:   use + " --email EMAIL",
+		Short: short,
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "email"); err != nil {
+				return err
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				u, err := do(s, cmd.Context(), email)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(userView(u, ""))
+				}
+				o.printUser(u)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&email, "email", "", "the user's email address (required)")
+	return c
+}

@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"context"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+// CreateAccount adds a partner account, active until expiresAt, with a new
+// partner token. It returns the account and the token's plaintext, which
+// exists nowhere else: the store keeps only its hash.
+func (s *Service) CreateAccount(ctx context.Context, name string, expiresAt time.Time) (*autho.Account, string, error) {
+	now := s.now()
+	name, err := cleanName("name", name)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkFuture("expires_at", expiresAt, now); err != nil {
+		return nil, "", err
+	}
+	plain := secret.New(secret.PartnerToken)
+	a := &autho.Account{
+		ID:               secret.NewID("acc"),
+		Name:             name,
+		Status:           autho.AccountActive,
+		ExpiresAt:        stamp(expiresAt),
+		CreatedAt:        now,
+		UpdatedAt:        now,
+		PartnerTokenHint: secret.Hint(plain),
+	}
+	pt := &autho.PartnerToken{
+		ID:        secret.NewID("ptk"),
+		AccountID: a.ID,
+		Hash:      secret.Hash(plain),
+		Hint:      a.PartnerTokenHint,
+		CreatedAt: now,
+	}
+	if err := s.Store.CreateAccount(ctx, a, pt); err != nil {
+		return nil, "", storeErr(err, "create account", nil)
+	}
+	return a, plain, nil
+}
+
+// Account returns one account.
+func (s *Service) Account(ctx context.Context, id string) (*autho.Account, error) {
+	id, err := checkID("account", "acc", id)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Store.Account(ctx, id)
+	if err != nil {
+		return nil, storeErr(err, "read account", notFound("account", "account %s not found", id))
+	}
+	return a, nil
+}
+
+// Accounts returns every account, in the store's order.
+func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
+	as, err := s.Store.Accounts(ctx)
+	if err != nil {
+		return nil, storeErr(err, "list accounts", nil)
+	}
+	return as, nil
+}
+
+// RenewAccount sets a new expiry, which must be in the future. Renewing does
+// not reactivate a suspended account: the two are separate decisions.
+func (s *Service) RenewAccount(ctx context.Context, id string, expiresAt time.Time) (*autho.Account, error) {
+	now := s.now()
+	if err := checkFuture("expires_at", expiresAt, now); err != nil {
+		return nil, err
+	}
+	return s.updateAccount(ctx, id, func(a *autho.Account) bool {
+		a.ExpiresAt = stamp(expiresAt)
+		return true
+	})
+}
+
+// Suspend stops the account's logins at once. Suspending a suspended
+// account returns it unchanged.
+func (s *Service) Suspend(ctx context.Context, id string) (*autho.Account, error) {
+	return s.setStatus(ctx, id, autho.AccountSuspended)
+}
+
+// Reactivate lifts a suspension. It does not change the expiry: an expired
+// account stays expired until renewed. Reactivating an active account
+// returns it unchanged.
+func (s *Service) Reactivate(ctx context.Context, id string) (*autho.Account, error) {
+	return s.setStatus(ctx, id, autho.AccountActive)
+}
+
+func (s *Service) setStatus(ctx context.Context, id string, st autho.AccountStatus) (*autho.Account, error) {
+	return s.updateAccount(ctx, id, func(a *autho.Account) bool {
+		if a.Status == st {
+			return false
+		}
+		a.Status = st
+		return true
+	})
+}
+
+// updateAccount applies change atomically; change reports whether it
+// changed anything, so that a no-op keeps UpdatedAt.
+func (s *Service) updateAccount(ctx context.Context, id string, change func(*autho.Account) bool) (*autho.Account, error) {
+	id, err := checkID("account", "acc", id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	a, err := s.Store.UpdateAccount(ctx, id, func(a *autho.Account) error {
+		if change(a) {
+			a.UpdatedAt = now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err, "update account", notFound("account", "account %s not found", id))
+	}
+	return a, nil
+}
+
+// RotatePartnerToken gives the account a new partner token and returns its
+// plaintext. The old token keeps working for grace (zero: it stops at once),
+// so a partner can switch without downtime.
+func (s *Service) RotatePartnerToken(ctx context.Context, id string, grace time.Duration) (*autho.Account, string, error) {
+	if grace < 0 {
+		return nil, "", invalid("grace", "grace period must not be negative")
+	}
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	plain := secret.New(secret.PartnerToken)
+	next := &autho.PartnerToken{
+		ID:        secret.NewID("ptk"),
+		AccountID: a.ID,
+		Hash:      secret.Hash(plain),
+		Hint:      secret.Hint(plain),
+		CreatedAt: now,
+	}
+	if err := s.Store.RotatePartnerToken(ctx, next, now.Add(grace)); err != nil {
+		return nil, "", storeErr(err, "rotate partner token", notFound("account", "account %s not found", a.ID))
+	}
+	a.PartnerTokenHint = next.Hint
+	return a, plain, nil
+}

@@ -1,0 +1,239 @@
+package admin_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+func TestService_CreateAccount(t *testing.T) {
+	t.Run("ok", func(t *testing.T) {
+		f := newFixture(t)
+		until := start.Add(48*time.Hour + 123*time.Nanosecond)
+		a, pt, err := f.svc.CreateAccount(t.Context(), "  Acme GmbH  ", until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := secret.Check(secret.PartnerToken, pt); err != nil {
+			t.Fatalf("partner token malformed: %v", err)
+		}
+		if !strings.HasPrefix(a.ID, "acc_") || a.Name != "Acme GmbH" || a.Status != autho.AccountActive {
+			t.Fatalf("account = %+v", a)
+		}
+		if !a.ExpiresAt.Equal(until.Truncate(time.Microsecond)) || !a.CreatedAt.Equal(start) {
+			t.Fatalf("times = %v, %v", a.ExpiresAt, a.CreatedAt)
+		}
+		if a.PartnerTokenHint != secret.Hint(pt) {
+			t.Fatalf("hint = %q, want %q", a.PartnerTokenHint, secret.Hint(pt))
+		}
+		read, err := f.svc.Account(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read.Name != a.Name || !read.ExpiresAt.Equal(a.ExpiresAt) || read.PartnerTokenHint != a.PartnerTokenHint {
+			t.Fatalf("read back %+v, created %+v", read, a)
+		}
+		cred, err := f.store.PartnerCredential(t.Context(), secret.Hash(pt))
+		if err != nil {
+			t.Fatalf("partner token not stored by hash: %v", err)
+		}
+		if cred.Account.ID != a.ID || !cred.TokenExpiresAt.IsZero() {
+			t.Fatalf("credential = %+v", cred)
+		}
+	})
+
+	tests := []struct {
+		name    string
+		in      string
+		expires time.Time
+		msg     string
+	}{
+		{"empty name", "", start.Add(time.Hour), "name must not be empty"},
+		{"blank name", " \t ", start.Add(time.Hour), "name must not be empty"},
+		{"long name", strings.Repeat("ü", 201), start.Add(time.Hour), "at most 200 characters"},
+		{"control character", "Acme\nInc", start.Add(time.Hour), "control characters"},
+		{"invalid UTF-8", "Acme\xff", start.Add(time.Hour), "UTF-8"},
+		{"past expiry", "Acme", start.Add(-time.Second), "expiry must be in the future"},
+		{"expiry now", "Acme", start, "expiry must be in the future"},
+		{"no expiry", "Acme", time.Time{}, "expiry is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, pt, err := f.svc.CreateAccount(t.Context(), tt.in, tt.expires)
+			wantInputError(t, err, tt.msg, nil)
+			if pt != "" {
+				t.Fatal("a partner token was returned with an error")
+			}
+			if got := snapshot(t, f.store); got != "" {
+				t.Fatalf("store changed:\n%s", got)
+			}
+		})
+	}
+
+	t.Run("200 characters is fine", func(t *testing.T) {
+		f := newFixture(t)
+		if _, _, err := f.svc.CreateAccount(t.Context(), strings.Repeat("ü", 200), start.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestService_Account(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	tests := []struct {
+		name, id, msg string
+		kind          error
+	}{
+		{"unknown", "acc_nope", "account acc_nope not found", autho.ErrNotFound},
+		{"another kind of id", "usr_123", "account usr_123 not found", autho.ErrNotFound},
+		{"empty", "", "account id must not be empty", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Account(t.Context(), tt.id)
+			wantInputError(t, err, tt.msg, tt.kind)
+		})
+	}
+	t.Run("ok", func(t *testing.T) {
+		got, err := f.svc.Account(t.Context(), " "+a.ID+" ")
+		if err != nil || got.ID != a.ID {
+			t.Fatalf("Account = %+v, %v", got, err)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		f.mustAccount(t, "Beta")
+		as, err := f.svc.Accounts(t.Context())
+		if err != nil || len(as) != 2 {
+			t.Fatalf("Accounts = %d, %v; want 2", len(as), err)
+		}
+	})
+}
+
+func TestService_RenewAccount(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	t.Run("ok", func(t *testing.T) {
+		f.now = start.Add(time.Hour)
+		until := start.Add(1000 * time.Hour)
+		got, err := f.svc.RenewAccount(t.Context(), a.ID, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.ExpiresAt.Equal(until) || !got.UpdatedAt.Equal(f.now) {
+			t.Fatalf("renewed = %+v", got)
+		}
+	})
+	before := snapshot(t, f.store)
+	tests := []struct {
+		name, id string
+		until    time.Time
+		msg      string
+		kind     error
+	}{
+		{"past", a.ID, start, "expiry must be in the future", nil},
+		{"unknown", "acc_nope", start.Add(5000 * time.Hour), "account acc_nope not found", autho.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.RenewAccount(t.Context(), tt.id, tt.until)
+			wantInputError(t, err, tt.msg, tt.kind)
+			if after := snapshot(t, f.store); after != before {
+				t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)
+			}
+		})
+	}
+}
+
+func TestService_SuspendReactivate(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+
+	f.now = start.Add(time.Minute)
+	got, err := f.svc.Suspend(t.Context(), a.ID)
+	if err != nil || got.Status != autho.AccountSuspended || !got.UpdatedAt.Equal(f.now) {
+		t.Fatalf("Suspend = %+v, %v", got, err)
+	}
+	t.Run("twice is harmless", func(t *testing.T) {
+		f.now = start.Add(2 * time.Minute)
+		again, err := f.svc.Suspend(t.Context(), a.ID)
+		if err != nil || again.Status != autho.AccountSuspended || !again.UpdatedAt.Equal(got.UpdatedAt) {
+			t.Fatalf("Suspend again = %+v, %v", again, err)
+		}
+	})
+	t.Run("reactivate", func(t *testing.T) {
+		back, err := f.svc.Reactivate(t.Context(), a.ID)
+		if err != nil || back.Status != autho.AccountActive {
+			t.Fatalf("Reactivate = %+v, %v", back, err)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		_, err := f.svc.Suspend(t.Context(), "acc_nope")
+		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
+		_, err = f.svc.Reactivate(t.Context(), "acc_nope")
+		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
+	})
+}
+
+func TestService_RotatePartnerToken(t *testing.T) {
+	for _, grace := range []time.Duration{0, 36 * time.Hour} {
+		t.Run("grace "+grace.String(), func(t *testing.T) {
+			f := newFixture(t)
+			a, old := f.mustAccount(t, "Acme")
+			f.now = start.Add(time.Hour)
+			got, next, err := f.svc.RotatePartnerToken(t.Context(), a.ID, grace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := secret.Check(secret.PartnerToken, next); err != nil || next == old {
+				t.Fatalf("new partner token malformed or repeated: %v", err)
+			}
+			if got.ID != a.ID || got.PartnerTokenHint != secret.Hint(next) {
+				t.Fatalf("account = %+v", got)
+			}
+			oldCred, err := f.store.PartnerCredential(t.Context(), secret.Hash(old))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := f.now.Add(grace); !oldCred.TokenExpiresAt.Equal(want) {
+				t.Fatalf("old token ends %v, want %v", oldCred.TokenExpiresAt, want)
+			}
+			newCred, err := f.store.PartnerCredential(t.Context(), secret.Hash(next))
+			if err != nil || !newCred.TokenExpiresAt.IsZero() {
+				t.Fatalf("new credential = %+v, %v", newCred, err)
+			}
+			read, _ := f.svc.Account(t.Context(), a.ID)
+			if read.PartnerTokenHint != secret.Hint(next) {
+				t.Fatalf("stored hint %q, want the new token's", read.PartnerTokenHint)
+			}
+		})
+	}
+	t.Run("mistakes", func(t *testing.T) {
+		f := newFixture(t)
+		a, _ := f.mustAccount(t, "Acme")
+		before := snapshot(t, f.store)
+		_, pt, err := f.svc.RotatePartnerToken(t.Context(), a.ID, -time.Second)
+		wantInputError(t, err, "grace period must not be negative", nil)
+		if pt != "" {
+			t.Fatal("secret returned with an error")
+		}
+		_, _, err = f.svc.RotatePartnerToken(t.Context(), "acc_nope", 0)
+		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
+		if after := snapshot(t, f.store); after != before {
+			t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)
+		}
+	})
+}
+
+func TestError_Unwrap(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.svc.Account(t.Context(), "acc_missing")
+	if !errors.Is(err, autho.ErrNotFound) {
+		t.Fatalf("errors.Is(%v, ErrNotFound) = false", err)
+	}
+}

@@ -1,0 +1,125 @@
+// Package admin holds the operator's business rules: creating and renewing
+// partner accounts, rotating partner tokens, adding and deactivating users,
+// creating and revoking API tokens. It is written once, above the Store, and
+// every surface (the operator CLI today, the web portal later) is a thin
+// adapter over it: nothing here prints, parses flags or knows about HTTP.
+//
+// Every method validates its whole input before it writes anything, so a
+// mistake changes nothing. A secret (partner token, API token, generated
+// password) is returned only after the store call that persisted its hash
+// has returned nil, so an operator is never handed a secret the database
+// does not know.
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+// DefaultMaxTokenTTL is the longest expiry a portal user may give an API
+// token when Service.MaxTokenTTL is zero (AUTHO_MAX_TOKEN_TTL's default).
+const DefaultMaxTokenTTL = 8760 * time.Hour
+
+// Service performs the operator's actions on a Store.
+type Service struct {
+	Store autho.Store
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxTokenTTL caps how far in the future a portal user may set an API
+	// token's expiry; zero means DefaultMaxTokenTTL. The operator is not
+	// bound by it.
+	MaxTokenTTL time.Duration
+}
+
+// now returns the current time as the store keeps it: UTC, whole
+// microseconds, so that what a method returns equals what a later read
+// returns.
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return stamp(time.Now())
+	}
+	return stamp(s.Now())
+}
+
+func (s *Service) maxTokenTTL() time.Duration {
+	if s.MaxTokenTTL <= 0 {
+		return DefaultMaxTokenTTL
+	}
+	return s.MaxTokenTTL
+}
+
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// ErrForbidden marks an action the rules refuse in the current state, such
+// as a portal user creating a token while the account is suspended.
+var ErrForbidden = errors.New("not allowed")
+
+// Error is a mistake in a request: invalid input, an unknown id, a
+// duplicate, or an action the current state forbids. Its message is one
+// line, safe to show to the person who asked, and never holds a secret.
+//
+// errors.Is(err, autho.ErrNotFound), autho.ErrConflict or ErrForbidden tells
+// those cases apart; an Error matching none of them is invalid input. Any
+// error that is not an *Error is a failure of the system (the database),
+// not of the request.
+type Error struct {
+	Field   string // the input at fault ("name", "email", "expires_at", …), or ""
+	Message string
+	kind    error
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.kind }
+
+func invalid(field, format string, args ...any) error {
+	return newError(nil, field, format, args)
+}
+
+func notFound(field, format string, args ...any) error {
+	return newError(autho.ErrNotFound, field, format, args)
+}
+
+func conflict(field, format string, args ...any) error {
+	return newError(autho.ErrConflict, field, format, args)
+}
+
+func forbidden(field, format string, args ...any) error {
+	return newError(ErrForbidden, field, format, args)
+}
+
+// newError builds an Error whose message may echo what was typed (an id,
+// an email), except a secret pasted by mistake into the wrong place.
+func newError(kind error, field, format string, args []any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = Redact(s)
+		}
+	}
+	return &Error{Field: field, Message: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// Redact returns s, or a placeholder when s holds something shaped like
+// an autho token: an operator who pastes a token where an id or email
+// belongs must not find it repeated in a terminal, a log or a screenshot.
+func Redact(s string) string {
+	l := strings.ToLower(s)
+	if strings.Contains(l, string(secret.APIToken)) || strings.Contains(l, string(secret.PartnerToken)) {
+		return "[value hidden: it looks like a secret token]"
+	}
+	return s
+}
+
+// storeErr turns a store failure into an error for the caller: ErrNotFound
+// becomes nf (when given), anything else is wrapped with what was
+// being done.
+func storeErr(err error, doing string, nf error) error {
+	if nf != nil && errors.Is(err, autho.ErrNotFound) {
+		return nf
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}

@@ -1,0 +1,133 @@
+package admin
+
+import (
+	"context"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+// NewToken is a request for an API token.
+type NewToken struct {
+	User      string // the owner: email (any letter case) or user id
+	Name      string
+	ExpiresAt time.Time
+	Scopes    []string // RFC 6749 scope tokens; repeats are dropped
+
+	// Operator lifts the portal's rules: the expiry may exceed MaxTokenTTL,
+	// and the account and user may be in any state (a token for a suspended
+	// account is made, and simply refused at login until reactivation).
+	Operator bool
+}
+
+// CreateToken makes an API token for a user and returns it with its
+// plaintext, which exists nowhere else: the store keeps only its hash.
+func (s *Service) CreateToken(ctx context.Context, req NewToken) (*autho.APIToken, string, error) {
+	now := s.now()
+	name, err := cleanName("name", req.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	scopes, err := cleanScopes(req.Scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkFuture("expires_at", req.ExpiresAt, now); err != nil {
+		return nil, "", err
+	}
+	if max := s.maxTokenTTL(); !req.Operator && req.ExpiresAt.After(now.Add(max)) {
+		return nil, "", invalid("expires_at", "expiry must be at most %s from now", formatTTL(max))
+	}
+	u, err := s.User(ctx, req.User)
+	if err != nil {
+		return nil, "", err
+	}
+	if !req.Operator {
+		a, err := s.Account(ctx, u.AccountID)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case a.Status != autho.AccountActive:
+			return nil, "", forbidden("account", "account %s is %s: no new tokens until it is reactivated", a.ID, a.Status)
+		case a.Expired(now):
+			return nil, "", forbidden("account", "account %s has expired: no new tokens until it is renewed", a.ID)
+		case !u.Active:
+			return nil, "", forbidden("user", "user %s is deactivated", u.Email)
+		}
+	}
+	plain := secret.New(secret.APIToken)
+	t := &autho.APIToken{
+		ID:        secret.NewID("tok"),
+		UserID:    u.ID,
+		AccountID: u.AccountID,
+		Name:      name,
+		Hash:      secret.Hash(plain),
+		Hint:      secret.Hint(plain),
+		Scopes:    scopes,
+		CreatedAt: now,
+		ExpiresAt: stamp(req.ExpiresAt),
+	}
+	if err := s.Store.CreateAPIToken(ctx, t); err != nil {
+		return nil, "", storeErr(err, "create token", notFound("user", "user %s not found", req.User))
+	}
+	return t, plain, nil
+}
+
+// Token returns one API token.
+func (s *Service) Token(ctx context.Context, id string) (*autho.APIToken, error) {
+	id, err := checkID("token", "tok", id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Store.APIToken(ctx, id)
+	if err != nil {
+		return nil, storeErr(err, "read token", notFound("token", "token %s not found", id))
+	}
+	return t, nil
+}
+
+// Tokens lists API tokens, newest first. f.UserID may be a user id or an
+// email. A filter naming an account or user that does not exist is an error
+// rather than an empty list, so a typo is not mistaken for "no tokens".
+func (s *Service) Tokens(ctx context.Context, f autho.TokenFilter) ([]*autho.APIToken, error) {
+	if f.AccountID != "" {
+		if _, err := s.Account(ctx, f.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	if f.UserID != "" {
+		u, err := s.User(ctx, f.UserID)
+		if err != nil {
+			return nil, err
+		}
+		f.UserID = u.ID
+	}
+	ts, err := s.Store.APITokens(ctx, f)
+	if err != nil {
+		return nil, storeErr(err, "list tokens", nil)
+	}
+	return ts, nil
+}
+
+// Revoke ends an API token for good: the next login with it is refused.
+// Revoking a revoked token returns it unchanged, keeping the time of the
+// first revocation, so a retried revoke is harmless.
+func (s *Service) Revoke(ctx context.Context, id string) (*autho.APIToken, error) {
+	id, err := checkID("token", "tok", id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t, err := s.Store.UpdateAPIToken(ctx, id, func(t *autho.APIToken) error {
+		if !t.Revoked() {
+			t.RevokedAt = now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err, "revoke token", notFound("token", "token %s not found", id))
+	}
+	return t, nil
+}

@@ -1,0 +1,240 @@
+package admin_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/secret"
+)
+
+func hashOf(s string) []byte { return secret.Hash(s) }
+
+func TestService_CreateToken(t *testing.T) {
+	t.Run("ok", func(t *testing.T) {
+		f := newFixture(t)
+		a, _ := f.mustAccount(t, "Acme")
+		u := f.mustUser(t, a.ID, "ann@example.com")
+		until := start.Add(7 * 24 * time.Hour)
+		tk, plain, err := f.svc.CreateToken(t.Context(), admin.NewToken{
+			User: "ANN@example.com", Name: " billing sync ", ExpiresAt: until,
+			Scopes: []string{"orders:read", "orders:write", "orders:read"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := secret.Check(secret.APIToken, plain); err != nil {
+			t.Fatalf("token malformed: %v", err)
+		}
+		if !strings.HasPrefix(tk.ID, "tok_") || tk.UserID != u.ID || tk.AccountID != a.ID || tk.Name != "billing sync" ||
+			tk.Hint != secret.Hint(plain) || !tk.ExpiresAt.Equal(until) || !tk.CreatedAt.Equal(start) ||
+			!slices.Equal(tk.Scopes, []string{"orders:read", "orders:write"}) {
+			t.Fatalf("token = %+v", tk)
+		}
+		cred, err := f.store.APICredential(t.Context(), secret.Hash(plain))
+		if err != nil || cred.Token.ID != tk.ID || !cred.UserActive {
+			t.Fatalf("token not stored by hash: %+v, %v", cred, err)
+		}
+	})
+
+	// Portal rules and operator rules, by account state.
+	states := []struct {
+		name     string
+		setup    func(f *fixture, a *autho.Account, u *autho.User)
+		portalOK bool
+		msg      string
+	}{
+		{"active", func(*fixture, *autho.Account, *autho.User) {}, true, ""},
+		{"suspended", func(f *fixture, a *autho.Account, _ *autho.User) { f.svc.Suspend(t.Context(), a.ID) }, false, "is suspended"},
+		{"expired", func(f *fixture, a *autho.Account, _ *autho.User) {
+			f.svc.RenewAccount(t.Context(), a.ID, start.Add(time.Hour))
+			f.now = start.Add(2 * time.Hour)
+		}, false, "has expired"},
+		{"user deactivated", func(f *fixture, _ *autho.Account, u *autho.User) { f.svc.DeactivateUser(t.Context(), u.ID) }, false, "is deactivated"},
+	}
+	for _, st := range states {
+		for _, operator := range []bool{false, true} {
+			who := "portal"
+			if operator {
+				who = "operator"
+			}
+			t.Run(st.name+"/"+who, func(t *testing.T) {
+				f := newFixture(t)
+				a, _ := f.mustAccount(t, "Acme")
+				u := f.mustUser(t, a.ID, "ann@example.com")
+				st.setup(f, a, u)
+				before := snapshot(t, f.store)
+				_, plain, err := f.svc.CreateToken(t.Context(), admin.NewToken{
+					User: u.ID, Name: "n", ExpiresAt: f.now.Add(24 * time.Hour), Operator: operator,
+				})
+				if operator || st.portalOK {
+					if err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				wantInputError(t, err, st.msg, admin.ErrForbidden)
+				if plain != "" {
+					t.Fatal("secret returned with an error")
+				}
+				if after := snapshot(t, f.store); after != before {
+					t.Fatal("store changed")
+				}
+			})
+		}
+	}
+
+	t.Run("maximum lifetime", func(t *testing.T) {
+		f := newFixture(t)
+		a, _ := f.mustAccount(t, "Acme")
+		u := f.mustUser(t, a.ID, "ann@example.com")
+		capped := start.Add(f.svc.MaxTokenTTL)
+		if _, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped}); err != nil {
+			t.Fatalf("exactly the maximum: %v", err)
+		}
+		_, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped.Add(time.Second)})
+		wantInputError(t, err, "expiry must be at most 30 days from now", nil)
+		if _, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(10 * 365 * 24 * time.Hour), Operator: true}); err != nil {
+			t.Fatalf("the operator may exceed the maximum: %v", err)
+		}
+	})
+
+	t.Run("default maximum", func(t *testing.T) {
+		f := newFixture(t)
+		f.svc.MaxTokenTTL = 0
+		a, _ := f.mustAccount(t, "Acme")
+		u := f.mustUser(t, a.ID, "ann@example.com")
+		_, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(admin.DefaultMaxTokenTTL + time.Second)})
+		wantInputError(t, err, "at most 365 days", nil)
+	})
+
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	u := f.mustUser(t, a.ID, "ann@example.com")
+	before := snapshot(t, f.store)
+	ok := admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(time.Hour), Operator: true}
+	with := func(change func(*admin.NewToken)) admin.NewToken { r := ok; change(&r); return r }
+	tests := []struct {
+		name string
+		req  admin.NewToken
+		msg  string
+		kind error
+	}{
+		{"unknown user", with(func(r *admin.NewToken) { r.User = "nobody@example.com" }), "user nobody@example.com not found", autho.ErrNotFound},
+		{"no user", with(func(r *admin.NewToken) { r.User = "" }), "must not be empty", nil},
+		{"no name", with(func(r *admin.NewToken) { r.Name = " " }), "name must not be empty", nil},
+		{"past expiry", with(func(r *admin.NewToken) { r.ExpiresAt = start.Add(-time.Hour) }), "expiry must be in the future", nil},
+		{"no expiry", with(func(r *admin.NewToken) { r.ExpiresAt = time.Time{} }), "expiry is required", nil},
+		{"empty scope", with(func(r *admin.NewToken) { r.Scopes = []string{""} }), "a scope must not be empty", nil},
+		{"scope with space", with(func(r *admin.NewToken) { r.Scopes = []string{"a b"} }), `invalid scope "a b"`, nil},
+		{"scope with quote", with(func(r *admin.NewToken) { r.Scopes = []string{`a"b`} }), "invalid scope", nil},
+		{"scope with backslash", with(func(r *admin.NewToken) { r.Scopes = []string{`a\b`} }), "invalid scope", nil},
+		{"non-ASCII scope", with(func(r *admin.NewToken) { r.Scopes = []string{"café"} }), "invalid scope", nil},
+		{"long scope", with(func(r *admin.NewToken) { r.Scopes = []string{strings.Repeat("s", 129)} }), "at most 128", nil},
+		{"too many scopes", with(func(r *admin.NewToken) {
+			r.Scopes = nil
+			for i := range 51 {
+				r.Scopes = append(r.Scopes, "s"+strings.Repeat("x", i))
+			}
+		}), "at most 50 scopes", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, plain, err := f.svc.CreateToken(t.Context(), tt.req)
+			wantInputError(t, err, tt.msg, tt.kind)
+			if plain != "" {
+				t.Fatal("secret returned with an error")
+			}
+			if after := snapshot(t, f.store); after != before {
+				t.Fatal("store changed")
+			}
+		})
+	}
+	t.Run("every RFC 6749 scope character", func(t *testing.T) {
+		var b strings.Builder
+		for c := byte(0x21); c <= 0x7e; c++ {
+			if c != '"' && c != '\\' {
+				b.WriteByte(c)
+			}
+		}
+		if _, _, err := f.svc.CreateToken(t.Context(), with(func(r *admin.NewToken) { r.Scopes = []string{b.String()} })); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestService_Tokens(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	b, _ := f.mustAccount(t, "Beta")
+	ua := f.mustUser(t, a.ID, "ann@example.com")
+	ub := f.mustUser(t, b.ID, "bob@example.com")
+	f.mustToken(t, ua.ID)
+	f.now = start.Add(time.Second)
+	f.mustToken(t, ua.ID)
+	f.mustToken(t, ub.ID)
+
+	tests := []struct {
+		name   string
+		filter autho.TokenFilter
+		want   int
+		msg    string
+	}{
+		{"all", autho.TokenFilter{}, 3, ""},
+		{"by account", autho.TokenFilter{AccountID: a.ID}, 2, ""},
+		{"by user id", autho.TokenFilter{UserID: ub.ID}, 1, ""},
+		{"by user email", autho.TokenFilter{UserID: "ANN@example.com"}, 2, ""},
+		{"unknown account", autho.TokenFilter{AccountID: "acc_nope"}, 0, "account acc_nope not found"},
+		{"unknown user", autho.TokenFilter{UserID: "nobody@example.com"}, 0, "user nobody@example.com not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, err := f.svc.Tokens(t.Context(), tt.filter)
+			if tt.msg != "" {
+				wantInputError(t, err, tt.msg, autho.ErrNotFound)
+				return
+			}
+			if err != nil || len(ts) != tt.want {
+				t.Fatalf("Tokens = %d, %v; want %d", len(ts), err, tt.want)
+			}
+			for i := 1; i < len(ts); i++ {
+				if ts[i].CreatedAt.After(ts[i-1].CreatedAt) {
+					t.Fatal("not newest first")
+				}
+			}
+		})
+	}
+}
+
+func TestService_Revoke(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	u := f.mustUser(t, a.ID, "ann@example.com")
+	tk, plain := f.mustToken(t, u.ID)
+
+	f.now = start.Add(time.Minute)
+	got, err := f.svc.Revoke(t.Context(), tk.ID)
+	if err != nil || !got.RevokedAt.Equal(f.now) {
+		t.Fatalf("Revoke = %+v, %v", got, err)
+	}
+	cred, err := f.store.APICredential(t.Context(), secret.Hash(plain))
+	if err != nil || !cred.Token.Revoked() {
+		t.Fatalf("stored token not revoked: %+v, %v", cred, err)
+	}
+	t.Run("twice keeps the first time", func(t *testing.T) {
+		f.now = start.Add(time.Hour)
+		again, err := f.svc.Revoke(t.Context(), tk.ID)
+		if err != nil || !again.RevokedAt.Equal(got.RevokedAt) {
+			t.Fatalf("Revoke again = %+v, %v", again, err)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		_, err := f.svc.Revoke(t.Context(), "tok_nope")
+		wantInputError(t, err, "token tok_nope not found", autho.ErrNotFound)
+		_, err = f.svc.Token(t.Context(), "tok_nope")
+		wantInputError(t, err, "token tok_nope not found", autho.ErrNotFound)
+	})
+}

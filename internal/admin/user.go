@@ -1,0 +1,137 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/password"
+	"github.com/autho/autho/internal/secret"
+)
+
+// CreateUser adds a user to an account, in any state. role "" means member.
+// When pw is "", a random password is generated and returned (it exists
+// nowhere else); otherwise pw must pass password.Validate and "" is
+// returned. Emails are unique regardless of letter case.
+func (s *Service) CreateUser(ctx context.Context, accountID, email string, role autho.Role, pw string) (*autho.User, string, error) {
+	accountID, err := checkID("account", "acc", accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	email, err = cleanEmail(email)
+	if err != nil {
+		return nil, "", err
+	}
+	if role == "" {
+		role = autho.RoleMember
+	}
+	if !role.Valid() {
+		return nil, "", invalid("role", "role must be %q or %q, not %q", autho.RoleAdmin, autho.RoleMember, string(role))
+	}
+	generated := ""
+	if pw == "" {
+		generated = password.Generate()
+		pw = generated
+	} else if err := password.Validate(pw); err != nil {
+		return nil, "", &Error{Field: "password", Message: err.Error()}
+	}
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return nil, "", err
+	}
+	// Checked before the costly hash so that the common mistake answers at
+	// once; the store's unique index still decides under a race.
+	if _, err := s.Store.UserByEmail(ctx, email); err == nil {
+		return nil, "", conflict("email", "email already in use: %s", email)
+	} else if !errors.Is(err, autho.ErrNotFound) {
+		return nil, "", storeErr(err, "read user", nil)
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return nil, "", &Error{Field: "password", Message: err.Error()}
+	}
+	now := s.now()
+	u := &autho.User{
+		ID:           secret.NewID("usr"),
+		AccountID:    accountID,
+		Email:        email,
+		PasswordHash: hash,
+		Role:         role,
+		Active:       true,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, autho.ErrConflict) {
+			return nil, "", conflict("email", "email already in use: %s", email)
+		}
+		return nil, "", storeErr(err, "create user", notFound("account", "account %s not found", accountID))
+	}
+	return u, generated, nil
+}
+
+// User finds a user by id ("usr_…") or by email (any letter case).
+func (s *Service) User(ctx context.Context, ref string) (*autho.User, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, invalid("user", "user email or id must not be empty")
+	}
+	var (
+		u   *autho.User
+		err error
+	)
+	if strings.HasPrefix(ref, "usr_") && !strings.Contains(ref, "@") {
+		u, err = s.Store.User(ctx, ref)
+	} else {
+		u, err = s.Store.UserByEmail(ctx, ref)
+	}
+	if err != nil {
+		return nil, storeErr(err, "read user", notFound("user", "user %s not found", ref))
+	}
+	return u, nil
+}
+
+// Users returns the users of one account.
+func (s *Service) Users(ctx context.Context, accountID string) ([]*autho.User, error) {
+	a, err := s.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.Store.Users(ctx, a.ID)
+	if err != nil {
+		return nil, storeErr(err, "list users", nil)
+	}
+	return us, nil
+}
+
+// DeactivateUser stops a user's portal logins and every login with the
+// user's API tokens, at once. The tokens are kept, so reactivating the user
+// restores them. ref is an email or a user id; deactivating an inactive user
+// returns it unchanged.
+func (s *Service) DeactivateUser(ctx context.Context, ref string) (*autho.User, error) {
+	return s.setActive(ctx, ref, false)
+}
+
+// ActivateUser undoes DeactivateUser. ref is an email or a user id.
+func (s *Service) ActivateUser(ctx context.Context, ref string) (*autho.User, error) {
+	return s.setActive(ctx, ref, true)
+}
+
+func (s *Service) setActive(ctx context.Context, ref string, active bool) (*autho.User, error) {
+	u, err := s.User(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
+		if u.Active != active {
+			u.Active = active
+			u.UpdatedAt = now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
+	}
+	return u, nil
+}

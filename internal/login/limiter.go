@@ -1,0 +1,89 @@
+package login
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter counts refused logins per key (a client IP, a partner token hash)
+// in token buckets. Only refusals spend tokens, so a partner that logs in
+// correctly is never slowed by its own successes, and a key with an empty
+// bucket is refused before any database work.
+//
+// The state is per process: with several nodes, a client can make up to
+// nodes×limit refusals a minute. The limit exists to make guessing
+// expensive, and 178-bit secrets make that a generous margin.
+type Limiter struct {
+	perMinute int
+	mu        sync.Mutex
+	buckets   map[string]*rate.Limiter
+}
+
+// maxBuckets bounds the memory an attacker can make us spend by sending
+// many distinct keys; full buckets are dropped first, since a missing bucket
+// behaves exactly like a full one.
+const maxBuckets = 100_000
+
+// NewLimiter returns a limiter allowing perMinute refusals per key and
+// minute; 0 disables it (a nil *Limiter also allows everything).
+func NewLimiter(perMinute int) *Limiter {
+	if perMinute <= 0 {
+		return nil
+	}
+	return &Limiter{perMinute: perMinute, buckets: make(map[string]*rate.Limiter)}
+}
+
+// Wait reports how long the caller must wait before key may be tried again;
+// zero means go ahead. It spends nothing.
+func (l *Limiter) Wait(key string, now time.Time) time.Duration {
+	if l == nil || key == "" {
+		return 0
+	}
+	l.mu.Lock()
+	b := l.buckets[key]
+	l.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	perSecond := float64(l.perMinute) / 60
+	return time.Duration(math.Ceil((1-tokens)/perSecond*1e9)) * time.Nanosecond
+}
+
+// Refused spends one token of key's bucket.
+func (l *Limiter) Refused(key string, now time.Time) {
+	if l == nil || key == "" {
+		return
+	}
+	l.mu.Lock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= maxBuckets {
+			l.sweep(now)
+		}
+		b = rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)
+		l.buckets[key] = b
+	}
+	l.mu.Unlock()
+	b.AllowN(now, 1)
+}
+
+// sweep drops full buckets; if that frees nothing (a flood of distinct
+// keys inside one refill period), it drops everything rather than grow
+// without bound. Called with l.mu held.
+func (l *Limiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if b.TokensAt(now) >= float64(l.perMinute) {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) >= maxBuckets {
+		clear(l.buckets)
+	}
+}

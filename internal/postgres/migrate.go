@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/autho/autho/internal/migrations"
+)
+
+// migrateLock is the advisory lock key every autho node takes to migrate;
+// the bytes spell "autho_mg". It is database-wide, so nodes migrating
+// different schemas of one database wait for each other too, which is
+// harmless.
+const migrateLock int64 = 0x6175_7468_6f5f_6d67
+
+// Migrate applies the pending versions of internal/migrations, each in its
+// own transaction, recording each in schema_migrations. Every transaction
+// holds the advisory lock before it looks at what is applied, so nodes
+// starting together apply each version once: the others wait, then find it
+// done. It is bounded by AcquireTimeout to get a connection and otherwise
+// only by ctx, since a migration of a large table may take a while.
+func (s *Store) Migrate(ctx context.Context) error {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return translate(ctx, "migrate", err)
+	}
+	defer c.Release()
+	for _, m := range migrations.All() {
+		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version    BIGINT PRIMARY KEY,
+				applied_at BIGINT NOT NULL
+			)`)
+			if err != nil {
+				return err
+			}
+			var done bool
+			err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done)
+			if err != nil || done {
+				return err
+			}
+			// Without arguments pgx sends the text over the simple
+			// protocol, which runs a file of several statements as is.
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+				m.Version, time.Now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return translate(ctx, fmt.Sprintf("migrate to version %d (%s)", m.Version, m.Name), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/login"
+)
+
+// expiresOnLayout is RFC 3339 with microseconds and a numeric offset, never
+// "Z", as the contract's example shows.
+const expiresOnLayout = "2006-01-02T15:04:05.000000-07:00"
+
+type loginData struct {
+	Message   string `json:"message"`
+	Token     string `json:"token"`
+	ExpiresOn string `json:"expires_on"`
+}
+
+// handleLogin answers POST /v1/autho/apitoken/login/. The order of checks
+// before the exchange is the contract's: 415, 413, 429, then the body.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	noStore(w)
+	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	if r.ContentLength > login.MaxBodyBytes {
+		return autho.ErrBodyTooLarge
+	}
+	ip := s.clientIP(r)
+	if err := s.deps.Login.CheckIP(ip); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
+	if err != nil {
+		return autho.ErrMalformedBody
+	}
+	if len(body) > login.MaxBodyBytes {
+		return autho.ErrBodyTooLarge
+	}
+	creds, err := login.ParseBody(body, form)
+	if err != nil {
+		return err
+	}
+	res, err := s.deps.Login.Login(r.Context(), creds, ip)
+	if err != nil {
+		return err
+	}
+	writeOK(w, loginData{
+		Message:   "Success",
+		Token:     res.Token,
+		ExpiresOn: res.ExpiresAt.In(s.cfg.Location).Format(expiresOnLayout),
+	})
+	return nil
+}
+
+// formatTime is how other answers show a time.
+func (s *Server) formatTime(t time.Time) string {
+	return t.In(s.cfg.Location).Format(expiresOnLayout)
+}

@@ -1,0 +1,67 @@
+// Package server is autho's HTTP surface: the JSON API of the contract, the
+// well-known documents and the operational endpoints. Handlers are thin: they
+// parse, call the service that owns the rule, and return an error that
+// errors.go maps to the contract's envelope in exactly one place.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/login"
+)
+
+// Config is what the HTTP layer needs to know of the deployment.
+type Config struct {
+	Issuer         string // base of published URLs, and the JWT iss
+	Algorithm      string // the signing algorithm, for the discovery document
+	Location       *time.Location
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+	Logger         *slog.Logger
+}
+
+// Pinger reports whether the database can be reached.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// JWKSource provides the published public keys as a JWKS document.
+type JWKSource interface {
+	JWKS() []byte
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Login  *login.Service
+	Keys   JWKSource
+	Bearer *bearer.Verifier
+	DB     Pinger
+}
+
+// Server is the HTTP handler of autho.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	handler http.Handler
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
+	s.handler = s.logRequests(s.recoverPanics(s.routes()))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

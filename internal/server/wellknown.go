@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request) error {
+	// Short enough that verifiers see a new key soon after a rotation;
+	// those that meet an unknown kid refetch anyway.
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, s.deps.Keys.JWKS())
+	return nil
+}
+
+type discovery struct {
+	Issuer           string   `json:"issuer"`
+	JWKSURI          string   `json:"jwks_uri"`
+	SigningAlgs      []string `json:"id_token_signing_alg_values_supported"`
+	LoginEndpoint    string   `json:"login_endpoint"`
+	UserinfoEndpoint string   `json:"userinfo_endpoint"`
+}
+
+func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) error {
+	base := strings.TrimRight(s.cfg.Issuer, "/")
+	b, err := json.Marshal(discovery{
+		Issuer:           s.cfg.Issuer,
+		JWKSURI:          base + "/.well-known/jwks.json",
+		SigningAlgs:      []string{s.cfg.Algorithm},
+		LoginEndpoint:    base + "/v1/autho/apitoken/login/",
+		UserinfoEndpoint: base + "/v1/autho/me/",
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) error {
+	writeOK(w, message{"OK"})
+	return nil
+}
+
+// handleReady fails while the database cannot be reached, so a load
+// balancer sends traffic elsewhere.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.deps.DB.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		writeEnvelope(w, http.StatusServiceUnavailable, "ERROR", "14", message{"Service unavailable"})
+		return nil
+	}
+	writeOK(w, message{"OK"})
+	return nil
+}

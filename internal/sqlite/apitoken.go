@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"strings"
+
+	"github.com/autho/autho"
+)
+
+const tokenCols = `t.id, t.user_id, t.account_id, t.name, t.hash, t.hint, t.scopes,
+	t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at`
+
+// tokenDest is where a token row is scanned before conversion.
+type tokenDest struct {
+	hash, scopes      string
+	created, expires  int64
+	lastUsed, revoked sql.NullInt64
+}
+
+func (d *tokenDest) args(t *autho.APIToken) []any {
+	return []any{&t.ID, &t.UserID, &t.AccountID, &t.Name, &d.hash, &t.Hint, &d.scopes,
+		&d.created, &d.expires, &d.lastUsed, &t.LastUsedIP, &d.revoked}
+}
+
+// fill converts everything but the hash.
+func (d *tokenDest) fill(t *autho.APIToken) {
+	t.Scopes = splitScopes(d.scopes)
+	t.CreatedAt, t.ExpiresAt = fromMicros(d.created), fromMicros(d.expires)
+	t.LastUsedAt, t.RevokedAt = fromNullMicros(d.lastUsed), fromNullMicros(d.revoked)
+}
+
+func scanToken(sc scanner, t *autho.APIToken) error {
+	var d tokenDest
+	if err := sc.Scan(d.args(t)...); err != nil {
+		return err
+	}
+	h, err := hex.DecodeString(d.hash)
+	if err != nil {
+		// Not err itself: it would quote the stored hash.
+		return errBadHash
+	}
+	t.Hash = h
+	d.fill(t)
+	return nil
+}
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+const errBadHash = constError("stored hash is not hex")
+
+// Scopes are one space-separated TEXT column; none is the empty string.
+func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+func splitScopes(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, " ")
+}
+
+// CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
+func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
+		created_at, expires_at, last_used_at, last_used_ip, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
+		micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.LastUsedIP, nullMicros(t.RevokedAt))
+	return wrap("create api token", err)
+}
+
+// APIToken returns the token with the given id.
+func (s *Store) APIToken(ctx context.Context, id string) (*autho.APIToken, error) {
+	t := new(autho.APIToken)
+	if err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t WHERE t.id = ?`, id), t); err != nil {
+		return nil, wrap("api token", err)
+	}
+	return t, nil
+}
+
+// APITokens lists tokens newest first; among tokens created in the same
+// microsecond, the greater id comes first, so pages never shuffle.
+func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.APIToken, error) {
+	// Conditions are added only when set, so that SQLite can use the
+	// account or user index; "? = '' OR" would hide them from the planner.
+	q := `SELECT ` + tokenCols + ` FROM api_tokens t WHERE 1 = 1`
+	var args []any
+	if f.AccountID != "" {
+		q += ` AND t.account_id = ?`
+		args = append(args, f.AccountID)
+	}
+	if f.UserID != "" {
+		q += ` AND t.user_id = ?`
+		args = append(args, f.UserID)
+	}
+	q += ` ORDER BY t.created_at DESC, t.id DESC`
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("api tokens", err)
+	}
+	defer rows.Close()
+	var out []*autho.APIToken
+	for rows.Next() {
+		t := new(autho.APIToken)
+		if err := scanToken(rows, t); err != nil {
+			return nil, wrap("api tokens", err)
+		}
+		out = append(out, t)
+	}
+	return out, wrap("api tokens", rows.Err())
+}
+
+// UpdateAPIToken applies fn to the token in one write transaction. The name,
+// scopes, expiry and revocation time are written; last use belongs to
+// RecordTokenUse, and the id, owner, hash, hint and creation time never
+// change.
+func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
+	t := new(autho.APIToken)
+	err := s.tx(ctx, "update api token", func(tx *sql.Tx) error {
+		if err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t WHERE t.id = ?`, id), t); err != nil {
+			return wrap("update api token", err)
+		}
+		before := *t
+		if err := fn(t); err != nil {
+			return err
+		}
+		t.ID, t.UserID, t.AccountID, t.Hash, t.Hint, t.CreatedAt = before.ID, before.UserID, before.AccountID, before.Hash, before.Hint, before.CreatedAt
+		t.LastUsedAt, t.LastUsedIP = before.LastUsedAt, before.LastUsedIP
+		t.ExpiresAt, t.RevokedAt = stored(t.ExpiresAt), stored(t.RevokedAt)
+		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET name = ?, scopes = ?, expires_at = ?, revoked_at = ? WHERE id = ?`,
+			t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.RevokedAt), t.ID)
+		return wrap("update api token", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// apiCredentialSQL is the login's API token lookup: the unique hash index,
+// then the user by primary key. The hash is not read back: the caller has it.
+const apiCredentialSQL = `SELECT t.id, t.user_id, t.account_id, t.name, t.hint, t.scopes,
+	t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, u.active
+	FROM api_tokens t JOIN users u ON u.id = t.user_id
+	WHERE t.hash = ?`
+
+// APICredential finds an API token by hash, with whether its user is active.
+func (s *Store) APICredential(ctx context.Context, hash []byte) (*autho.APICredential, error) {
+	st, err := s.apiCred.get(ctx, s.r)
+	if err != nil {
+		return nil, wrap("api credential", err)
+	}
+	c := new(autho.APICredential)
+	t := &c.Token
+	var d tokenDest
+	err = st.QueryRowContext(ctx, hex.EncodeToString(hash)).Scan(&t.ID, &t.UserID, &t.AccountID, &t.Name, &t.Hint, &d.scopes,
+		&d.created, &d.expires, &d.lastUsed, &t.LastUsedIP, &d.revoked, &c.UserActive)
+	if err != nil {
+		return nil, wrap("api credential", err)
+	}
+	t.Hash = bytes.Clone(hash)
+	d.fill(t)
+	return c, nil
+}
+
+// RecordTokenUse writes a batch of uses in one transaction. The condition
+// keeps the newest use whatever order uses arrive in, across batches and
+// nodes; an unknown id matches no row.
+func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	return s.tx(ctx, "record token use", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2
+			WHERE id = ?3 AND (last_used_at IS NULL OR last_used_at < ?1)`)
+		if err != nil {
+			return wrap("record token use", err)
+		}
+		defer st.Close()
+		for _, u := range uses {
+			if _, err := st.ExecContext(ctx, micros(u.At), u.IP, u.TokenID); err != nil {
+				return wrap("record token use", err)
+			}
+		}
+		return nil
+	})
+}

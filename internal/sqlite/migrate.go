@@ -1,0 +1,47 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/autho/autho/internal/migrations"
+)
+
+// Migrate applies every pending migration, each in its own IMMEDIATE
+// transaction that first checks whether the version is already recorded.
+// The write lock makes that check and the apply one step, so processes
+// migrating the same file at the same moment apply each version once: the
+// later one waits, then finds it recorded.
+func (s *Store) Migrate(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    BIGINT PRIMARY KEY,
+		applied_at BIGINT NOT NULL
+	)`)
+	if err != nil {
+		return wrap("migrate", err)
+	}
+	for _, m := range migrations.All() {
+		op := fmt.Sprintf("migrate %04d_%s", m.Version, m.Name)
+		err := s.tx(ctx, op, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+				return wrap(op, err)
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return wrap(op, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				m.Version, time.Now().UnixMicro())
+			return wrap(op, err)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+// Package sqlite is the autho.Store on a single SQLite file, through the pure-Go
+// driver modernc.org/sqlite, so the server stays one static binary.
+//
+// A Store holds two connection pools on the same file. Every write goes
+// through a pool of exactly one connection whose transactions begin
+// IMMEDIATE: the write lock is taken before the first read, so a
+// read-modify-write never has to upgrade a read lock (which in WAL mode fails
+// at once with SQLITE_BUSY instead of waiting), and writers queue on
+// busy_timeout rather than deadlock, within this process and across
+// processes (the CLI may run while "autho serve" does). Reads go through a
+// separate pool that WAL lets run beside the writer; its connections are
+// query_only, so a write sent there by mistake fails instead of slipping past
+// the writer's ordering.
+//
+// Driver errors are translated here, by result code: unique and primary-key
+// violations become autho.ErrConflict, foreign-key violations (a user for an
+// unknown account, a token for an unknown user, a partner token for an unknown
+// account) become autho.ErrNotFound, since what is missing is the referenced
+// row, and failures to reach the file become autho.ErrUnavailable.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/autho/autho"
+)
+
+var _ autho.Store = (*Store)(nil)
+
+// Store is an autho.Store on one SQLite file. It is safe for concurrent use,
+// and several Stores, in one process or several, may share a file.
+type Store struct {
+	w *sql.DB // one connection; BEGIN IMMEDIATE
+	r *sql.DB // read pool, query_only
+
+	// The login's two lookups are prepared once, on first use: before
+	// Migrate the tables they read may not exist yet.
+	partnerCred lazyStmt
+	apiCred     lazyStmt
+}
+
+// Open opens (creating if need be) the SQLite database at path. It does not
+// migrate; call Migrate before use.
+func Open(path string) (*Store, error) {
+	w, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	r, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+
+	s := &Store{w: w, r: r}
+	s.partnerCred.query = partnerCredentialSQL
+	s.apiCred.query = apiCredentialSQL
+
+	// sql.Open connects lazily; connect both now so that a path that cannot
+	// be opened fails here, at start, and not on the first login.
+	ctx := context.Background()
+	for _, db := range []*sql.DB{w, r} {
+		if err := db.PingContext(ctx); err != nil {
+			s.Close()
+			return nil, wrap("open", err)
+		}
+	}
+	return s, nil
+}
+
+// dsn makes a file: URI, so that any path (with '?', '#' or '%' in it)
+// reaches SQLite intact; the driver reads the _-prefixed parameters and
+// SQLite ignores them. The driver runs the pragmas on every new connection
+// of the pool.
+//
+// synchronous=FULL because an acknowledged revocation or suspension must
+// survive a power loss; in WAL mode NORMAL may lose the last commits.
+// busy_timeout lets a writer wait for another process's write lock instead of
+// failing at once.
+func dsn(path string, q url.Values) string {
+	q["_pragma"] = append(q["_pragma"], "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)")
+	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.r.Close(), s.w.Close())
+}
+
+// Ping reads the schema table, which touches the file; a bare ping of an
+// already-open connection would not notice a vanished disk.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&n); err != nil {
+		return wrap("ping", err)
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction (BEGIN IMMEDIATE, on the writer) and
+// commits if fn returns nil. fn's error comes back as is.
+func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// wrap translates a driver error into the Store's sentinels, by result code.
+// The driver's message names tables and columns, never values, so it is kept
+// for the log; no query argument (a hash) ever reaches an error.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s: %w", op, autho.ErrNotFound)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		if sentinel := sentinelFor(se.Code()); sentinel != nil {
+			return fmt.Errorf("sqlite: %s: %w (%w)", op, sentinel, err)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+func sentinelFor(code int) error {
+	switch code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return autho.ErrConflict
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return autho.ErrNotFound
+	}
+	// Extended codes carry the primary code in their low byte.
+	switch code & 0xff {
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+		sqlite3.SQLITE_PERM, sqlite3.SQLITE_PROTOCOL:
+		return autho.ErrUnavailable
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		// Still locked after busy_timeout: another process holds the file.
+		return autho.ErrUnavailable
+	}
+	return nil
+}
+
+// lazyStmt is a statement prepared on the read pool on first use and kept;
+// database/sql re-prepares it on each pool connection as needed.
+type lazyStmt struct {
+	query string
+	mu    sync.Mutex
+	p     atomic.Pointer[sql.Stmt]
+}
+
+func (l *lazyStmt) get(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
+	if st := l.p.Load(); st != nil {
+		return st, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st := l.p.Load(); st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, l.query)
+	if err != nil {
+		return nil, err
+	}
+	l.p.Store(st)
+	return st, nil
+}
+
+func (l *lazyStmt) close() error {
+	if st := l.p.Swap(nil); st != nil {
+		return st.Close()
+	}
+	return nil
+}
+
+// Times are Unix microseconds; nullable columns hold "never" as NULL, which
+// maps to the zero time.Time.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func nullMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// stored is t as a read will return it: microseconds, in UTC. Updates return
+// their result through it, so it equals the next read.
+func stored(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return fromMicros(micros(t))
+}
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }

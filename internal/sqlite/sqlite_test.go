@@ -1,0 +1,379 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/migrations"
+	"github.com/autho/autho/internal/secret"
+	"github.com/autho/autho/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) autho.Store { return mustOpen(t, filepath.Join(t.TempDir(), "autho.db")) })
+}
+
+// mustOpen opens and migrates a store on path, closed when the test ends.
+func mustOpen(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(path)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestOpen_Pragmas(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "autho.db"))
+	// Hold several reader connections at once, so that each is a
+	// connection of its own and not one reused.
+	conns := map[string]*sql.Conn{}
+	hold := func(name string, db *sql.DB) {
+		c, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns[name] = c
+	}
+	hold("writer", s.w)
+	for i := range 4 {
+		hold(fmt.Sprintf("reader %d", i), s.r)
+	}
+	for _, tc := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		for name, c := range conns {
+			t.Run(name+" "+tc.pragma, func(t *testing.T) {
+				var got string
+				if err := c.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want {
+					t.Fatalf("PRAGMA %s = %q, want %q", tc.pragma, got, tc.want)
+				}
+			})
+		}
+	}
+	t.Run("reader is query_only", func(t *testing.T) {
+		if _, err := conns["reader 0"].ExecContext(t.Context(), `DELETE FROM accounts`); err == nil {
+			t.Fatal("write on the read pool succeeded")
+		}
+	})
+}
+
+func TestOpen_Errors(t *testing.T) {
+	t.Run("cannot open", func(t *testing.T) {
+		_, err := Open(filepath.Join(t.TempDir(), "missing", "dir", "autho.db"))
+		if !errors.Is(err, autho.ErrUnavailable) {
+			t.Fatalf("Open in a missing directory = %v, want ErrUnavailable", err)
+		}
+	})
+	t.Run("odd path", func(t *testing.T) {
+		// The path travels in a URI; characters URIs treat specially
+		// must still name the file.
+		dir := filepath.Join(t.TempDir(), "a dir%20#1?x=y")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "autho.db")
+		s := mustOpen(t, path)
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("database not at %q: %v", path, err)
+		}
+	})
+}
+
+func TestMigrate(t *testing.T) {
+	countVersions := func(t *testing.T, s *Store) map[int]int {
+		t.Helper()
+		rows, err := s.r.QueryContext(t.Context(), `SELECT version, count(*) FROM schema_migrations GROUP BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[int]int{}
+		for rows.Next() {
+			var v, n int
+			if err := rows.Scan(&v, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[v] = n
+		}
+		return got
+	}
+	wantAll := func(t *testing.T, got map[int]int) {
+		t.Helper()
+		all := migrations.All()
+		if len(got) != len(all) {
+			t.Fatalf("schema_migrations has versions %v, want %d versions", got, len(all))
+		}
+		for _, m := range all {
+			if got[m.Version] != 1 {
+				t.Fatalf("version %d recorded %d times", m.Version, got[m.Version])
+			}
+		}
+	}
+	t.Run("idempotent", func(t *testing.T) {
+		s := mustOpen(t, filepath.Join(t.TempDir(), "autho.db"))
+		for range 3 {
+			if err := s.Migrate(t.Context()); err != nil {
+				t.Fatalf("Migrate again: %v", err)
+			}
+		}
+		wantAll(t, countVersions(t, s))
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		// Two stores on one file stand for two processes starting at
+		// once; a version applied twice fails on CREATE TABLE.
+		path := filepath.Join(t.TempDir(), "autho.db")
+		const n = 4
+		stores := make([]*Store, n)
+		for i := range stores {
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i, s := range stores {
+			wg.Go(func() { errs[i] = s.Migrate(t.Context()) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("Migrate %d: %v", i, err)
+			}
+		}
+		wantAll(t, countVersions(t, stores[0]))
+	})
+}
+
+// Two Stores on one file are two processes: the CLI revoking a token while
+// "serve" runs. The server must refuse the token on its very next read.
+func TestStore_SharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	server := mustOpen(t, path)
+	cli := mustOpen(t, path)
+	ctx := t.Context()
+
+	a, pt := seedAccount(t, cli)
+	u := &autho.User{ID: secret.NewID("usr"), AccountID: a.ID, Email: "a@example.com", Role: autho.RoleMember, Active: true}
+	apiTok := secret.New(secret.APIToken)
+	tk := &autho.APIToken{ID: secret.NewID("tok"), UserID: u.ID, AccountID: a.ID, Hash: secret.Hash(apiTok), Hint: secret.Hint(apiTok),
+		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	for _, err := range []error{
+		cli.CreateUser(ctx, u),
+		cli.CreateAPIToken(ctx, tk),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c, err := server.APICredential(ctx, tk.Hash)
+	if err != nil || c.Token.Revoked() {
+		t.Fatalf("server's APICredential = %+v, %v; want the new, unrevoked token", c, err)
+	}
+	if _, err := cli.UpdateAPIToken(ctx, tk.ID, func(t *autho.APIToken) error { t.RevokedAt = time.Now(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = server.APICredential(ctx, tk.Hash); err != nil || !c.Token.Revoked() {
+		t.Fatalf("server's APICredential after the CLI revoked = %+v, %v; want revoked", c, err)
+	}
+	if _, err := cli.UpdateAccount(ctx, a.ID, func(a *autho.Account) error { a.Status = autho.AccountSuspended; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if pc, err := server.PartnerCredential(ctx, pt.Hash); err != nil || pc.Account.Status != autho.AccountSuspended {
+		t.Fatalf("server's PartnerCredential after the CLI suspended = %+v, %v; want suspended", pc, err)
+	}
+
+	t.Run("writers from both", func(t *testing.T) {
+		// Writes from both stores interleave through SQLite's file
+		// lock without a lost update.
+		const n = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for range n {
+			for _, s := range []*Store{server, cli} {
+				wg.Go(func() {
+					_, err := s.UpdateAccount(ctx, a.ID, func(a *autho.Account) error {
+						a.ExpiresAt = a.ExpiresAt.Add(time.Second)
+						return nil
+					})
+					errs <- err
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := cli.Account(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := a.ExpiresAt.Truncate(time.Microsecond).Add(2 * n * time.Second)
+		if !got.ExpiresAt.Equal(want) {
+			t.Fatalf("ExpiresAt = %v, want %v", got.ExpiresAt, want)
+		}
+	})
+}
+
+func TestSentinelFor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		code int
+		want error
+	}{
+		{"unique", sqlite3.SQLITE_CONSTRAINT_UNIQUE, autho.ErrConflict},
+		{"primary key", sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, autho.ErrConflict},
+		{"foreign key", sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, autho.ErrNotFound},
+		{"not null", sqlite3.SQLITE_CONSTRAINT_NOTNULL, nil},
+		{"cannot open", sqlite3.SQLITE_CANTOPEN, autho.ErrUnavailable},
+		{"io error", sqlite3.SQLITE_IOERR, autho.ErrUnavailable},
+		{"io error on fsync", sqlite3.SQLITE_IOERR | 4<<8, autho.ErrUnavailable},
+		{"disk full", sqlite3.SQLITE_FULL, autho.ErrUnavailable},
+		{"busy past the timeout", sqlite3.SQLITE_BUSY, autho.ErrUnavailable},
+		{"generic error", sqlite3.SQLITE_ERROR, nil},
+		{"corrupt", sqlite3.SQLITE_CORRUPT, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sentinelFor(tc.code); got != tc.want {
+				t.Fatalf("sentinelFor(%d) = %v, want %v", tc.code, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWrap(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "autho.db"))
+	t.Run("not found", func(t *testing.T) {
+		_, err := s.Account(t.Context(), secret.NewID("acc"))
+		if !errors.Is(err, autho.ErrNotFound) || errors.Is(err, sql.ErrNoRows) {
+			t.Fatalf("err = %v, want ErrNotFound and not sql.ErrNoRows", err)
+		}
+	})
+	t.Run("conflict keeps the driver's code", func(t *testing.T) {
+		a, _ := seedAccount(t, s)
+		_, err := s.w.ExecContext(t.Context(), `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at)
+			VALUES (?, 'x', 'active', 0, 0, 0)`, a.ID)
+		err = wrap("test", err)
+		var se *sqlite.Error
+		if !errors.Is(err, autho.ErrConflict) || !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			t.Fatalf("err = %v, want ErrConflict wrapping SQLITE_CONSTRAINT_PRIMARYKEY", err)
+		}
+	})
+}
+
+// BenchmarkAPICredential is the login's hot read, from many goroutines at
+// once as under load.
+func BenchmarkAPICredential(b *testing.B) {
+	s := mustOpen(b, filepath.Join(b.TempDir(), "autho.db"))
+	ctx := context.Background()
+	hashes := seedTokens(b, s, 100, 10_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h := hashes[next.Add(1)%uint64(len(hashes))]
+			if _, err := s.APICredential(ctx, h); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// seedTokens writes users and tokens in one transaction, since one fsync'd
+// transaction per token would make the setup the benchmark. It returns the
+// tokens' hashes.
+func seedTokens(tb testing.TB, s *Store, users, tokens int) [][]byte {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	a, _ := seedAccount(tb, s)
+	hashes := make([][]byte, 0, tokens)
+	err := s.tx(ctx, "seed", func(tx *sql.Tx) error {
+		uids := make([]string, users)
+		for i := range uids {
+			uids[i] = secret.NewID("usr")
+			_, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, email, email_key, password_hash, role, active, created_at, updated_at)
+				VALUES (?, ?, ?, ?, '', 'member', 1, ?, ?)`, uids[i], a.ID, uids[i]+"@example.com", uids[i]+"@example.com", micros(now), micros(now))
+			if err != nil {
+				return err
+			}
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
+			created_at, expires_at, last_used_at, last_used_ip, revoked_at) VALUES (?, ?, ?, 'bench', ?, ?, 'read write', ?, ?, NULL, '', NULL)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range tokens {
+			t := secret.New(secret.APIToken)
+			h := secret.Hash(t)
+			if _, err := st.ExecContext(ctx, secret.NewID("tok"), uids[i%users], a.ID, hex.EncodeToString(h), secret.Hint(t),
+				micros(now), micros(now.Add(time.Hour))); err != nil {
+				return err
+			}
+			hashes = append(hashes, h)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return hashes
+}
+
+// seedAccount stores an active account expiring in an hour.
+func seedAccount(tb testing.TB, s *Store) (*autho.Account, *autho.PartnerToken) {
+	tb.Helper()
+	now := time.Now()
+	tok := secret.New(secret.PartnerToken)
+	a := &autho.Account{ID: secret.NewID("acc"), Name: "Partner", Status: autho.AccountActive,
+		ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	pt := &autho.PartnerToken{ID: secret.NewID("ptk"), AccountID: a.ID, Hash: secret.Hash(tok), Hint: secret.Hint(tok), CreatedAt: now}
+	if err := s.CreateAccount(context.Background(), a, pt); err != nil {
+		tb.Fatal(err)
+	}
+	return a, pt
+}

@@ -1,0 +1,91 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/autho/autho"
+)
+
+const userCols = `id, account_id, email, password_hash, role, active, created_at, updated_at`
+
+func scanUser(sc scanner, u *autho.User) error {
+	var created, updated int64
+	if err := sc.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Active, &created, &updated); err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return nil
+}
+
+// CreateUser stores u. Its email must be unique by autho.EmailKey, and its
+// account must exist (autho.ErrNotFound otherwise).
+func (s *Store) CreateUser(ctx context.Context, u *autho.User) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AccountID, u.Email, u.PasswordHash, string(u.Role), boolInt(u.Active),
+		micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
+	return wrap("create user", err)
+}
+
+// User returns the user with the given id.
+func (s *Store) User(ctx context.Context, id string) (*autho.User, error) {
+	u := new(autho.User)
+	if err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id), u); err != nil {
+		return nil, wrap("user", err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user whose email has the same autho.EmailKey.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*autho.User, error) {
+	u := new(autho.User)
+	row := s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email_key = ?`, autho.EmailKey(email))
+	if err := scanUser(row, u); err != nil {
+		return nil, wrap("user by email", err)
+	}
+	return u, nil
+}
+
+// Users returns the account's users, oldest first.
+func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = ? ORDER BY created_at, id`, accountID)
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	defer rows.Close()
+	var out []*autho.User
+	for rows.Next() {
+		u := new(autho.User)
+		if err := scanUser(rows, u); err != nil {
+			return nil, wrap("users", err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap("users", rows.Err())
+}
+
+// UpdateUser applies fn to the user in one write transaction. The email (and
+// so its key), password hash, role, active flag and update time are written;
+// the id, account and creation time stay as they were.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
+	u := new(autho.User)
+	err := s.tx(ctx, "update user", func(tx *sql.Tx) error {
+		if err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id), u); err != nil {
+			return wrap("update user", err)
+		}
+		before := *u
+		if err := fn(u); err != nil {
+			return err
+		}
+		u.ID, u.AccountID, u.CreatedAt = before.ID, before.AccountID, before.CreatedAt
+		u.UpdatedAt = stored(u.UpdatedAt)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, role = ?, active = ?, updated_at = ?
+			WHERE id = ?`,
+			u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)
+		return wrap("update user", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
