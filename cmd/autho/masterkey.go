@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 )
 
 // masterKeyLen is the size of the key that seals signing keys at rest
@@ -52,26 +51,28 @@ func decodeMasterKey(s string) ([]byte, error) {
 	return key, nil
 }
 
-// masterKeyFile reads the key file at path, or creates it. O_EXCL makes
-// creation safe when two processes start at once: exactly one creates the
-// file and the other reads that one's key, so they never seal with two
-// different keys.
+// masterKeyFile reads the key file at path, or creates it. The key is
+// written and synced to a temporary file first, then linked into place:
+// the link is atomic and fails if the name exists, so when two processes
+// start at once exactly one key wins, and no reader ever sees a partly
+// written file.
 func masterKeyFile(path string) ([]byte, bool, error) {
 	key, err := readMasterKeyFile(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return key, false, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		key, err := readRacingMasterKeyFile(path)
-		return key, false, err
-	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".masterkey-*")
 	if err != nil {
 		return nil, false, fmt.Errorf("create master key file: %w", err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	key = make([]byte, masterKeyLen)
 	rand.Read(key) // never fails (crypto/rand since Go 1.24)
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	}
 	if err == nil {
 		// Losing this file loses every sealed signing key, so it must be
 		// on disk before anything is sealed with it.
@@ -81,26 +82,17 @@ func masterKeyFile(path string) ([]byte, bool, error) {
 		err = cerr
 	}
 	if err != nil {
-		// A half-written file would be read as a broken key next time.
-		os.Remove(path)
 		return nil, false, fmt.Errorf("write master key file %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			key, err := readMasterKeyFile(path)
+			return key, false, err
+		}
+		return nil, false, fmt.Errorf("create master key file: %w", err)
 	}
 	syncDir(filepath.Dir(path))
 	return key, true, nil
-}
-
-// readRacingMasterKeyFile reads a key file another process has just
-// created and may still be writing: an empty or short file is read again
-// for up to two seconds before it counts as broken.
-func readRacingMasterKeyFile(path string) ([]byte, error) {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		key, err := readMasterKeyFile(path)
-		if err == nil || !errors.Is(err, errKeyFileContent) || time.Now().After(deadline) {
-			return key, err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 var errKeyFileContent = errors.New("it does not hold a base64 32-byte key")
