@@ -28,7 +28,8 @@ type Store interface {
 
 	// RotatePartnerToken adds next as the account's current partner token
 	// and ends every older one of the account at oldUntil (those already
-	// ending earlier keep their earlier end).
+	// ending earlier keep their earlier end). oldUntil must not be zero:
+	// a zero end would mean "no end".
 	RotatePartnerToken(ctx context.Context, next *PartnerToken, oldUntil time.Time) error
 	// PartnerCredential finds a partner token by the SHA-256 of its secret,
 	// whatever its expiry: the caller decides what an ended token means.

@@ -165,10 +165,13 @@ func TestMe_RefusesForgedTokens(t *testing.T) {
 			}
 		})
 	}
-	for _, h := range []string{"", "Basic dXNlcjpwYXNz", "Bearer", "Token " + good} {
+	for _, h := range []string{"", "Basic dXNlcjpwYXNz", "Token " + good} {
 		r := ts.do("GET", "/v1/autho/me/", "", nil, "Authorization", h)
 		wantError(t, r, 401, "15")
 	}
+	// The Bearer scheme with an empty credential is a bad token, not a
+	// missing one.
+	wantError(t, ts.do("GET", "/v1/autho/me/", "", nil, "Authorization", "Bearer "), 401, "16")
 	// The good token still works: the refusals above were about the tokens.
 	if r := ts.do("GET", "/v1/autho/me", "", nil, "Authorization", "Bearer "+good); r.Status != 200 {
 		t.Fatalf("good token refused: %s", r.Body)

@@ -125,10 +125,13 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		issuer = "http://" + ln.Addr().String()
 	}
 	verifier, err := bearer.New(bearer.Config{
-		Issuer:     issuer,
-		Audience:   cfg.Audience,
-		Keys:       keyringSource{keys},
-		Algorithms: []string{cfg.Algorithm},
+		Issuer:   issuer,
+		Audience: cfg.Audience,
+		Keys:     keyringSource{keys},
+		// Each key pins its own algorithm, so accepting all of them is
+		// safe, and tokens signed before AUTHO_JWT_ALG changed keep
+		// verifying while their key is published.
+		Algorithms: []string{signer.ES256, signer.EdDSA, signer.RS256, signer.HS256},
 	})
 	if err != nil {
 		ln.Close()

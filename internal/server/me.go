@@ -1,10 +1,11 @@
 package server
 
 import (
+	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 )
 
 type meData struct {
@@ -21,11 +22,10 @@ type meData struct {
 // package does for every other service.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
-	token, err := bearerToken(r)
-	if err != nil {
-		return err
+	id, err := s.deps.Bearer.VerifyRequest(r)
+	if errors.Is(err, bearer.ErrNoCredentials) {
+		return autho.ErrNoCredentials
 	}
-	id, err := s.deps.Bearer.Verify(r.Context(), token)
 	if err != nil {
 		s.log.Debug("bearer refused", "reason", err)
 		return autho.ErrInvalidBearer
@@ -43,19 +43,4 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		ExpiresOn: s.formatTime(id.ExpiresAt),
 	})
 	return nil
-}
-
-// bearerToken extracts the token of an "Authorization: Bearer" header. No
-// header, or another scheme, is "no credentials" (15), not "invalid" (16).
-func bearerToken(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", autho.ErrNoCredentials
-	}
-	token = strings.TrimSpace(token)
-	if token == "" {
-		return "", autho.ErrNoCredentials
-	}
-	return token, nil
 }
