@@ -57,6 +57,43 @@ type Store interface {
 	AddSigningKey(ctx context.Context, k *SigningKey, verifyUntil time.Time) error
 	SigningKeys(ctx context.Context) ([]*SigningKey, error) // oldest first
 
+	// CreateSession stores a portal session; a duplicate hash is
+	// ErrConflict, an unknown user ErrNotFound.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session finds a session by the SHA-256 of its id, whatever its age:
+	// the caller decides what a timeout means.
+	Session(ctx context.Context, hash []byte) (*Session, error)
+	// TouchSession moves a session's SeenAt forward to at (never back); an
+	// unknown hash is ignored, as the session may just have ended.
+	TouchSession(ctx context.Context, hash []byte, at time.Time) error
+	// DeleteSession ends one session; ending a missing one is not an error.
+	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteUserSessions ends every session of the user except the one
+	// whose hash is keep (nil: all), and returns how many it ended.
+	DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error)
+	// DeleteSessionsBefore ends every session last seen before seenBefore
+	// or created before createdBefore, and returns how many it ended.
+	DeleteSessionsBefore(ctx context.Context, seenBefore, createdBefore time.Time) (int, error)
+
+	// AddAuditEvent appends to an account's audit log; an unknown account
+	// is ErrNotFound, a duplicate id ErrConflict.
+	AddAuditEvent(ctx context.Context, e *AuditEvent) error
+	// AuditEvents lists an account's events, newest first (ties by id,
+	// descending), as AuditFilter says.
+	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// AddLoginFailure records one refused portal sign-in at at under each
+	// of keys (opaque strings the caller chooses: an email's hash, an IP).
+	AddLoginFailure(ctx context.Context, keys []string, at time.Time) error
+	// CountLoginFailures summarises the failures recorded under key at or
+	// after since.
+	CountLoginFailures(ctx context.Context, key string, since time.Time) (LoginFailures, error)
+	// ClearLoginFailures forgets every failure recorded under keys.
+	ClearLoginFailures(ctx context.Context, keys []string) error
+	// DeleteLoginFailuresBefore forgets failures older than before, which
+	// no longer count, and returns how many it removed.
+	DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error)
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error

@@ -39,9 +39,12 @@
 // serves the cached keys when a refresh fails. An unknown kid triggers a
 // refetch at most once every 10 seconds, which is how a key rotated in by
 // autho is picked up without a restart while a flood of made-up kids costs
-// autho almost nothing. A deployment that signs with HS256 uses StaticSecret
-// instead and lists HS256 in Config.Algorithms. Any other KeySource (autho
-// itself uses one that reads its own key store) works the same way.
+// autho almost nothing. The price: a Verifier that fetched the JWKS less
+// than 10 seconds before a rotation refuses tokens signed with the new key
+// until those 10 seconds are over. A deployment that signs with HS256 uses
+// StaticSecret instead and lists HS256 in Config.Algorithms. Any other
+// KeySource (autho itself uses one that reads its own key store) works the
+// same way.
 //
 // # Strict mode and its trade-off
 //

@@ -15,5 +15,7 @@ func (a *app) commands() []*cobra.Command {
 		// The server and its keys.
 		a.serveCmd(),
 		a.keysCmd(),
+		a.gatewayCmd(),
+		a.devCmd(), // load-test data
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,10 @@ type setting struct {
 // configuration table mirrors it; AUTHO_DATABASE is the global --db).
 func serveSettings() []*setting {
 	return []*setting{
+		// The pool settings apply to PostgreSQL; SQLite is one local file
+		// with a connection layout of its own.
+		{env: "AUTHO_DB_MAX_CONNS", flag: "db-max-conns", usage: "PostgreSQL: most connections this node opens (default the URL's pool_max_conns, else 10)"},
+		{env: "AUTHO_DB_ACQUIRE_TIMEOUT", flag: "db-acquire-timeout", def: "2s", usage: "PostgreSQL: longest wait for a connection before a request is answered 503"},
 		{env: "AUTHO_ADDR", flag: "addr", def: "127.0.0.1:8080", usage: "listen address"},
 		{env: "AUTHO_ISSUER", flag: "issuer", usage: "JWT iss and base of published URLs (default http:// + the listen address)"},
 		{env: "AUTHO_PUBLIC_URL", flag: "public-url", usage: "where people reach the portal (default the issuer)"},
@@ -43,6 +48,10 @@ func serveSettings() []*setting {
 		{env: "AUTHO_INTROSPECTION_SECRET", flag: "introspection-secret", usage: "bearer secret for the introspection endpoint; unset: 404"},
 		{env: "AUTHO_METRICS_ADDR", flag: "metrics-addr", usage: "separate listen address for /metrics (default the main listener)"},
 		{env: "AUTHO_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
+		{env: "AUTHO_TLS_CERT", flag: "tls-cert", usage: "PEM certificate (chain) file: serve HTTPS, reloaded on SIGHUP"},
+		{env: "AUTHO_TLS_KEY", flag: "tls-key", usage: "PEM private key file of AUTHO_TLS_CERT"},
+		{env: "AUTHO_MAX_ACTIVE_TOKENS", flag: "max-active-tokens", def: "50", usage: "most active API tokens one portal user may hold"},
+		{env: "AUTHO_PORTAL_CONTACT", flag: "portal-contact", usage: "whom partners should talk to about their account, shown in the portal (an email address or a short text)"},
 	}
 }
 
@@ -87,7 +96,23 @@ type serveConfig struct {
 	IntrospectionSecret string
 	MetricsAddr         string
 	LogLevel            slog.Level
+	DBMaxConns          int32         // 0: the URL's pool_max_conns, else the pool's default
+	DBAcquireTimeout    time.Duration // how long a request waits for a pooled connection
+	TLSCert, TLSKey     string
+	MaxActiveTokens     int    // per portal user
+	PortalContact       string // "" gives a generic phrase
 	Demo                bool
+
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// headers (slow-loris); not a setting, tests shorten it.
+	ReadHeaderTimeout time.Duration
+}
+
+func (c *serveConfig) readHeaderTimeout() time.Duration {
+	if c.ReadHeaderTimeout > 0 {
+		return c.ReadHeaderTimeout
+	}
+	return 5 * time.Second
 }
 
 // parseServeConfig parses every setting and reports all bad values at once,
@@ -103,6 +128,9 @@ func parseServeConfig(db string, v map[string]string) (*serveConfig, error) {
 		MasterKey:           v["AUTHO_MASTER_KEY"],
 		IntrospectionSecret: v["AUTHO_INTROSPECTION_SECRET"],
 		MetricsAddr:         v["AUTHO_METRICS_ADDR"],
+		TLSCert:             v["AUTHO_TLS_CERT"],
+		TLSKey:              v["AUTHO_TLS_KEY"],
+		PortalContact:       v["AUTHO_PORTAL_CONTACT"],
 	}
 	var errs []string
 	bad := func(name, format string, args ...any) {
@@ -122,6 +150,16 @@ func parseServeConfig(db string, v map[string]string) (*serveConfig, error) {
 	if db == "" {
 		bad("AUTHO_DATABASE", "must not be empty")
 	}
+	if n := v["AUTHO_DB_MAX_CONNS"]; n != "" {
+		// The ceiling is far above any sensible pool; it only keeps the
+		// value inside the pool's int32.
+		if i, err := strconv.Atoi(n); err != nil || i < 1 || i > 10000 {
+			bad("AUTHO_DB_MAX_CONNS", "%q is not a whole number from 1 to 10000", n)
+		} else {
+			c.DBMaxConns = int32(i)
+		}
+	}
+	duration("AUTHO_DB_ACQUIRE_TIMEOUT", &c.DBAcquireTimeout, 100*time.Millisecond)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("AUTHO_ADDR", "%q is not host:port", c.Addr)
 	}
@@ -173,6 +211,17 @@ func parseServeConfig(db string, v map[string]string) (*serveConfig, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(v["AUTHO_LOG_LEVEL"])); err != nil || !validLevel(v["AUTHO_LOG_LEVEL"]) {
 		bad("AUTHO_LOG_LEVEL", "%q is not one of debug, info, warn, error", v["AUTHO_LOG_LEVEL"])
+	}
+	if n, err := strconv.Atoi(v["AUTHO_MAX_ACTIVE_TOKENS"]); err != nil || n < 1 || n > 100000 {
+		bad("AUTHO_MAX_ACTIVE_TOKENS", "%q is not a whole number from 1 to 100000", v["AUTHO_MAX_ACTIVE_TOKENS"])
+	} else {
+		c.MaxActiveTokens = n
+	}
+	if s := c.PortalContact; len(s) > 200 || strings.ContainsFunc(s, unicode.IsControl) {
+		bad("AUTHO_PORTAL_CONTACT", "must be one line of at most 200 characters")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("AUTHO_TLS_CERT", "AUTHO_TLS_CERT and AUTHO_TLS_KEY must be given together")
 	}
 	if len(errs) > 0 {
 		return nil, errors.New(strings.Join(errs, "; "))

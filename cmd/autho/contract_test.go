@@ -13,9 +13,11 @@ import (
 
 // TestLogin_ErrorTable walks every row of the contract's error table, and
 // combinations of failing conditions that prove the table's order: the first
-// failing row answers.
-func TestLogin_ErrorTable(t *testing.T) {
-	ts := startServer(t, nil)
+// failing row answers. It runs on each backend.
+func TestLogin_ErrorTable(t *testing.T) { forEachBackend(t, testLoginErrorTable) }
+
+func testLoginErrorTable(t *testing.T, b backend) {
+	ts := startServerOn(t, b, nil)
 	good := ts.newPartner()
 	other := ts.newPartner()
 
@@ -256,9 +258,12 @@ func TestLogin_Success(t *testing.T) {
 }
 
 // TestLogin_Claims checks the JWT's lifetime is capped by the account's and
-// the token's expiry, and that scopes are carried.
-func TestLogin_Claims(t *testing.T) {
-	ts := startServer(t, nil)
+// the token's expiry, and that scopes are carried, on each backend (each
+// stores times and scopes its own way).
+func TestLogin_Claims(t *testing.T) { forEachBackend(t, testLoginClaims) }
+
+func testLoginClaims(t *testing.T, b backend) {
+	ts := startServerOn(t, b, nil)
 	p := ts.newPartner()
 	soon := time.Now().Add(2 * time.Hour).UTC()
 	tok := ts.newToken(p.Email, "--expires-in", "2h", "--scope", "orders:read", "--scope", "orders:write")

@@ -131,8 +131,13 @@ func TestSecrets_SurviveKill9(t *testing.T) {
 
 // TestCLI_ChangesApplyToNextLogin changes state with the CLI while the server
 // runs; the very next login is refused, with no cache in between.
+// It runs on each backend.
 func TestCLI_ChangesApplyToNextLogin(t *testing.T) {
-	ts := startServer(t, nil)
+	forEachBackend(t, testCLIChangesApplyToNextLogin)
+}
+
+func testCLIChangesApplyToNextLogin(t *testing.T, b backend) {
+	ts := startServerOn(t, b, nil)
 	tests := []struct {
 		name   string
 		change func(p partner)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/autho/autho"
-	"github.com/autho/autho/internal/sqlite"
 )
 
 // testServer is a real autho daemon on a loopback port, with its database,
@@ -55,7 +55,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	return startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), env)
 }
 
-func startServerAt(t *testing.T, db string, env map[string]string) *testServer {
+func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func(*serveConfig)) *testServer {
 	t.Helper()
 	full := map[string]string{
 		"AUTHO_ADDR":                      "127.0.0.1:0",
@@ -76,7 +76,11 @@ func startServerAt(t *testing.T, db string, env map[string]string) *testServer {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	for _, f := range tweak {
+		f(cfg)
+	}
 	ts := &testServer{t: t, db: db, env: full, log: &syncBuffer{}}
+	leaks.watchLog(ts.log)
 	a := &app{db: db, stdout: io.Discard, stderr: ts.log, getenv: ts.getenv}
 	logger := slog.New(slog.NewJSONHandler(ts.log, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	d, err := a.startDaemon(context.Background(), cfg, logger)
@@ -111,6 +115,7 @@ func (ts *testServer) mustCLI(v any, args ...string) {
 	if code != 0 {
 		ts.t.Fatalf("autho %s: exit %d: %s", strings.Join(args, " "), code, errs)
 	}
+	leaks.secretsIn(out)
 	if v != nil {
 		if err := json.Unmarshal([]byte(out), v); err != nil {
 			ts.t.Fatalf("autho %s: output %q: %v", strings.Join(args, " "), out, err)
@@ -160,11 +165,12 @@ func (ts *testServer) newToken(email string, extra ...string) partner {
 	return partner{TokenID: tok["id"].(string), APIToken: tok["token"].(string)}
 }
 
-// store opens a second handle on the server's database, for arranging
-// states the CLI deliberately cannot make (an expiry already past).
+// store opens a second handle on the server's database (SQLite or
+// PostgreSQL), for arranging states the CLI deliberately cannot make (an
+// expiry already past).
 func (ts *testServer) store() autho.Store {
 	ts.t.Helper()
-	st, err := sqlite.Open(ts.db)
+	st, err := openTestStore(ts.db)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -294,6 +300,7 @@ func wantSuccess(t *testing.T, r *response) string {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 	tok, _ := r.data()["token"].(string)
+	leaks.add(tok)
 	return tok
 }
 
@@ -303,7 +310,84 @@ func TestMain(m *testing.M) {
 	for _, k := range []string{"AUTHO_DATABASE", "AUTHO_MASTER_KEY"} {
 		os.Unsetenv(k)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if n := leaks.check(os.Stderr); n > 0 {
+		code = 1
+	}
+	if binPath != "" {
+		// The binary built once for process tests (authoBinary).
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// leaks collects every secret the tests saw (tokens, passwords, JWTs) and
+// every server log written at debug level, and after all tests have run
+// checks that no log line holds any of them.
+var leaks leakWatch
+
+type leakWatch struct {
+	mu      sync.Mutex
+	secrets map[string]bool
+	logs    []*syncBuffer
+}
+
+func (l *leakWatch) add(secret string) {
+	if len(secret) < 12 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.secrets == nil {
+		l.secrets = map[string]bool{}
+	}
+	l.secrets[secret] = true
+}
+
+func (l *leakWatch) watchLog(b *syncBuffer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.logs = append(l.logs, b)
+}
+
+// secretsIn registers the secret fields of a command's JSON output.
+func (l *leakWatch) secretsIn(out string) {
+	var v map[string]any
+	if json.Unmarshal([]byte(out), &v) != nil {
+		return
+	}
+	for _, k := range []string{"token", "partner_token", "password"} {
+		if s, ok := v[k].(string); ok {
+			l.add(s)
+		}
+	}
+}
+
+// check reports each log line holding a secret, and returns their number.
+func (l *leakWatch) check(w io.Writer) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	found, lines := 0, 0
+	for _, b := range l.logs {
+		for _, line := range strings.Split(b.String(), "\n") {
+			lines++
+			for s := range l.secrets {
+				// A JWT's signature part alone is secret enough to flag.
+				needle := s
+				if i := strings.LastIndexByte(s, '.'); i > 0 {
+					needle = s[i+1:]
+				}
+				if strings.Contains(line, needle) {
+					found++
+					fmt.Fprintf(w, "LEAK: a secret appears in a server log line (%d bytes)\n", len(line))
+				}
+			}
+		}
+	}
+	if testing.Verbose() {
+		fmt.Fprintf(w, "leak check: %d secrets against %d log lines from %d servers\n", len(l.secrets), lines, len(l.logs))
+	}
+	return found
 }
 
 func readAll(res *http.Response) ([]byte, error) {

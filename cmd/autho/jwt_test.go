@@ -18,11 +18,14 @@ import (
 )
 
 // TestJWT_VerifiesWithJWKS verifies login JWTs with go-jose, a JOSE library
-// independent of the one the server signs with, against the published JWKS.
-func TestJWT_VerifiesWithJWKS(t *testing.T) {
+// independent of the one the server signs with, against the published JWKS,
+// on each backend.
+func TestJWT_VerifiesWithJWKS(t *testing.T) { forEachBackend(t, testJWTVerifiesWithJWKS) }
+
+func testJWTVerifiesWithJWKS(t *testing.T, b backend) {
 	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": alg})
+			ts := startServerOn(t, b, map[string]string{"AUTHO_JWT_ALG": alg})
 			p := ts.newPartner()
 			token := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
 
@@ -64,7 +67,7 @@ func TestJWT_VerifiesWithJWKS(t *testing.T) {
 		})
 	}
 	t.Run("HS256", func(t *testing.T) {
-		ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": "HS256"})
+		ts := startServerOn(t, b, map[string]string{"AUTHO_JWT_ALG": "HS256"})
 		p := ts.newPartner()
 		token := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
 		var set struct{ Keys []any }

@@ -7,14 +7,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/portal"
+	"github.com/autho/autho/internal/postgres"
 	"github.com/autho/autho/internal/server"
 	"github.com/autho/autho/internal/signer"
 )
@@ -63,27 +70,41 @@ func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 			return err
 		}
 	}
+	return drainOnDone(ctx, log, d.Close)
+}
+
+// drainTimeout bounds how long a stopping process waits for in-flight
+// requests.
+const drainTimeout = 30 * time.Second
+
+// drainOnDone waits until ctx ends (SIGINT or SIGTERM), then closes,
+// giving in-flight requests up to drainTimeout to finish.
+func drainOnDone(ctx context.Context, log *slog.Logger, closeFn func(context.Context) error) error {
 	<-ctx.Done()
 	log.Info("shutting down: draining in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	return d.Close(sctx)
+	return closeFn(sctx)
 }
 
 // daemon is a running server: what serve starts and tests boot on :0.
 type daemon struct {
-	cfg     *serveConfig
-	log     *slog.Logger
-	store   autho.Store
-	keys    *signer.Keyring
-	usage   *login.Recorder
-	http    *http.Server
-	ln      net.Listener
-	issuer  string
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-	served  chan error
-	closeMu sync.Once
+	cfg         *serveConfig
+	log         *slog.Logger
+	store       autho.Store
+	keys        *signer.Keyring
+	usage       *login.Recorder
+	http        *http.Server
+	ln          net.Listener
+	issuer      string
+	stop        context.CancelFunc
+	wg          sync.WaitGroup
+	served      chan error
+	closeMu     sync.Once
+	certs       *certReloader // nil without TLS
+	metrics     *http.Server  // nil unless AUTHO_METRICS_ADDR
+	metricsAddr string
+	portal      *portal.Portal
 }
 
 // startDaemon opens the database (migrating it), loads the signing keys,
@@ -100,9 +121,9 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("AUTHO_MASTER_KEY: %w", err)
 	}
-	st, err := a.openStore(ctx)
+	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("AUTHO_DATABASE (--db): %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -116,13 +137,24 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 	if err := keys.EnsureKey(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	var certs *certReloader
+	if cfg.TLSCert != "" {
+		if certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+	}
+	metrics := server.NewMetrics(poolCollectors(st)...)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("AUTHO_ADDR: %w", err)
 	}
 	issuer := cfg.Issuer
 	if issuer == "" {
-		issuer = "http://" + ln.Addr().String()
+		scheme := "http://"
+		if certs != nil {
+			scheme = "https://"
+		}
+		issuer = scheme + ln.Addr().String()
 	}
 	verifier, err := bearer.New(bearer.Config{
 		Issuer:   issuer,
@@ -143,22 +175,51 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		Audience: cfg.Audience,
 		TTL:      cfg.TokenTTL,
 	})
+	// Introspection answers from this node's keys and the store's current
+	// state; without a secret there is no endpoint at all.
+	var intro *introspect.Service
+	if cfg.IntrospectionSecret != "" {
+		if intro, err = introspect.New(st, verifier, introspect.Config{Secret: cfg.IntrospectionSecret}); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	// The portal's cookie follows where people reach it (https: Secure
+	// and __Host-), which is the issuer unless AUTHO_PUBLIC_URL says.
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = issuer
+	}
+	web, err := portal.New(portal.Config{
+		PublicURL:       publicURL,
+		Location:        cfg.Location,
+		MaxActiveTokens: cfg.MaxActiveTokens,
+		Contact:         cfg.PortalContact,
+		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
+		Logger:          log,
+	}, st, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	srv := server.New(server.Config{
 		Issuer:         issuer,
 		Algorithm:      cfg.Algorithm,
 		Location:       cfg.Location,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         log,
-	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st})
+		MetricsOnMain:  cfg.MetricsAddr == "",
+		HSTS:           certs != nil,
+	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: web})
 
 	bg, stop := context.WithCancel(context.Background())
 	d := &daemon{
 		cfg: cfg, log: log, store: st, keys: keys, usage: usage, ln: ln, issuer: issuer, stop: stop,
-		served: make(chan error, 1),
+		served: make(chan error, 1), certs: certs, portal: web,
 		http: &http.Server{
 			Handler: srv,
 			// Bounds against slow clients holding connections open.
-			ReadHeaderTimeout: 5 * time.Second,
+			ReadHeaderTimeout: cfg.readHeaderTimeout(),
 			ReadTimeout:       15 * time.Second,
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       120 * time.Second,
@@ -166,8 +227,20 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 	}
+	if cfg.MetricsAddr != "" {
+		if err := d.serveMetrics(metrics); err != nil {
+			stop()
+			ln.Close()
+			return nil, err
+		}
+	}
 	d.background(bg)
-	go func() { d.served <- d.http.Serve(ln) }()
+	if certs != nil {
+		d.http.TLSConfig = certs.config()
+		go func() { d.served <- d.http.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { d.served <- d.http.Serve(ln) }()
+	}
 	log.Info("autho serving", "addr", ln.Addr().String(), "issuer", issuer, "alg", cfg.Algorithm)
 	return d, nil
 }
@@ -179,6 +252,34 @@ func (d *daemon) background(ctx context.Context) {
 	d.wg.Add(2)
 	go func() { defer d.wg.Done(); d.keys.Run(ctx, signer.DefaultRefreshInterval) }()
 	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); d.portal.Run(ctx) }()
+	if d.certs != nil {
+		// Registered before serving, so a SIGHUP can never find the
+		// process without a handler (its default is to terminate).
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); d.reloadOnHangup(ctx, hup) }()
+	}
+}
+
+// reloadOnHangup reloads the TLS certificate on SIGHUP, keeping the old one
+// if the new files do not load.
+func (d *daemon) reloadOnHangup(ctx context.Context, hup chan os.Signal) {
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := d.certs.reload(); err != nil {
+				d.log.Error("TLS certificate reload failed; keeping the previous one", "err", err)
+			} else {
+				d.log.Info("TLS certificate reloaded")
+			}
+		}
+	}
 }
 
 // Addr is the bound listen address.
@@ -193,6 +294,9 @@ func (d *daemon) Close(ctx context.Context) error {
 	var err error
 	d.closeMu.Do(func() {
 		err = d.http.Shutdown(ctx)
+		if d.metrics != nil {
+			err = errors.Join(err, d.metrics.Shutdown(ctx))
+		}
 		if serr := <-d.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			err = errors.Join(err, serr)
 		}

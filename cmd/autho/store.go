@@ -21,12 +21,19 @@ func isPostgres(db string) bool {
 // openStore opens the database named by --db and applies pending
 // migrations. The caller closes it.
 func (a *app) openStore(ctx context.Context) (autho.Store, error) {
+	return a.openStoreWith(ctx, postgres.Options{})
+}
+
+// openStoreWith is openStore with PostgreSQL pool options: serve sizes its
+// pool from its settings, while an operator command needs one connection
+// for a moment and takes the defaults.
+func (a *app) openStoreWith(ctx context.Context, pool postgres.Options) (autho.Store, error) {
 	if strings.TrimSpace(a.db) == "" {
 		return nil, usageError{errors.New("--db must not be empty")}
 	}
 	if isPostgres(a.db) {
 		// The URL may hold a password: it is never repeated in an error.
-		st, err := postgres.Open(ctx, a.db, postgres.Options{})
+		st, err := postgres.Open(ctx, a.db, pool)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 		}

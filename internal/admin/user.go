@@ -105,9 +105,9 @@ func (s *Service) Users(ctx context.Context, accountID string) ([]*autho.User, e
 }
 
 // DeactivateUser stops a user's portal logins and every login with the
-// user's API tokens, at once. The tokens are kept, so reactivating the user
-// restores them. ref is an email or a user id; deactivating an inactive user
-// returns it unchanged.
+// user's API tokens, at once, and ends the user's portal sessions. The
+// tokens are kept, so reactivating the user restores them. ref is an email
+// or a user id; deactivating an inactive user returns it unchanged.
 func (s *Service) DeactivateUser(ctx context.Context, ref string) (*autho.User, error) {
 	return s.setActive(ctx, ref, false)
 }
@@ -132,6 +132,13 @@ func (s *Service) setActive(ctx context.Context, ref string, active bool) (*auth
 	})
 	if err != nil {
 		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
+	}
+	if !active {
+		// Signed out everywhere, so that reactivating the user later does
+		// not bring back a browser session from before.
+		if _, err := s.Store.DeleteUserSessions(ctx, u.ID, nil); err != nil {
+			return nil, storeErr(err, "end sessions", nil)
+		}
 	}
 	return u, nil
 }

@@ -1,10 +1,6 @@
 package login
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"mime"
 	"net/url"
 	"strings"
@@ -64,50 +60,6 @@ const (
 func reserved(k string) bool {
 	return (strings.EqualFold(k, keyAPI) && k != keyAPI) ||
 		(strings.EqualFold(k, keyPartner) && k != keyPartner)
-}
-
-func parseJSON(body []byte) (Credentials, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return Credentials{}, autho.ErrMalformedBody
-	}
-	var c Credentials
-	var haveAPI, havePartner, apiOK, partnerOK bool
-	seen := make(map[string]struct{}, 4)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return Credentials{}, autho.ErrMalformedBody
-		}
-		key, _ := tok.(string)
-		if _, dup := seen[key]; dup || reserved(key) {
-			return Credentials{}, autho.ErrMalformedBody
-		}
-		seen[key] = struct{}{}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return Credentials{}, autho.ErrMalformedBody
-		}
-		switch key {
-		case keyAPI:
-			haveAPI = true
-			apiOK = json.Unmarshal(raw, &c.APIToken) == nil && raw[0] == '"'
-		case keyPartner:
-			havePartner = true
-			partnerOK = json.Unmarshal(raw, &c.PartnerToken) == nil && raw[0] == '"'
-		}
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return Credentials{}, autho.ErrMalformedBody
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Credentials{}, autho.ErrMalformedBody // trailing data
-	}
-	if !haveAPI || !havePartner || !apiOK || !partnerOK || c.APIToken == "" || c.PartnerToken == "" {
-		return Credentials{}, autho.ErrMissingTokens
-	}
-	return c, nil
 }
 
 func parseForm(body []byte) (Credentials, error) {

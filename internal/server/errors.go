@@ -46,32 +46,51 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 	})
 }
 
+// contractError maps any error a handler returns to the contract's answer.
+// Unexpected errors become 99 (or 14 when the database is unreachable).
+func contractError(err error) *autho.Error {
+	var ae *autho.Error
+	switch {
+	case errors.Is(err, autho.ErrTooManyRequests):
+		return autho.ErrTooManyRequests
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, autho.ErrUnavailable):
+		return autho.ErrServiceUnavailable
+	}
+	return autho.ErrInternal
+}
+
+// resultCode is the "result" an answer carries: "00" for success.
+func resultCode(err error) string {
+	if err == nil {
+		return "00"
+	}
+	return contractError(err).Code
+}
+
 // fail writes err as the contract's error envelope. Only unexpected errors
 // are logged, and their text never reaches the client.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var (
-		ae *autho.Error
-		rl *login.RateLimitError
-	)
-	switch {
-	case errors.As(err, &rl):
-		secs := int(math.Ceil(rl.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		ae = autho.ErrTooManyRequests
-	case errors.As(err, &ae):
-		switch ae {
-		case autho.ErrNoCredentials:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="autho"`)
-		case autho.ErrInvalidBearer:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="autho", error="invalid_token"`)
+	ae := contractError(err)
+	h := w.Header()
+	switch ae {
+	case autho.ErrTooManyRequests:
+		var rl *login.RateLimitError
+		secs := 1
+		if errors.As(err, &rl) {
+			secs = max(int(math.Ceil(rl.RetryAfter.Seconds())), 1)
 		}
-	case errors.Is(err, autho.ErrUnavailable):
+		h.Set("Retry-After", strconv.Itoa(secs))
+	case autho.ErrNoCredentials:
+		h.Set("WWW-Authenticate", `Bearer realm="autho"`)
+	case autho.ErrInvalidBearer:
+		h.Set("WWW-Authenticate", `Bearer realm="autho", error="invalid_token"`)
+	case autho.ErrServiceUnavailable:
 		s.log.Warn("database unavailable", "route", r.Pattern, "err", err)
-		w.Header().Set("Retry-After", retryAfterUnavailable)
-		ae = autho.ErrServiceUnavailable
-	default:
+		h.Set("Retry-After", retryAfterUnavailable)
+	case autho.ErrInternal:
 		s.log.Error("internal error", "route", r.Pattern, "err", err)
-		ae = autho.ErrInternal
 	}
 	status, ok := statusOf[ae.Code]
 	if !ok {

@@ -19,9 +19,17 @@ type loginData struct {
 	ExpiresOn string `json:"expires_on"`
 }
 
-// handleLogin answers POST /v1/autho/apitoken/login/. The order of checks
-// before the exchange is the contract's: 415, 413, 429, then the body.
+// handleLogin answers POST /v1/autho/apitoken/login/, counting answers by
+// result code.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	err := s.login(w, r)
+	s.deps.Metrics.login(resultCode(err))
+	return err
+}
+
+// login does the work of handleLogin. The order of checks before the
+// exchange is the contract's: 415, 413, 429, then the body.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
 	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
 	if err != nil {

@@ -39,16 +39,18 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		elapsed := time.Since(start)
 		route := r.Pattern
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
+		s.deps.Metrics.observe(route, r.Method, sw.status, elapsed.Seconds())
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", route),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			slog.String("ip", s.clientIP(r)),
 		)
 	})
@@ -65,6 +67,16 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				s.fail(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// headers sets what every answer carries regardless of route.
+func (s *Server) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.HSTS {
+			w.Header().Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -22,7 +22,7 @@ type route struct {
 // than in ServeMux patterns so that a wrong method gets the contract's 405
 // envelope with Allow, not ServeMux's plain-text answer.
 func (s *Server) routeTable() []route {
-	return []route{
+	rts := []route{
 		{"POST", "/v1/autho/apitoken/login/{$}", s.handleLogin},
 		{"POST", "/v1/autho/apitoken/login", s.handleLogin},
 		{"GET", "/v1/autho/me/{$}", s.handleMe},
@@ -32,6 +32,18 @@ func (s *Server) routeTable() []route {
 		{"GET", "/healthz", s.handleHealth},
 		{"GET", "/readyz", s.handleReady},
 	}
+	// Introspection exists only while AUTHO_INTROSPECTION_SECRET is set;
+	// otherwise the path is unknown, whatever the method.
+	if s.deps.Introspection != nil {
+		rts = append(rts,
+			route{"POST", "/v1/autho/token/introspect/{$}", s.handleIntrospect},
+			route{"POST", "/v1/autho/token/introspect", s.handleIntrospect},
+		)
+	}
+	if s.cfg.MetricsOnMain && s.deps.Metrics != nil {
+		rts = append(rts, route{"GET", "/metrics", s.handleMetrics})
+	}
+	return rts
 }
 
 func (s *Server) routes() http.Handler {
@@ -46,6 +58,9 @@ func (s *Server) routes() http.Handler {
 	}
 	for _, p := range order {
 		mux.Handle(p, s.dispatch(byPattern[p]))
+	}
+	if s.deps.Portal != nil {
+		mux.Handle("/portal/", s.deps.Portal)
 	}
 	mux.Handle("/", s.adapt(func(http.ResponseWriter, *http.Request) error { return autho.ErrNotFoundRoute }))
 	return mux

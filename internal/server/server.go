@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
 )
 
@@ -22,6 +23,11 @@ type Config struct {
 	Location       *time.Location
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	Logger         *slog.Logger
+	// MetricsOnMain serves /metrics on the main listener; false when
+	// AUTHO_METRICS_ADDR gives it a listener of its own.
+	MetricsOnMain bool
+	// HSTS tells browsers to use HTTPS only; set when serving TLS.
+	HSTS bool
 }
 
 // Pinger reports whether the database can be reached.
@@ -40,6 +46,14 @@ type Deps struct {
 	Keys   JWKSource
 	Bearer *bearer.Verifier
 	DB     Pinger
+	// Metrics, when set, counts requests and logins.
+	Metrics *Metrics
+	// Introspection, when set (AUTHO_INTROSPECTION_SECRET is), answers
+	// POST /v1/autho/token/introspect/.
+	Introspection *introspect.Service
+	// Portal, when set, serves every path under /portal/ (its own HTML
+	// pages and errors); other unknown paths keep the JSON 404.
+	Portal http.Handler
 }
 
 // Server is the HTTP handler of autho.
@@ -59,7 +73,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger}
-	s.handler = s.logRequests(s.recoverPanics(s.routes()))
+	s.handler = s.logRequests(s.recoverPanics(s.headers(s.routes())))
 	return s
 }
 

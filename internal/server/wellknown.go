@@ -60,3 +60,9 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
 	writeOK(w, message{"OK"})
 	return nil
 }
+
+// handleMetrics serves /metrics: the one answer that is not JSON.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.deps.Metrics.Handler().ServeHTTP(w, r)
+	return nil
+}

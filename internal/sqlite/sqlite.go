@@ -48,6 +48,7 @@ type Store struct {
 	// Migrate the tables they read may not exist yet.
 	partnerCred lazyStmt
 	apiCred     lazyStmt
+	loginCred   lazyStmt // both at once (login.go)
 }
 
 // Open opens (creating if need be) the SQLite database at path. It does not
@@ -76,6 +77,7 @@ func Open(path string) (*Store, error) {
 	s := &Store{w: w, r: r}
 	s.partnerCred.query = partnerCredentialSQL
 	s.apiCred.query = apiCredentialSQL
+	s.loginCred.query = loginCredentialsSQL
 
 	// sql.Open connects lazily; connect both now so that a path that cannot
 	// be opened fails here, at start, and not on the first login.
@@ -106,7 +108,7 @@ func dsn(path string, q url.Values) string {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.loginCred.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping reads the schema table, which touches the file; a bare ping of an
@@ -245,3 +247,6 @@ func boolInt(b bool) int {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
+
+// DBStats reports the connection pools' statistics, for metrics.
+func (s *Store) DBStats() (read, write sql.DBStats) { return s.r.Stats(), s.w.Stats() }

@@ -58,6 +58,9 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"RecordTokenUse", testRecordTokenUse},
 		{"AddSigningKey", testAddSigningKey},
 		{"Times", testTimes},
+		{"Sessions", testSessions},
+		{"AuditEvents", testAuditEvents},
+		{"LoginFailures", testLoginFailures},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

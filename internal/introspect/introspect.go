@@ -1,0 +1,213 @@
+// Package introspect answers, for another API, whether a login JWT is still
+// good now: RFC 7662's question. A JWT verified locally stays valid until its
+// exp whatever happens to its API token, user or account; this package is
+// where the current state in the store is checked, so that a revocation, a
+// deactivation, a suspension or an expiry takes effect at once for every
+// caller that asks.
+package introspect
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
+)
+
+// Store is what an answer reads: the token the JWT was exchanged for, its
+// user and its account, each by id.
+type Store interface {
+	APIToken(ctx context.Context, id string) (*autho.APIToken, error)
+	User(ctx context.Context, id string) (*autho.User, error)
+	Account(ctx context.Context, id string) (*autho.Account, error)
+}
+
+// Verifier checks a JWT's signature and registered claims; a
+// *bearer.Verifier on the server's own keys.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*bearer.Identity, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	// Secret is AUTHO_INTROSPECTION_SECRET, the bearer a caller must present.
+	// Required: without it there is no Service and the endpoint is absent.
+	Secret string
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Service answers introspection requests.
+type Service struct {
+	store  Store
+	verify Verifier
+	secret [sha256.Size]byte
+	now    func() time.Time
+}
+
+// New returns a Service, or an error if cfg has no secret.
+func New(store Store, v Verifier, cfg Config) (*Service, error) {
+	if store == nil || v == nil {
+		return nil, errors.New("introspect: a store and a verifier are required")
+	}
+	if cfg.Secret == "" {
+		return nil, errors.New("introspect: a caller secret is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: store, verify: v, secret: sha256.Sum256([]byte(cfg.Secret)), now: cfg.Now}, nil
+}
+
+// Authorized reports whether presented is the caller secret. Both sides are
+// hashed first so that the comparison takes the same time whatever the
+// length or content of a wrong guess.
+func (s *Service) Authorized(presented string) bool {
+	h := sha256.Sum256([]byte(presented))
+	return subtle.ConstantTimeCompare(h[:], s.secret[:]) == 1
+}
+
+// Claims are the JWT's claims, as RFC 7662 names them. Times are Unix
+// seconds; zero means absent.
+type Claims struct {
+	Issuer    string
+	Subject   string
+	Audience  []string
+	ExpiresAt int64
+	IssuedAt  int64
+	NotBefore int64
+	ID        string
+	Account   string
+	Token     string
+	Scope     string
+}
+
+// Result is an answer. When Active is false, Claims is empty: an inactive
+// token's answer tells the caller nothing else (RFC 7662 §2.2).
+type Result struct {
+	Active bool
+	Claims Claims
+}
+
+var inactive = &Result{}
+
+// Introspect reports whether token is a JWT autho signed that is valid now
+// and whose API token, user and account are, at this moment, in a state
+// that would let them log in. Anything else is an inactive answer, not an
+// error; an error means the store could not be read, and then no answer can
+// be given at all (a caller in strict mode refuses the token meanwhile).
+func (s *Service) Introspect(ctx context.Context, token string) (*Result, error) {
+	id, err := s.verify.Verify(ctx, token)
+	if err != nil {
+		return inactive, nil
+	}
+	ok, err := s.current(ctx, id)
+	if err != nil || !ok {
+		return inactive, err
+	}
+	c, err := payload(token)
+	if err != nil {
+		// Verify has decoded this very payload: failing here is a bug,
+		// and a bug must not make a token active.
+		return inactive, err
+	}
+	return &Result{Active: true, Claims: c}, nil
+}
+
+// current checks the store's state of what id names, in the order the login
+// exchange does, and also that the three still belong together: a token
+// moved to another user (which nothing does today) must not keep speaking
+// for the old one.
+func (s *Service) current(ctx context.Context, id *bearer.Identity) (bool, error) {
+	now := s.now()
+	// The verifier allows a little clock leeway, as a resource server
+	// should; the authority itself answers exactly: past exp is inactive.
+	if !now.Before(id.ExpiresAt) {
+		return false, nil
+	}
+	tok, err := s.store.APIToken(ctx, id.TokenID)
+	if err != nil {
+		return false, notFoundIsNo(err)
+	}
+	if tok.Revoked() || tok.Expired(now) || tok.UserID != id.UserID || tok.AccountID != id.AccountID {
+		return false, nil
+	}
+	usr, err := s.store.User(ctx, id.UserID)
+	if err != nil {
+		return false, notFoundIsNo(err)
+	}
+	if !usr.Active || usr.AccountID != id.AccountID {
+		return false, nil
+	}
+	acc, err := s.store.Account(ctx, id.AccountID)
+	if err != nil {
+		return false, notFoundIsNo(err)
+	}
+	if acc.Status != autho.AccountActive || acc.Expired(now) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// notFoundIsNo turns a missing row into an inactive answer (nil error) and
+// keeps every other error.
+func notFoundIsNo(err error) error {
+	if errors.Is(err, autho.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// wireClaims reads the claims of an already verified payload; aud may be a
+// string or an array.
+type wireClaims struct {
+	Iss   string           `json:"iss"`
+	Sub   string           `json:"sub"`
+	Aud   jwt.ClaimStrings `json:"aud"`
+	Exp   float64          `json:"exp"`
+	Iat   float64          `json:"iat"`
+	Nbf   float64          `json:"nbf"`
+	Jti   string           `json:"jti"`
+	Acc   string           `json:"acc"`
+	Tok   string           `json:"tok"`
+	Scope string           `json:"scope"`
+}
+
+// payload decodes the claims of a token that Verify accepted. bearer's
+// Identity carries what a handler needs; an introspection answer also
+// repeats iss, aud and nbf, so they are read here rather than widening the
+// public package's API.
+func payload(token string) (Claims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return Claims{}, errors.New("introspect: verified token is not compact")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return Claims{}, err
+	}
+	var w wireClaims
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return Claims{}, err
+	}
+	return Claims{
+		Issuer:    w.Iss,
+		Subject:   w.Sub,
+		Audience:  w.Aud,
+		ExpiresAt: int64(w.Exp),
+		IssuedAt:  int64(w.Iat),
+		NotBefore: int64(w.Nbf),
+		ID:        w.Jti,
+		Account:   w.Acc,
+		Token:     w.Tok,
+		Scope:     w.Scope,
+	}, nil
+}

@@ -1,0 +1,47 @@
+package portal
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/autho/autho"
+)
+
+type accountView struct {
+	layout
+	Status   string // "active", "suspended" or "expired"
+	Expires  time.Time
+	DaysLeft int
+	Hint     string
+	Admins   []string // emails of the account's active admins, for members to ask
+}
+
+func (*accountView) page() string { return "account" }
+
+// accountPage shows the account: its state, expiry and partner token hint,
+// and who its admins are.
+func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	a := v.account
+	av := &accountView{layout: p.layout(v, "Account", "account"), Status: "active", Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
+	av.Notice = notice(r)
+	switch {
+	case a.Status == autho.AccountSuspended:
+		av.Status = "suspended"
+	case a.Expired(v.now):
+		av.Status = "expired"
+	}
+	if !a.Expired(v.now) {
+		av.DaysLeft = int(a.ExpiresAt.Sub(v.now).Hours() / 24)
+	}
+	us, err := p.store.Users(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.Role == autho.RoleAdmin && u.Active {
+			av.Admins = append(av.Admins, u.Email)
+		}
+	}
+	p.render(w, r, http.StatusOK, av)
+	return nil
+}

@@ -1,0 +1,58 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+)
+
+// maxFormBytes bounds a form body. The largest legitimate form (a password
+// change: three passwords of 256 characters of up to 4 bytes) is far below.
+const maxFormBytes = 64 << 10
+
+// parseForm reads a urlencoded form body, bounded in size.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errFormTooLarge
+		}
+		return errBadForm
+	}
+	return nil
+}
+
+// fieldError is a message about one field of a form, shown next to it and
+// tied to it with aria-describedby.
+type fieldError struct {
+	Field   string
+	Message string
+}
+
+// formErrors are a form's messages by field; "" is about the whole form.
+type formErrors map[string]string
+
+func (f formErrors) Any() bool { return len(f) > 0 }
+
+// notices are the fixed confirmations a redirect after a form may ask a
+// page to show (?done=key). Fixed texts, so a link cannot make the page say
+// anything else.
+var notices = map[string]string{
+	"revoked":     "The token was revoked. Logins with it are refused from now on.",
+	"deactivated": "The user was deactivated and signed out everywhere. Logins with their API tokens are refused until they are reactivated.",
+	"activated":   "The user was reactivated.",
+	"sessions":    "The user was signed out everywhere.",
+	"password":    "Your password was changed. Your other sessions were signed out.",
+	"bye":         "You have signed out.",
+	"ended":       "Your session has ended. Sign in again to continue.",
+}
+
+func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+
+// isEmail reports whether s is one bare email address.
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && strings.Contains(s, "@")
+}

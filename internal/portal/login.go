@@ -1,0 +1,148 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/password"
+)
+
+// loginView is the sign-in page.
+type loginView struct {
+	layout
+	Email string
+	Next  string
+	Error string
+}
+
+func (*loginView) page() string { return "login" }
+
+// home sends people to their tokens, or to the login page.
+func (p *Portal) home(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if v.user == nil {
+		p.toLogin(w, r, v)
+		return nil
+	}
+	http.Redirect(w, r, "/portal/tokens", http.StatusSeeOther)
+	return nil
+}
+
+func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if v.user != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	lv := &loginView{layout: p.layout(v, "Sign in", ""), Next: safeNext(r.URL.Query().Get("next"))}
+	lv.Notice = notice(r)
+	p.render(w, r, http.StatusOK, lv)
+	return nil
+}
+
+// genericLoginFailure is the one answer for an unknown email and a wrong
+// password alike, so the form does not tell which emails exist.
+const genericLoginFailure = "The email address or the password is not correct."
+
+// login checks an email and password and starts a session. Unknown emails
+// cost the same argon2 work as known ones, and every failure is counted
+// for throttling under keys that do not depend on whether the email exists.
+func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	pw := r.PostForm.Get("password")
+	lv := &loginView{layout: p.layout(&visit{}, "Sign in", ""), Email: email, Next: safeNext(r.PostForm.Get("next"))}
+	refuse := func(status int, msg string) error {
+		lv.Error = msg
+		p.render(w, r, status, lv)
+		return nil
+	}
+	if email == "" || pw == "" {
+		return refuse(http.StatusBadRequest, "Enter your email address and your password.")
+	}
+	if len(email) > 254 {
+		lv.Email = ""
+		return refuse(http.StatusBadRequest, "That is not an email address: it is longer than any email address can be.")
+	}
+	ctx := r.Context()
+	keys := keysFor(email, v.ip)
+	th, err := p.checkThrottle(ctx, keys, v.now)
+	if err != nil {
+		return err
+	}
+	if th.wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
+		return refuse(http.StatusTooManyRequests, th.reason)
+	}
+
+	u, err := p.store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, autho.ErrNotFound) {
+		return err
+	}
+	ok, rehash := false, false
+	switch {
+	case u == nil || utf8.RuneCountInString(pw) > password.MaxLength:
+		password.DummyVerify()
+	default:
+		ok, rehash, err = password.Verify(pw, u.PasswordHash)
+		if err != nil {
+			// A stored hash we cannot read is our fault, not theirs; it
+			// must not sign anyone in.
+			p.log.Error("portal: unreadable password hash", "user", u.ID, "err", err)
+			ok = false
+		}
+	}
+	if !ok {
+		if err := p.store.AddLoginFailure(ctx, []string{keys.email, keys.ip, keys.pair}, v.now); err != nil {
+			return err
+		}
+		if u != nil {
+			p.audit(ctx, v, u.AccountID, u, autho.AuditLoginFailed, "", "")
+		}
+		if th.emailLimited > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(th.emailLimited.Seconds()+0.999)))
+			return refuse(http.StatusTooManyRequests, emailReason(th.emailLimited))
+		}
+		return refuse(http.StatusUnauthorized, genericLoginFailure)
+	}
+	if !u.Active {
+		p.audit(ctx, v, u.AccountID, u, autho.AuditLoginDenied, "", "")
+		return refuse(http.StatusForbidden, "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
+	}
+	if rehash {
+		if err := p.admin.Rehash(ctx, u.ID, pw); err != nil {
+			p.log.Warn("portal: cannot upgrade a password hash", "user", u.ID, "err", err)
+		}
+	}
+	if err := p.store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
+		p.log.Warn("portal: cannot clear login failures", "err", err)
+	}
+	// Whatever session the browser had ends here; the new one gets a new
+	// id, so an id planted before sign-in is worth nothing after it.
+	if err := p.dropSession(r); err != nil {
+		return err
+	}
+	if err := p.startSession(ctx, w, u, v); err != nil {
+		return err
+	}
+	p.audit(ctx, v, u.AccountID, u, autho.AuditLogin, "", "")
+	http.Redirect(w, r, lv.Next, http.StatusSeeOther)
+	return nil
+}
+
+// logout ends the session in the database, not only in the browser: the
+// cookie, if it was copied, opens nothing afterwards.
+func (p *Portal) logout(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := p.endSession(w, r); err != nil {
+		return err
+	}
+	if v.user != nil {
+		p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditLogout, "", "")
+	}
+	http.Redirect(w, r, "/portal/login?done=bye", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,71 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+)
+
+type passwordView struct {
+	layout
+	Errors formErrors
+}
+
+func (*passwordView) page() string { return "password" }
+
+func (p *Portal) passwordPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p.render(w, r, http.StatusOK, &passwordView{layout: p.layout(v, "Change password", "password")})
+	return nil
+}
+
+// changePassword sets a new password when the current one is given. A
+// wrong current password counts as a failed sign-in, so a borrowed session
+// cannot be used to guess it faster than the login form allows. The other
+// sessions of the user end; this one goes on.
+func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	current, next, confirm := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
+	again := func(status int, field, msg string) error {
+		p.render(w, r, status, &passwordView{layout: p.layout(v, "Change password", "password"), Errors: formErrors{field: msg}})
+		return nil
+	}
+	if current == "" {
+		return again(http.StatusBadRequest, "current", "Enter your current password.")
+	}
+	if next != confirm {
+		return again(http.StatusBadRequest, "confirm", "The two new passwords are not the same.")
+	}
+	ctx := r.Context()
+	keys := keysFor(v.user.Email, v.ip)
+	th, err := p.checkThrottle(ctx, keys, v.now)
+	if err != nil {
+		return err
+	}
+	if th.wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
+		return again(http.StatusTooManyRequests, "current", th.reason)
+	}
+	_, err = p.admin.ChangePassword(ctx, v.user.ID, current, next, v.session.Hash)
+	var ae *admin.Error
+	if errors.As(err, &ae) {
+		field := "new"
+		if ae.Field == "current_password" {
+			field = "current"
+			if err := p.store.AddLoginFailure(ctx, []string{keys.email, keys.ip, keys.pair}, v.now); err != nil {
+				return err
+			}
+		}
+		return again(http.StatusBadRequest, field, sentence(ae.Message))
+	}
+	if err != nil {
+		return err
+	}
+	p.audit(ctx, v, v.account.ID, v.user, autho.AuditPasswordChange, "", "")
+	http.Redirect(w, r, "/portal/account?done=password", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,206 @@
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/autho/autho"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageNames are the templates/<name>.html files, each defining "content"
+// inside the shared layout. Every one is parsed at start.
+var pageNames = []string{
+	"login", "tokens", "token_created", "token_revoke", "account", "password",
+	"users", "user_created", "user_reset", "audit", "error",
+}
+
+// pages holds each page parsed together with the layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func parsePages(static *assets, loc *time.Location) (*pages, error) {
+	funcs := template.FuncMap{
+		"asset": static.url,
+		// No-break spaces keep a date on one line; a line may break only
+		// between the date and the time.
+		"date":     func(t time.Time) string { return t.In(loc).Format("2\u00a0Jan\u00a02006") },
+		"datetime": func(t time.Time) string { return t.In(loc).Format("2\u00a0Jan\u00a02006, 15:04\u00a0MST") },
+		"iso":      func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
+		"action":   actionLabel,
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("portal templates: %w", err)
+	}
+	ps := &pages{byName: make(map[string]*template.Template, len(pageNames))}
+	for _, name := range pageNames {
+		file := "templates/" + name + ".html"
+		if _, err := fs.Stat(templateFS, file); err != nil {
+			return nil, fmt.Errorf("portal templates: %s is missing", file)
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, file)
+		if err != nil {
+			return nil, fmt.Errorf("portal templates: %w", err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("portal templates: %s defines no \"content\"", file)
+		}
+		ps.byName[name] = t
+	}
+	return ps, nil
+}
+
+// view is the typed data of one page; page names its template.
+type view interface {
+	page() string
+}
+
+// layout is what every page shows around its content.
+type layout struct {
+	Title   string
+	Nav     string // the menu entry to mark as current
+	User    *autho.User
+	Account *autho.Account
+	Admin   bool
+	Notice  string // a one-line confirmation of what was just done
+	Banners []banner
+	Contact contact
+}
+
+// banner is a warning about the account shown on every page.
+type banner struct {
+	Kind  string // "danger" or "warning"
+	Title string
+	Text  string
+}
+
+// contact is whom to talk to about the account.
+type contact struct {
+	Text   string
+	Mailto string // set when Text is an email address
+}
+
+// render executes the page into a buffer first, so that a template error
+// becomes a clean error page instead of half a page, then writes it.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, v view) {
+	var buf bytes.Buffer
+	if err := p.pages.byName[v.page()].ExecuteTemplate(&buf, "layout", v); err != nil {
+		p.log.Error("portal: rendering page", "page", v.page(), "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(fallbackPage)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// fallbackPage is shown when a page cannot be rendered at all.
+const fallbackPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · autho</title></head>` +
+	`<body><main><h1>Something went wrong</h1><p>Something went wrong on our side and nothing was changed. ` +
+	`<a href="/portal/">Back to the portal</a></p></main></body></html>`
+
+// layout builds the frame of a page for v.
+func (p *Portal) layout(v *visit, title, nav string) layout {
+	l := layout{Title: title, Nav: nav, User: v.user, Account: v.account, Admin: v.isAdmin(), Contact: p.contact()}
+	if v.account != nil {
+		l.Banners = p.banners(v.account, v.now)
+	}
+	return l
+}
+
+// expiryWarning is how long before an account's expiry its people are
+// warned on every page.
+const expiryWarning = 30 * 24 * time.Hour
+
+// banners explains an account state that stops or will stop its tokens,
+// and says whom to talk to.
+func (p *Portal) banners(a *autho.Account, now time.Time) []banner {
+	who := p.contact().Text
+	day := a.ExpiresAt.In(p.cfg.Location).Format("2 January 2006")
+	var bs []banner
+	if a.Status == autho.AccountSuspended {
+		bs = append(bs, banner{"danger", "This account is suspended.",
+			"Logins with its API tokens are refused and no new tokens can be made. You can still sign in here, see your tokens and revoke them. To have the account reactivated, talk to " + who + "."})
+	}
+	switch {
+	case a.Expired(now):
+		bs = append(bs, banner{"danger", "This account expired on " + day + ".",
+			"Logins with its API tokens are refused and no new tokens can be made. To renew the account, talk to " + who + "."})
+	case a.ExpiresAt.Sub(now) <= expiryWarning:
+		days := int(a.ExpiresAt.Sub(now).Hours() / 24)
+		when := fmt.Sprintf("in %d days", days)
+		switch days {
+		case 0:
+			when = "within a day"
+		case 1:
+			when = "in 1 day"
+		}
+		bs = append(bs, banner{"warning", "This account expires on " + day + " (" + when + ").",
+			"After that, logins with its API tokens are refused. To renew it in time, talk to " + who + "."})
+	}
+	return bs
+}
+
+func (p *Portal) contact() contact {
+	c := p.cfg.Contact
+	if c == "" {
+		return contact{Text: "your contact at the platform"}
+	}
+	if isEmail(c) {
+		return contact{Text: c, Mailto: "mailto:" + c}
+	}
+	return contact{Text: c}
+}
+
+// actionLabel is how the audit log reads an action.
+func actionLabel(a autho.AuditAction) string {
+	switch a {
+	case autho.AuditLogin:
+		return "signed in"
+	case autho.AuditLoginFailed:
+		return "failed to sign in (wrong password)"
+	case autho.AuditLoginDenied:
+		return "was refused sign-in (user deactivated)"
+	case autho.AuditLogout:
+		return "signed out"
+	case autho.AuditPasswordChange:
+		return "changed their password"
+	case autho.AuditTokenCreate:
+		return "created API token"
+	case autho.AuditTokenRevoke:
+		return "revoked API token"
+	case autho.AuditUserCreate:
+		return "added user"
+	case autho.AuditUserDeactivate:
+		return "deactivated user"
+	case autho.AuditUserActivate:
+		return "reactivated user"
+	case autho.AuditUserSessions:
+		return "signed out everywhere: user"
+	case autho.AuditUserPassword:
+		return "reset the password of user"
+	}
+	return string(a)
+}
+
+// errorPage is any failure.
+type errorPage struct {
+	layout
+	Message string
+}
+
+func (*errorPage) page() string { return "error" }

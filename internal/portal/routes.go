@@ -1,0 +1,136 @@
+package portal
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// access is who may reach a route.
+type access int
+
+const (
+	public     access = iota // anyone; a session is read if there is one
+	member                   // a signed-in user of any role
+	adminOnly                // a signed-in admin of the account
+	staticFile               // anyone; no session is read
+)
+
+// handler is a page handler: it writes a page or returns an error that
+// fail turns into one, so that every failure looks the same.
+type handler func(w http.ResponseWriter, r *http.Request, v *visit) error
+
+type route struct {
+	method  string
+	pattern string
+	who     access
+	h       handler
+}
+
+// routeTable lists every page of the portal. Methods are matched here, not
+// in ServeMux patterns, so that a wrong method gets the portal's own page
+// with Allow rather than ServeMux's plain text.
+func (p *Portal) routeTable() []route {
+	return []route{
+		{"GET", "/portal/{$}", public, p.home},
+		{"GET", "/portal/login", public, p.loginPage},
+		{"POST", "/portal/login", public, p.login},
+		{"POST", "/portal/logout", public, p.logout},
+
+		{"GET", "/portal/tokens", member, p.tokensPage},
+		{"POST", "/portal/tokens", member, p.createToken},
+		{"GET", "/portal/tokens/{id}/revoke", member, p.revokePage},
+		{"POST", "/portal/tokens/{id}/revoke", member, p.revokeToken},
+
+		{"GET", "/portal/account", member, p.accountPage},
+		{"GET", "/portal/password", member, p.passwordPage},
+		{"POST", "/portal/password", member, p.changePassword},
+
+		{"GET", "/portal/users", adminOnly, p.usersPage},
+		{"POST", "/portal/users", adminOnly, p.addUser},
+		{"POST", "/portal/users/{id}/deactivate", adminOnly, p.deactivateUser},
+		{"POST", "/portal/users/{id}/activate", adminOnly, p.activateUser},
+		{"POST", "/portal/users/{id}/sessions", adminOnly, p.endUserSessions},
+		{"GET", "/portal/users/{id}/password", adminOnly, p.resetPasswordPage},
+		{"POST", "/portal/users/{id}/password", adminOnly, p.resetPassword},
+
+		{"GET", "/portal/audit", adminOnly, p.auditPage},
+
+		{"GET", "/portal/static/{name}", staticFile, p.serveStatic},
+	}
+}
+
+func (p *Portal) routes() http.Handler {
+	mux := http.NewServeMux()
+	byPattern := map[string][]route{}
+	var order []string
+	for _, rt := range p.routeTable() {
+		if _, ok := byPattern[rt.pattern]; !ok {
+			order = append(order, rt.pattern)
+		}
+		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
+	}
+	for _, pat := range order {
+		mux.Handle(pat, p.dispatch(byPattern[pat]))
+	}
+	mux.Handle("/portal/", p.wrap(public, func(http.ResponseWriter, *http.Request, *visit) error { return errNotFound }))
+	return mux
+}
+
+// dispatch picks the route for the request's method; GET routes answer
+// HEAD too.
+func (p *Portal) dispatch(rts []route) http.Handler {
+	var allow []string
+	handlers := map[string]http.Handler{}
+	for _, rt := range rts {
+		h := p.wrap(rt.who, rt.h)
+		handlers[rt.method] = h
+		allow = append(allow, rt.method)
+		if rt.method == http.MethodGet {
+			handlers[http.MethodHead] = h
+			allow = append(allow, http.MethodHead)
+		}
+	}
+	slices.Sort(allow)
+	allowHeader := strings.Join(allow, ", ")
+	notAllowed := p.wrap(public, func(w http.ResponseWriter, _ *http.Request, _ *visit) error {
+		w.Header().Set("Allow", allowHeader)
+		return errMethod
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := handlers[r.Method]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		notAllowed.ServeHTTP(w, r)
+	})
+}
+
+// wrap reads the session, enforces who may reach the route, runs h and
+// turns its error into a page.
+func (p *Portal) wrap(who access, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if who == staticFile {
+			if err := h(w, r, &visit{}); err != nil {
+				p.fail(w, r, nil, err)
+			}
+			return
+		}
+		v, err := p.visit(w, r)
+		if err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		if who != public && v.user == nil {
+			p.toLogin(w, r, v)
+			return
+		}
+		if who == adminOnly && !v.isAdmin() {
+			p.fail(w, r, v, errAdminsOnly)
+			return
+		}
+		if err := h(w, r, v); err != nil {
+			p.fail(w, r, v, err)
+		}
+	})
+}

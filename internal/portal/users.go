@@ -1,0 +1,242 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+)
+
+// userRow is one user as the admin's list shows them.
+type userRow struct {
+	ID, Email string
+	Role      autho.Role
+	Active    bool
+	Created   time.Time
+	Self      bool
+	Tokens    int // active API tokens
+}
+
+type userForm struct {
+	Email string
+	Role  string
+}
+
+type usersView struct {
+	layout
+	Users  []userRow
+	Form   userForm
+	Errors formErrors
+}
+
+func (*usersView) page() string { return "users" }
+
+func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs formErrors) (*usersView, error) {
+	us, err := p.store.Users(ctx, v.account.ID)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := p.store.APITokens(ctx, autho.TokenFilter{AccountID: v.account.ID})
+	if err != nil {
+		return nil, err
+	}
+	active := map[string]int{}
+	for _, t := range ts {
+		if !t.Revoked() && !t.Expired(v.now) {
+			active[t.UserID]++
+		}
+	}
+	if form.Role == "" {
+		form.Role = string(autho.RoleMember)
+	}
+	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs}
+	for _, u := range us {
+		uv.Users = append(uv.Users, userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active,
+			Created: u.CreatedAt, Self: u.ID == v.user.ID, Tokens: active[u.ID]})
+	}
+	return uv, nil
+}
+
+func (p *Portal) usersPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	uv, err := p.usersView(r.Context(), v, userForm{}, nil)
+	if err != nil {
+		return err
+	}
+	uv.Notice = notice(r)
+	p.render(w, r, http.StatusOK, uv)
+	return nil
+}
+
+// usersAgain shows the users page with a message, after a mistake.
+func (p *Portal) usersAgain(w http.ResponseWriter, r *http.Request, v *visit, status int, form userForm, errs formErrors) error {
+	if len(form.Email) > 1000 {
+		form.Email = ""
+	}
+	uv, err := p.usersView(r.Context(), v, form, errs)
+	if err != nil {
+		return err
+	}
+	p.render(w, r, status, uv)
+	return nil
+}
+
+// userCreatedView shows a new user's generated password, once.
+type userCreatedView struct {
+	layout
+	Email    string
+	Role     autho.Role
+	Password string
+}
+
+func (*userCreatedView) page() string { return "user_created" }
+
+// addUser adds a user to the admin's own account with a generated
+// password, shown once for the admin to pass on.
+func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	form := userForm{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
+	role := autho.Role(form.Role)
+	if !role.Valid() {
+		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"role": "Choose a role: member or admin."})
+	}
+	u, pw, err := p.admin.CreateUser(r.Context(), v.account.ID, form.Email, role, "")
+	var ae *admin.Error
+	if errors.As(err, &ae) {
+		msg := sentence(ae.Message)
+		if errors.Is(err, autho.ErrConflict) {
+			msg = "That email address is already in use."
+		}
+		status := http.StatusBadRequest
+		if errors.Is(err, autho.ErrConflict) {
+			status = http.StatusConflict
+		}
+		return p.usersAgain(w, r, v, status, form, formErrors{"email": msg})
+	}
+	if err != nil {
+		return err
+	}
+	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserCreate, u.ID, u.Email)
+	p.render(w, r, http.StatusOK, &userCreatedView{layout: p.layout(v, "User added", "users"), Email: u.Email, Role: u.Role, Password: pw})
+	return nil
+}
+
+// accountUser returns the user id names if they belong to v's account;
+// anyone else is reported as not found.
+func (p *Portal) accountUser(ctx context.Context, v *visit, id string) (*autho.User, error) {
+	if !strings.HasPrefix(id, "usr_") || strings.Contains(id, "@") || len(id) > 64 {
+		return nil, errUserNotFound
+	}
+	u, err := p.store.User(ctx, id)
+	if errors.Is(err, autho.ErrNotFound) {
+		return nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.AccountID != v.account.ID {
+		return nil, errUserNotFound
+	}
+	return u, nil
+}
+
+// errNotYourself refuses actions an admin may not take on themselves: the
+// last admin must not be able to lock the account out of its own portal.
+var errNotYourself = formErrors{"": "You cannot do that to yourself. Ask another admin of your account, or use Change password for your own password."}
+
+func (p *Portal) deactivateUser(w http.ResponseWriter, r *http.Request, v *visit) error {
+	return p.setActive(w, r, v, false)
+}
+
+func (p *Portal) activateUser(w http.ResponseWriter, r *http.Request, v *visit) error {
+	return p.setActive(w, r, v, true)
+}
+
+// setActive deactivates (which also ends the user's sessions) or
+// reactivates a user of the account.
+func (p *Portal) setActive(w http.ResponseWriter, r *http.Request, v *visit, active bool) error {
+	u, err := p.accountUser(r.Context(), v, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == v.user.ID {
+		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
+	}
+	do, action, done := p.admin.DeactivateUser, autho.AuditUserDeactivate, "deactivated"
+	if active {
+		do, action, done = p.admin.ActivateUser, autho.AuditUserActivate, "activated"
+	}
+	if _, err := do(r.Context(), u.ID); err != nil {
+		return err
+	}
+	if u.Active != active {
+		p.audit(r.Context(), v, v.account.ID, v.user, action, u.ID, u.Email)
+	}
+	http.Redirect(w, r, "/portal/users?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// endUserSessions signs a user out everywhere.
+func (p *Portal) endUserSessions(w http.ResponseWriter, r *http.Request, v *visit) error {
+	u, err := p.accountUser(r.Context(), v, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == v.user.ID {
+		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
+	}
+	if _, err := p.admin.EndSessions(r.Context(), u.ID); err != nil {
+		return err
+	}
+	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserSessions, u.ID, u.Email)
+	http.Redirect(w, r, "/portal/users?done=sessions", http.StatusSeeOther)
+	return nil
+}
+
+// userResetView confirms a password reset, then shows the new password.
+type userResetView struct {
+	layout
+	User     userRow
+	Password string // "" on the confirmation step
+}
+
+func (*userResetView) page() string { return "user_reset" }
+
+func (p *Portal) resetPasswordPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	u, err := p.accountUser(r.Context(), v, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == v.user.ID {
+		http.Redirect(w, r, "/portal/password", http.StatusSeeOther)
+		return nil
+	}
+	p.render(w, r, http.StatusOK, &userResetView{layout: p.layout(v, "Reset password", "users"),
+		User: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}})
+	return nil
+}
+
+// resetPassword gives a user a new generated password, shown once, and
+// signs them out everywhere.
+func (p *Portal) resetPassword(w http.ResponseWriter, r *http.Request, v *visit) error {
+	u, err := p.accountUser(r.Context(), v, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == v.user.ID {
+		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
+	}
+	u, pw, err := p.admin.ResetPassword(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserPassword, u.ID, u.Email)
+	p.render(w, r, http.StatusOK, &userResetView{layout: p.layout(v, "Password reset", "users"),
+		User: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}, Password: pw})
+	return nil
+}

@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/autho/autho"
+)
+
+// CreateSession stores a portal session; an unknown user is ErrNotFound (the
+// foreign key says so), a duplicate hash ErrConflict.
+func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
+	return s.run(ctx, "create session", func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip) VALUES ($1, $2, $3, $4, $5)`,
+			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP)
+		return err
+	})
+}
+
+// Session reads a session by the hash of its id: one primary-key probe on
+// every portal request.
+func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error) {
+	var ps *autho.Session
+	err := s.runIdempotent(ctx, "session", func(ctx context.Context, c *pgxpool.Conn) error {
+		var created, seen int64
+		p := &autho.Session{Hash: bytes.Clone(hash)}
+		err := c.QueryRow(ctx, `SELECT user_id, created_at, seen_at, ip FROM portal_sessions WHERE hash = $1`,
+			hexOf(hash)).Scan(&p.UserID, &created, &seen, &p.IP)
+		if err != nil {
+			return err
+		}
+		p.CreatedAt, p.SeenAt = fromMicros(created), fromMicros(seen)
+		ps = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// TouchSession moves seen_at forward only. Running it twice is harmless,
+// so it may be retried on a fresh connection.
+func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
+	return s.runIdempotent(ctx, "touch session", func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `UPDATE portal_sessions SET seen_at = $2 WHERE hash = $1 AND seen_at < $2`, hexOf(hash), micros(at))
+		return err
+	})
+}
+
+// DeleteSession ends one session; deleting twice is harmless.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	return s.runIdempotent(ctx, "delete session", func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `DELETE FROM portal_sessions WHERE hash = $1`, hexOf(hash))
+		return err
+	})
+}
+
+// DeleteUserSessions ends a user's sessions but the one kept.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error) {
+	return s.deleteCount(ctx, "delete user sessions",
+		`DELETE FROM portal_sessions WHERE user_id = $1 AND hash <> $2`, userID, hexOf(keep))
+}
+
+// DeleteSessionsBefore ends sessions past either timeout.
+func (s *Store) DeleteSessionsBefore(ctx context.Context, seenBefore, createdBefore time.Time) (int, error) {
+	return s.deleteCount(ctx, "delete old sessions",
+		`DELETE FROM portal_sessions WHERE seen_at < $1 OR created_at < $2`, micros(seenBefore), micros(createdBefore))
+}
+
+// deleteCount runs a DELETE and returns how many rows it removed. It is not
+// retried: the count of a second run would not be the count of the first.
+func (s *Store) deleteCount(ctx context.Context, op, sql string, args ...any) (int, error) {
+	var n int64
+	err := s.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) error {
+		tag, err := c.Exec(ctx, sql, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

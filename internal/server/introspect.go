@@ -1,0 +1,118 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/introspect"
+	"github.com/autho/autho/internal/login"
+)
+
+// introspectionAnswer is RFC 7662's response, not the contract's envelope:
+// callers are other APIs and OAuth libraries that expect this shape. An
+// inactive token's answer is exactly {"active":false}.
+type introspectionAnswer struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	Audience  any    `json:"aud,omitempty"` // a string when there is one, as autho issues
+	ExpiresAt int64  `json:"exp,omitempty"`
+	IssuedAt  int64  `json:"iat,omitempty"`
+	NotBefore int64  `json:"nbf,omitempty"`
+	ID        string `json:"jti,omitempty"`
+	Account   string `json:"acc,omitempty"`
+	Token     string `json:"tok,omitempty"`
+}
+
+// handleIntrospect answers POST /v1/autho/token/introspect/. It exists only
+// while AUTHO_INTROSPECTION_SECRET is set; then the caller must present that
+// secret as its bearer before anything else is looked at. Failures other
+// than the answer itself use the envelope like every other route.
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error {
+	svc := s.deps.Introspection
+	if svc == nil {
+		return autho.ErrNotFoundRoute
+	}
+	noStore(w)
+	if err := introspectionCaller(r, svc); err != nil {
+		return err
+	}
+	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	if r.ContentLength > login.MaxBodyBytes {
+		return autho.ErrBodyTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
+	if err != nil {
+		return autho.ErrMalformedBody
+	}
+	if len(body) > login.MaxBodyBytes {
+		return autho.ErrBodyTooLarge
+	}
+	token, err := introspect.ParseBody(body, form)
+	if err != nil {
+		return err
+	}
+	res, err := svc.Introspect(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	ans := introspectionAnswer{Active: res.Active}
+	if res.Active {
+		c := res.Claims
+		ans = introspectionAnswer{
+			Active:    true,
+			TokenType: "Bearer",
+			Scope:     c.Scope,
+			Issuer:    c.Issuer,
+			Subject:   c.Subject,
+			ExpiresAt: c.ExpiresAt,
+			IssuedAt:  c.IssuedAt,
+			NotBefore: c.NotBefore,
+			ID:        c.ID,
+			Account:   c.Account,
+			Token:     c.Token,
+		}
+		switch len(c.Audience) {
+		case 0:
+		case 1:
+			ans.Audience = c.Audience[0]
+		default:
+			ans.Audience = c.Audience
+		}
+	}
+	b, err := json.Marshal(ans)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// introspectionCaller checks the caller's bearer against the secret: none
+// (or another scheme) is result 15, a wrong one 16, both 401 with a
+// challenge, as for any bearer-protected route.
+func introspectionCaller(r *http.Request, svc *introspect.Service) error {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 || (len(values) == 1 && values[0] == "") {
+		return autho.ErrNoCredentials
+	}
+	if len(values) > 1 {
+		return autho.ErrInvalidBearer
+	}
+	scheme, secret, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return autho.ErrNoCredentials
+	}
+	if !svc.Authorized(strings.Trim(secret, " \t")) {
+		return autho.ErrInvalidBearer
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/hex"
+	"time"
+
+	"github.com/autho/autho"
+)
+
+// CreateSession stores a portal session; its user must exist.
+func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip) VALUES (?, ?, ?, ?, ?)`,
+		hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP)
+	return wrap("create session", err)
+}
+
+// Session reads a session by the hash of its id.
+func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error) {
+	ps := &autho.Session{Hash: append([]byte(nil), hash...)}
+	var created, seen int64
+	err := s.r.QueryRowContext(ctx, `SELECT user_id, created_at, seen_at, ip FROM portal_sessions WHERE hash = ?`,
+		hex.EncodeToString(hash)).Scan(&ps.UserID, &created, &seen, &ps.IP)
+	if err != nil {
+		return nil, wrap("session", err)
+	}
+	ps.CreatedAt, ps.SeenAt = fromMicros(created), fromMicros(seen)
+	return ps, nil
+}
+
+// TouchSession moves seen_at forward only, so that a slow request finishing
+// after a newer one cannot shorten the session.
+func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE portal_sessions SET seen_at = ?1 WHERE hash = ?2 AND seen_at < ?1`,
+		micros(at), hex.EncodeToString(hash))
+	return wrap("touch session", err)
+}
+
+// DeleteSession ends one session.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE hash = ?`, hex.EncodeToString(hash))
+	return wrap("delete session", err)
+}
+
+// DeleteUserSessions ends a user's sessions but the one kept.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE user_id = ? AND hash <> ?`,
+		userID, hex.EncodeToString(keep))
+	return affected("delete user sessions", res, err)
+}
+
+// DeleteSessionsBefore ends sessions past either timeout.
+func (s *Store) DeleteSessionsBefore(ctx context.Context, seenBefore, createdBefore time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE seen_at < ? OR created_at < ?`,
+		micros(seenBefore), micros(createdBefore))
+	return affected("delete old sessions", res, err)
+}
+
+// affected is the row count of a write, or its error in the Store's terms.
+func affected(op string, res interface{ RowsAffected() (int64, error) }, err error) (int, error) {
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(n), nil
+}
