@@ -110,6 +110,7 @@ func portalCLIUser(t *testing.T, ts *testServer, accountID, email, role, pw stri
 	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
 		t.Fatal(err)
 	}
+	leaks.add(pw)
 	return portalUser{id: u["id"].(string), email: email, password: pw}
 }
 
@@ -135,7 +136,9 @@ func portalCreateToken(t *testing.T, ctx context.Context, name, days string) str
 		chromedp.Click(chromedp.CSS(`form[action="/portal/tokens"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#new-token")),
 	)
-	return portalText(t, ctx, "#new-token")
+	token := portalText(t, ctx, "#new-token")
+	leaks.add(token)
+	return token
 }
 
 // portalSessionCookie is the browser's session cookie (HttpOnly, so only
@@ -148,6 +151,7 @@ func portalSessionCookie(t *testing.T, ctx context.Context, ts *testServer) *net
 	}
 	for _, c := range res.Cookies {
 		if c.Name == "autho_session" {
+			leaks.add(c.Value)
 			return c
 		}
 	}

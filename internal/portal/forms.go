@@ -24,17 +24,9 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// fieldError is a message about one field of a form, shown next to it and
-// tied to it with aria-describedby.
-type fieldError struct {
-	Field   string
-	Message string
-}
-
-// formErrors are a form's messages by field; "" is about the whole form.
+// formErrors are a form's messages by field, each shown next to its field
+// and tied to it with aria-describedby; "" is about the whole form.
 type formErrors map[string]string
-
-func (f formErrors) Any() bool { return len(f) > 0 }
 
 // notices are the fixed confirmations a redirect after a form may ask a
 // page to show (?done=key). Fixed texts, so a link cannot make the page say

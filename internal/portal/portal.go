@@ -87,7 +87,7 @@ func New(cfg Config, store autho.Store, svc *admin.Service) (*Portal, error) {
 	if p.static, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if p.pages, err = parsePages(p.static, cfg.Location); err != nil {
+	if p.pages, err = parsePages(templateFS, p.static, cfg.Location); err != nil {
 		return nil, err
 	}
 	cop := http.NewCrossOriginProtection()

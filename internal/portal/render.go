@@ -27,7 +27,7 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-func parsePages(static *assets, loc *time.Location) (*pages, error) {
+func parsePages(fsys fs.FS, static *assets, loc *time.Location) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset": static.url,
 		// No-break spaces keep a date on one line; a line may break only
@@ -37,17 +37,17 @@ func parsePages(static *assets, loc *time.Location) (*pages, error) {
 		"iso":      func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
 		"action":   actionLabel,
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	ps := &pages{byName: make(map[string]*template.Template, len(pageNames))}
 	for _, name := range pageNames {
 		file := "templates/" + name + ".html"
-		if _, err := fs.Stat(templateFS, file); err != nil {
+		if _, err := fs.Stat(fsys, file); err != nil {
 			return nil, fmt.Errorf("portal templates: %s is missing", file)
 		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFS, file)
+		t, err := template.Must(base.Clone()).ParseFS(fsys, file)
 		if err != nil {
 			return nil, fmt.Errorf("portal templates: %w", err)
 		}

@@ -15,8 +15,9 @@ import (
 )
 
 // Session timeouts. A session ends after idleTimeout without a request, and
-// in any case idleTimeout after it began: an unattended browser is signed
-// out soon, and a stolen cookie is good for half a working day at most.
+// in any case absoluteTimeout after it began: an unattended browser is
+// signed out soon, and a stolen cookie is good for half a working day at
+// most.
 const (
 	idleTimeout     = 30 * time.Minute
 	absoluteTimeout = 12 * time.Hour
@@ -51,15 +52,12 @@ func newCookieSpec(publicURL string) cookieSpec {
 // told one thing only.
 func (c cookieSpec) set(w http.ResponseWriter, value string, maxAge int) {
 	h := w.Header()
-	kept := h.Values("Set-Cookie")[:0:0]
-	for _, sc := range h.Values("Set-Cookie") {
-		if !strings.HasPrefix(sc, c.name+"=") {
-			kept = append(kept, sc)
-		}
-	}
+	earlier := h.Values("Set-Cookie")
 	h.Del("Set-Cookie")
-	for _, sc := range kept {
-		h.Add("Set-Cookie", sc)
+	for _, sc := range earlier {
+		if !strings.HasPrefix(sc, c.name+"=") {
+			h.Add("Set-Cookie", sc)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     c.name,
