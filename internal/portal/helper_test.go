@@ -38,7 +38,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 // env is a portal on a real SQLite store behind a real HTTP server, with
 // one account holding an admin and a member.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	store   autho.Store
 	admin   *admin.Service
@@ -56,7 +56,7 @@ const password = "correct horse battery staple"
 
 type envOption func(*portal.Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "autho.db"))
 	if err != nil {
