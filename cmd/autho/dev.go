@@ -72,8 +72,8 @@ Seeded data is for load tests only:
     recognises its own: it refuses a database holding any account whose name
     does not start with it, unless --force is given;
   - users' emails end in "@devseed.invalid" and they have no password (an
-    empty hash), so they cannot log into the portal; set one with the portal's
-    tools if needed;
+    empty hash, which matches nothing), so they cannot sign into the portal:
+    seeding a million users must not cost a million argon2 hashes;
   - accounts and tokens expire one year from now and carry no scopes.`,
 		Args: wantArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
