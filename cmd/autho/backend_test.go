@@ -5,16 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/url"
-	"os"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/pgtest"
 	"github.com/autho/autho/internal/postgres"
-	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/sqlite"
 )
 
@@ -63,82 +58,30 @@ func openTestStore(db string) (autho.Store, error) {
 	return sqlite.Open(db)
 }
 
-// pgTestURL is the PostgreSQL server the tests use, from
-// AUTHO_TEST_POSTGRES. Without it PostgreSQL tests skip, so that `go test
-// ./...` works anywhere; with CI set (as every CI service does) they fail
-// instead, so that a broken CI set-up cannot pass by skipping.
-func pgTestURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("AUTHO_TEST_POSTGRES")
-	if u == "" {
-		pgTestSkip(tb, "AUTHO_TEST_POSTGRES not set: set it to a PostgreSQL URL to run the PostgreSQL tests, e.g. "+
-			"postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	return u
-}
-
-// pgTestSkip skips a PostgreSQL test for why, or fails it under CI.
-func pgTestSkip(tb testing.TB, why string) {
-	tb.Helper()
-	if os.Getenv("CI") != "" {
-		tb.Fatal(why + " (CI must not skip)")
-	}
-	tb.Skip(why)
-}
-
-// pgTestSchema makes an empty schema of its own for one test on the
-// AUTHO_TEST_POSTGRES server, so that tests leave nothing behind and never
-// see each other's rows, and returns a URL whose search_path selects it.
-// The schema is dropped when the test ends, after everything registered
-// later (daemons, processes, store handles) has been closed.
-func pgTestSchema(tb testing.TB) (schemaURL, schema string) {
-	tb.Helper()
-	base := pgTestURL(tb)
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		// autho takes only the URL form, so the tests need it too.
-		tb.Fatalf("AUTHO_TEST_POSTGRES must be a postgres:// URL")
-	}
-	schema = "autho_cmd_" + strings.ToLower(secret.Random(12))
-	pgTestExec(tb, base, `CREATE SCHEMA `+schema)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), schema
-}
-
-// pgTestExec runs one statement on its own short-lived connection.
-func pgTestExec(tb testing.TB, conn, sql string, args ...any) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, conn)
-	if err != nil {
-		tb.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql, args...); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-}
-
 // pgTestMasterKey is a fresh AUTHO_MASTER_KEY: a PostgreSQL deployment must
 // be given one, and every node of one database must share it.
 func pgTestMasterKey() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// The PostgreSQL test helpers live in internal/pgtest.
+func pgTestURL(tb testing.TB) string { tb.Helper(); return pgtest.URL(tb) }
+
+func pgTestSkip(tb testing.TB, why string) { tb.Helper(); pgtest.Skip(tb, why) }
+
+func pgTestExec(tb testing.TB, conn, sql string, args ...any) {
+	tb.Helper()
+	pgtest.Exec(tb, conn, sql, args...)
+}
+
+// pgTestSchema is a schema of this test's own; autho takes only the URL
+// form of a PostgreSQL address, so the tests insist on it too.
+func pgTestSchema(tb testing.TB) (schemaURL, schema string) {
+	tb.Helper()
+	if u, err := url.Parse(pgTestURL(tb)); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		tb.Fatalf("AUTHO_TEST_POSTGRES must be a postgres:// URL")
+	}
+	return pgtest.Schema(tb, "autho_cmd_")
 }
