@@ -1,8 +1,14 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +43,24 @@ func TestServer_ClientIP(t *testing.T) {
 				t.Fatalf("clientIP = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A request whose client hung up is not an internal error worth an ERROR
+// line; any other unexpected error is.
+func TestServer_FailLogsClientGoneAtDebug(t *testing.T) {
+	var buf bytes.Buffer
+	s := New(Config{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}, Deps{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("POST", "/", nil).WithContext(ctx)
+	s.fail(httptest.NewRecorder(), r, fmt.Errorf("read: %w", context.Canceled))
+	if strings.Contains(buf.String(), "level=ERROR") || !strings.Contains(buf.String(), "client went away") {
+		t.Fatalf("log %q", buf.String())
+	}
+	buf.Reset()
+	s.fail(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), errors.New("boom"))
+	if !strings.Contains(buf.String(), "level=ERROR") {
+		t.Fatalf("log %q", buf.String())
 	}
 }

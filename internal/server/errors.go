@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -90,7 +91,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Warn("database unavailable", "route", r.Pattern, "err", err)
 		h.Set("Retry-After", retryAfterUnavailable)
 	case autho.ErrInternal:
-		s.log.Error("internal error", "route", r.Pattern, "err", err)
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			// The client went away mid-request: nothing is wrong here.
+			s.log.Debug("client went away", "route", r.Pattern)
+		} else {
+			s.log.Error("internal error", "route", r.Pattern, "err", err)
+		}
 	}
 	status, ok := statusOf[ae.Code]
 	if !ok {
