@@ -6,7 +6,6 @@ package login
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"strings"
 	"time"
@@ -95,19 +94,22 @@ func (s *Service) CheckIP(clientIP string) error {
 // reached) which the caller maps to 503 or 500.
 func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*Result, error) {
 	now := s.cfg.Now()
+	// The partner token is checked and hashed once, here: the hash is both
+	// its rate-limit key and its database key. A malformed one has no hash,
+	// so it gets no bucket (it costs no database work, and a flood of
+	// random strings must not fill the limiter's memory).
+	var ptHash []byte
+	if secret.Check(secret.PartnerToken, c.PartnerToken) == nil {
+		ptHash = secret.Hash(c.PartnerToken)
+	}
 	ptKey := ""
-	if s.limiter != nil && secret.Check(secret.PartnerToken, c.PartnerToken) == nil {
-		// Only well-formed partner tokens get a bucket: a malformed one
-		// costs no database work and would only let a flood of random
-		// strings fill the limiter's memory. Without a limiter (the limit
-		// set to 0) there is no bucket, and no key to hash.
-		h := sha256.Sum256([]byte(c.PartnerToken))
-		ptKey = "ptn:" + string(h[:])
+	if s.limiter != nil && ptHash != nil {
+		ptKey = "ptn:" + string(ptHash)
 		if d := s.limiter.Wait(ptKey, now); d > 0 {
 			return nil, &RateLimitError{RetryAfter: d}
 		}
 	}
-	res, err := s.exchange(ctx, c, now)
+	res, err := s.exchange(ctx, c, ptHash, now)
 	var refusal *autho.Error
 	if errors.As(err, &refusal) {
 		s.limiter.Refused("ip:"+clientIP, now)
@@ -123,9 +125,11 @@ func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*R
 	return res, nil
 }
 
-func (s *Service) exchange(ctx context.Context, c Credentials, now time.Time) (*Result, error) {
+// exchange runs the error table; ptHash is the partner token's hash, nil
+// when the token is malformed.
+func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, now time.Time) (*Result, error) {
 	// Row 3: partner token malformed (no database read) or unknown.
-	if secret.Check(secret.PartnerToken, c.PartnerToken) != nil {
+	if ptHash == nil {
 		return nil, autho.ErrInvalidPartnerToken
 	}
 	apiWellFormed := secret.Check(secret.APIToken, c.APIToken) == nil
@@ -136,10 +140,10 @@ func (s *Service) exchange(ctx context.Context, c Credentials, now time.Time) (*
 		err        error
 	)
 	if pr, ok := s.store.(pairReader); ok && apiWellFormed {
-		pc, ac, err = pr.LoginCredentials(ctx, secret.Hash(c.PartnerToken), secret.Hash(c.APIToken))
+		pc, ac, err = pr.LoginCredentials(ctx, ptHash, secret.Hash(c.APIToken))
 		apiFetched = err == nil
 	} else {
-		pc, err = s.store.PartnerCredential(ctx, secret.Hash(c.PartnerToken))
+		pc, err = s.store.PartnerCredential(ctx, ptHash)
 	}
 	if errors.Is(err, autho.ErrNotFound) {
 		return nil, autho.ErrInvalidPartnerToken
