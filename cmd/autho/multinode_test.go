@@ -204,7 +204,7 @@ func TestMultiNode_StartTogether(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	all := migrations.All()
+	all := migrations.All(migrations.Postgres)
 	for _, m := range all {
 		if recorded[m.Version] != 1 {
 			t.Errorf("migration %d (%s) recorded %d times in %s, want once", m.Version, m.Name, recorded[m.Version], schema)

@@ -4,6 +4,11 @@
 // Unix microseconds (UTC), hashes as lowercase hex, binary values as standard
 // base64, booleans as 0/1. Each backend applies the files in order, each in a
 // transaction, and records them in its own schema_migrations table.
+//
+// Where the two engines need different statements for the same purpose (an
+// index one of them can use and the other cannot hold), a version is a pair
+// of files, NNNN_name.sqlite.sql and NNNN_name.postgres.sql, so that version
+// numbers mean the same on both.
 package migrations
 
 import (
@@ -18,6 +23,15 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+// Dialect names a database engine.
+type Dialect string
+
+// The engines autho runs on.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
 // Migration is one schema version.
 type Migration struct {
 	Version int
@@ -25,26 +39,50 @@ type Migration struct {
 	SQL     string
 }
 
-// All returns every migration, in version order. File names are
-// "NNNN_name.sql"; a malformed or duplicate name is a build-time mistake and
-// panics in tests.
-func All() []Migration {
+// All returns every migration for d, in version order. File names are
+// "NNNN_name.sql" (both engines) or "NNNN_name.DIALECT.sql"; a malformed
+// name, a missing or repeated version, or a version that is neither common
+// nor given for every dialect is a build-time mistake and panics in tests.
+func All(d Dialect) []Migration {
 	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		panic(err)
 	}
+	perDialect := map[int]map[Dialect]bool{}
 	var ms []Migration
 	for _, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		base := strings.TrimSuffix(e.Name(), ".sql")
+		var only Dialect
+		if stem, dialect, ok := strings.Cut(base, "."); ok {
+			base, only = stem, Dialect(dialect)
+			if only != SQLite && only != Postgres {
+				panic(fmt.Sprintf("migrations: unknown dialect in file name %q", e.Name()))
+			}
+		}
+		num, name, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
 			panic(fmt.Sprintf("migrations: bad file name %q", e.Name()))
+		}
+		if only != "" {
+			if perDialect[v] == nil {
+				perDialect[v] = map[Dialect]bool{}
+			}
+			perDialect[v][only] = true
+			if only != d {
+				continue
+			}
 		}
 		b, err := files.ReadFile(e.Name())
 		if err != nil {
 			panic(err)
 		}
 		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+	}
+	for v, ds := range perDialect {
+		if !ds[SQLite] || !ds[Postgres] {
+			panic(fmt.Sprintf("migrations: version %d has a file for one dialect only", v))
+		}
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i := range ms {

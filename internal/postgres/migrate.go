@@ -28,7 +28,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return translate(ctx, "migrate", err)
 	}
 	defer c.Release()
-	for _, m := range migrations.All() {
+	for _, m := range migrations.All(migrations.Postgres) {
 		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 				return err

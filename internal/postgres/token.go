@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -146,10 +144,24 @@ func (s *Store) APICredential(ctx context.Context, hash []byte) (*autho.APICrede
 	return cred, nil
 }
 
-// RecordTokenUse writes a batch of logins in one round trip and one
-// implicit transaction. Only the newest use of each token is sent, and the
-// statements go in token id order: two nodes flushing overlapping batches
-// then lock rows in the same order and cannot deadlock.
+// recordTokenUseSQL writes a batch of logins in one statement. The
+// MATERIALIZED subquery locks the rows first, in id order (LockRows sits
+// above the Sort): an UPDATE ... FROM alone locks in whatever order its join
+// plan yields, and two nodes flushing overlapping batches in different
+// orders could deadlock. The UPDATE then only touches rows it already holds.
+// FOR NO KEY UPDATE is the lock the UPDATE itself takes, so it blocks no
+// more than the UPDATE would. The condition keeps the newest use across
+// batches and nodes; an unknown id matches no row.
+const recordTokenUseSQL = `WITH v AS MATERIALIZED (
+		SELECT u.id, u.at, u.ip FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, at, ip)
+		JOIN api_tokens k ON k.id = u.id
+		ORDER BY u.id FOR NO KEY UPDATE OF k)
+	UPDATE api_tokens t SET last_used_at = v.at, last_used_ip = v.ip
+	FROM v WHERE t.id = v.id AND (t.last_used_at IS NULL OR t.last_used_at <= v.at)`
+
+// RecordTokenUse writes a batch of logins in one statement. Only the newest
+// use of each token is sent: a token may appear only once in an UPDATE ...
+// FROM, or which row wins is undefined.
 func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error {
 	newest := make(map[string]autho.TokenUse, len(uses))
 	for _, u := range uses {
@@ -160,16 +172,14 @@ func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error
 	if len(newest) == 0 {
 		return nil
 	}
-	ids := slices.Sorted(maps.Keys(newest))
+	ids := make([]string, 0, len(newest))
+	ats := make([]int64, 0, len(newest))
+	ips := make([]string, 0, len(newest))
+	for id, u := range newest {
+		ids, ats, ips = append(ids, id), append(ats, micros(u.At)), append(ips, u.IP)
+	}
 	return s.runIdempotent(ctx, "record token use", func(ctx context.Context, c *pgxpool.Conn) error {
-		// A fresh batch per attempt: pgx keeps per-connection statement
-		// state in the queued queries.
-		b := &pgx.Batch{}
-		for _, id := range ids {
-			u := newest[id]
-			b.Queue(`UPDATE api_tokens SET last_used_at = $2, last_used_ip = $3
-				WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2)`, id, micros(u.At), u.IP)
-		}
-		return c.SendBatch(ctx, b).Close()
+		_, err := c.Exec(ctx, recordTokenUseSQL, ids, ats, ips)
+		return err
 	})
 }

@@ -5,13 +5,20 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/autho/autho"
 )
 
+// tokenCols are a token's columns, read FROM tokenFrom: the last use lives in
+// api_token_uses (migration 0004_token_uses), where the once-a-second usage
+// writes dirty few pages.
 const tokenCols = `t.id, t.user_id, t.account_id, t.name, t.hash, t.hint, t.scopes,
-	t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at`
+	t.created_at, t.expires_at, g.at, COALESCE(g.ip, ''), t.revoked_at`
+
+const tokenFrom = `api_tokens t LEFT JOIN api_token_uses g ON g.token_id = t.id`
 
 // tokenDest is where a token row is scanned before conversion.
 type tokenDest struct {
@@ -65,17 +72,23 @@ func splitScopes(s string) []string {
 
 // CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
-		created_at, expires_at, last_used_at, last_used_ip, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
-		micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.LastUsedIP, nullMicros(t.RevokedAt))
-	return wrap("create api token", err)
+	return s.tx(ctx, "create api token", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
+			created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
+			micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.RevokedAt))
+		if err == nil && !t.LastUsedAt.IsZero() {
+			_, err = tx.ExecContext(ctx, `INSERT INTO api_token_uses (token_id, at, ip) VALUES (?, ?, ?)`,
+				t.ID, micros(t.LastUsedAt), t.LastUsedIP)
+		}
+		return wrap("create api token", err)
+	})
 }
 
 // APIToken returns the token with the given id.
 func (s *Store) APIToken(ctx context.Context, id string) (*autho.APIToken, error) {
 	t := new(autho.APIToken)
-	if err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t WHERE t.id = ?`, id), t); err != nil {
+	if err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM `+tokenFrom+` WHERE t.id = ?`, id), t); err != nil {
 		return nil, wrap("api token", err)
 	}
 	return t, nil
@@ -86,7 +99,7 @@ func (s *Store) APIToken(ctx context.Context, id string) (*autho.APIToken, error
 func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.APIToken, error) {
 	// Conditions are added only when set, so that SQLite can use the
 	// account or user index; "? = '' OR" would hide them from the planner.
-	q := `SELECT ` + tokenCols + ` FROM api_tokens t WHERE 1 = 1`
+	q := `SELECT ` + tokenCols + ` FROM ` + tokenFrom + ` WHERE 1 = 1`
 	var args []any
 	if f.AccountID != "" {
 		q += ` AND t.account_id = ?`
@@ -120,7 +133,7 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
 	t := new(autho.APIToken)
 	err := s.tx(ctx, "update api token", func(tx *sql.Tx) error {
-		if err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens t WHERE t.id = ?`, id), t); err != nil {
+		if err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM `+tokenFrom+` WHERE t.id = ?`, id), t); err != nil {
 			return wrap("update api token", err)
 		}
 		before := *t
@@ -143,8 +156,8 @@ func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.AP
 // apiCredentialSQL is the login's API token lookup: the unique hash index,
 // then the user by primary key. The hash is not read back: the caller has it.
 const apiCredentialSQL = `SELECT t.id, t.user_id, t.account_id, t.name, t.hint, t.scopes,
-	t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at, u.active
-	FROM api_tokens t JOIN users u ON u.id = t.user_id
+	t.created_at, t.expires_at, g.at, COALESCE(g.ip, ''), t.revoked_at, u.active
+	FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN api_token_uses g ON g.token_id = t.id
 	WHERE t.hash = ?`
 
 // APICredential finds an API token by hash, with whether its user is active.
@@ -169,22 +182,67 @@ func (s *Store) APICredential(ctx context.Context, hash []byte) (*autho.APICrede
 // RecordTokenUse writes a batch of uses in one transaction. The condition
 // keeps the newest use whatever order uses arrive in, across batches and
 // nodes; an unknown id matches no row.
+//
+// A flush after a busy second holds thousands of uses, so they go in
+// statements of useChunk rows each (one trip through database/sql and the
+// driver per chunk, not per token), in id order: the probes then walk the
+// id index front to back, each starting near where the last one ended.
 func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error {
-	if len(uses) == 0 {
+	newest := make(map[string]autho.TokenUse, len(uses))
+	for _, u := range uses {
+		if old, ok := newest[u.TokenID]; !ok || u.At.After(old.At) {
+			newest[u.TokenID] = u
+		}
+	}
+	if len(newest) == 0 {
 		return nil
 	}
+	ids := slices.Sorted(maps.Keys(newest))
+	ctx = uncancelable(ctx)
 	return s.tx(ctx, "record token use", func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2
-			WHERE id = ?3 AND (last_used_at IS NULL OR last_used_at < ?1)`)
-		if err != nil {
-			return wrap("record token use", err)
-		}
-		defer st.Close()
-		for _, u := range uses {
-			if _, err := st.ExecContext(ctx, micros(u.At), u.IP, u.TokenID); err != nil {
+		args := make([]any, 0, 3*min(len(ids), useChunk))
+		for chunk := range slices.Chunk(ids, useChunk) {
+			args = args[:0]
+			for _, id := range chunk {
+				u := newest[id]
+				args = append(args, id, micros(u.At), u.IP)
+			}
+			if _, err := tx.ExecContext(ctx, useSQL(len(chunk)), args...); err != nil {
 				return wrap("record token use", err)
 			}
 		}
 		return nil
 	})
+}
+
+// useChunk is how many uses one statement of RecordTokenUse writes: 3 bound
+// values each, well under SQLite's limit of 32766.
+const useChunk = 250
+
+// fullUseSQL is the statement for a whole chunk, built once.
+var fullUseSQL = buildUseSQL(useChunk)
+
+func useSQL(n int) string {
+	if n == useChunk {
+		return fullUseSQL
+	}
+	return buildUseSQL(n)
+}
+
+// buildUseSQL writes n uses given as (id, at, ip) triples: an upsert that
+// keeps the newer use. Each row costs one probe of api_token_uses and
+// nothing else: there is no foreign key to check and no join to filter ids
+// of no token, because every id comes from a login that found its token
+// and tokens are never deleted; a stray id would only leave a row no query
+// reads (reads start from api_tokens). ("WHERE true" is how SQLite tells an
+// upsert's ON CONFLICT from a join's ON.)
+func buildUseSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`WITH v(id, at, ip) AS (VALUES (?, ?, ?)`)
+	for range n - 1 {
+		b.WriteString(`, (?, ?, ?)`)
+	}
+	b.WriteString(`) INSERT INTO api_token_uses (token_id, at, ip) SELECT id, at, ip FROM v WHERE true
+		ON CONFLICT (token_id) DO UPDATE SET at = excluded.at, ip = excluded.ip WHERE excluded.at > api_token_uses.at`)
+	return b.String()
 }

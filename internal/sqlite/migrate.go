@@ -22,7 +22,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return wrap("migrate", err)
 	}
-	for _, m := range migrations.All() {
+	for _, m := range migrations.All(migrations.SQLite) {
 		op := fmt.Sprintf("migrate %04d_%s", m.Version, m.Name)
 		err := s.tx(ctx, op, func(tx *sql.Tx) error {
 			var n int

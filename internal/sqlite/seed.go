@@ -16,7 +16,7 @@ import (
 // tokens; here many rows go in one multi-row INSERT and many INSERTs in one
 // transaction. Nothing on a server's path calls it.
 
-// seedRowsPerInsert bounds the rows of one INSERT: api_tokens has 12
+// seedRowsPerInsert bounds the rows of one INSERT: api_tokens has 10
 // columns, so 256 rows stay well under SQLite's 32,766 bound parameters.
 const seedRowsPerInsert = 256
 
@@ -67,12 +67,17 @@ func (s *Store) InsertBulk(ctx context.Context, accounts []*autho.Account, partn
 		}
 		if err == nil {
 			err = insertRows(ctx, tx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
-				created_at, expires_at, last_used_at, last_used_ip, revoked_at) VALUES `,
-				12, len(tokens), func(i int, args []any) []any {
+				created_at, expires_at, revoked_at) VALUES `,
+				10, len(tokens), func(i int, args []any) []any {
 					t := tokens[i]
 					return append(args, t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint,
-						joinScopes(t.Scopes), micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.LastUsedAt),
-						t.LastUsedIP, nullMicros(t.RevokedAt))
+						joinScopes(t.Scopes), micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.RevokedAt))
+				})
+		}
+		if used := usedTokens(tokens); err == nil && len(used) > 0 {
+			err = insertRows(ctx, tx, `INSERT INTO api_token_uses (token_id, at, ip) VALUES `,
+				3, len(used), func(i int, args []any) []any {
+					return append(args, used[i].ID, micros(used[i].LastUsedAt), used[i].LastUsedIP)
 				})
 		}
 		return wrap("insert bulk", err)
@@ -127,4 +132,15 @@ func tuples(cols, rows int) string {
 		b.WriteString(one)
 	}
 	return b.String()
+}
+
+// usedTokens are those of ts with a last use to store.
+func usedTokens(ts []*autho.APIToken) []*autho.APIToken {
+	var used []*autho.APIToken
+	for _, t := range ts {
+		if !t.LastUsedAt.IsZero() {
+			used = append(used, t)
+		}
+	}
+	return used
 }

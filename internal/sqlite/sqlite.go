@@ -143,6 +143,19 @@ func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	return nil
 }
 
+// uncancelable drops ctx's cancellation (keeping its values) for a statement
+// on the login's path. Given a cancelable context, database/sql and the
+// driver each start a goroutine per statement to watch it; a login's read or
+// the last-used flush takes microseconds to milliseconds and never waits for
+// a lock in WAL mode (readers) or more than busy_timeout (the writer), so the
+// watch costs more than it could save.
+func uncancelable(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // wrap translates a driver error into the Store's sentinels, by result code.
 // The driver's message names tables and columns, never values, so it is kept
 // for the log; no query argument (a hash) ever reaches an error.

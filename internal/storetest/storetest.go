@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"UpdateAPIToken", testUpdateAPIToken},
 		{"APICredential", testAPICredential},
 		{"RecordTokenUse", testRecordTokenUse},
+		{"LoginCredentials", testLoginCredentials},
 		{"AddSigningKey", testAddSigningKey},
 		{"Times", testTimes},
 		{"Sessions", testSessions},
