@@ -5,6 +5,16 @@
 --
 -- BENCH_MODE=badsum spoils the last checksum character of the partner
 -- token: every answer is then 401 "02", refused before any database work.
+-- BENCH_MODE=transport sends the same bodies to a path no route serves:
+-- every answer is a 404 envelope, so the server's cost per request is what
+-- HTTP itself and the middleware cost, the floor under any answer.
+--
+-- BENCH_ONCE=N (N = wrk's thread count) sends every pair of the list once,
+-- thread t taking pairs t, t+N, t+2N...; then the thread stops and creates
+-- the file BENCH_ONCE_DONE.t, for bench/run, which ends wrk once all N
+-- exist (wrk itself would idle until its duration is over). bench/run uses
+-- it to give every seeded token its first login before anything is
+-- measured.
 --
 -- done() prints one "BENCH" line that bench/run reads.
 
@@ -13,6 +23,7 @@ local mode = os.getenv("BENCH_MODE") or "ok"
 
 local bodies = {}
 local threads = 0
+local once = tonumber(os.getenv("BENCH_ONCE") or "")
 
 local function load()
   local f = assert(io.open(pairs_file, "r"))
@@ -46,12 +57,38 @@ function init(args)
   i = math.floor(#bodies * ((thread_id * 0.6180339887) % 1))
   wrk.method = "POST"
   wrk.path = "/v1/autho/apitoken/login/"
+  if mode == "transport" then
+    wrk.path = "/v1/autho/bench-transport/"
+  end
   wrk.headers["Content-Type"] = "application/json"
 end
 
+local sent, finished = 0, false
+
 function request()
+  if once then
+    local k = thread_id + sent * once + 1
+    sent = sent + 1
+    if k > #bodies then
+      finished = true
+      k = #bodies
+    end
+    return wrk.format(nil, nil, nil, bodies[k])
+  end
   i = i % #bodies + 1
   return wrk.format(nil, nil, nil, bodies[i])
+end
+
+if once then
+  local marked = false
+  function response()
+    if finished and not marked then
+      marked = true
+      local f = assert(io.open(os.getenv("BENCH_ONCE_DONE") .. "." .. thread_id, "w"))
+      f:close()
+      wrk.thread:stop()
+    end
+  end
 end
 
 function done(summary, latency, requests)
