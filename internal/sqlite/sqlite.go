@@ -49,6 +49,7 @@ type Store struct {
 	partnerCred lazyStmt
 	apiCred     lazyStmt
 	loginCred   lazyStmt // both at once (login.go)
+	recordUse   lazyStmt // a whole chunk of RecordTokenUse, on the writer
 }
 
 // Open opens (creating if need be) the SQLite database at path. It does not
@@ -83,6 +84,7 @@ func Open(path string) (*Store, error) {
 	s.partnerCred.query = partnerCredentialSQL
 	s.apiCred.query = apiCredentialSQL
 	s.loginCred.query = loginCredentialsSQL
+	s.recordUse.query = buildUseSQL(useChunk)
 
 	// sql.Open connects lazily; connect both now so that a path that cannot
 	// be opened fails here, at start, and not on the first login.
@@ -113,7 +115,7 @@ func dsn(path string, q url.Values) string {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.loginCred.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.loginCred.close(), s.recordUse.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping reads the schema table, which touches the file; a bare ping of an
