@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/secret"
+	"github.com/autho/autho/internal/storetest"
 )
 
 // BenchmarkAPICredential measures the login's hottest lookup under
@@ -83,37 +82,7 @@ func BenchmarkLoginLookups(b *testing.B) {
 	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
-	run := func(b *testing.B, lookup func(api []byte) error) {
-		var next atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := lookup(hashes[next.Add(1)%uint64(len(hashes))]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	b.Run("two round trips", func(b *testing.B) {
-		run(b, func(api []byte) error {
-			if _, err := s.PartnerCredential(ctx, pt.Hash); err != nil {
-				return err
-			}
-			_, err := s.APICredential(ctx, api)
-			return err
-		})
-	})
-	b.Run("one round trip", func(b *testing.B) {
-		run(b, func(api []byte) error {
-			_, ac, err := s.LoginCredentials(ctx, pt.Hash, api)
-			if err == nil && ac == nil {
-				err = errors.New("api token not found")
-			}
-			return err
-		})
-	})
+	storetest.BenchmarkLoginLookups(b, s, pt.Hash, hashes)
 }
 
 // BenchmarkRecordTokenUse is the last-used flush of one busy second: 5,000

@@ -2,15 +2,14 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/storetest"
 )
 
 // TestLoginCredentials_Plan: every lookup of the login's one statement reads
@@ -54,42 +53,11 @@ func TestLoginCredentials_Plan(t *testing.T) {
 // goroutines at once, over 10,000 tokens.
 func BenchmarkLoginLookups(b *testing.B) {
 	s := mustOpen(b, filepath.Join(b.TempDir(), "autho.db"))
-	ctx := context.Background()
 	hashes := seedTokens(b, s, 100, 10_000)
 	_, pt := seedAccount(b, s)
 	// seedTokens made its own account; the pairing does not matter here,
 	// only that both hashes exist.
-	run := func(b *testing.B, lookup func(api []byte) error) {
-		var next atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := lookup(hashes[next.Add(1)%uint64(len(hashes))]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	b.Run("two statements", func(b *testing.B) {
-		run(b, func(api []byte) error {
-			if _, err := s.PartnerCredential(ctx, pt.Hash); err != nil {
-				return err
-			}
-			_, err := s.APICredential(ctx, api)
-			return err
-		})
-	})
-	b.Run("one statement", func(b *testing.B) {
-		run(b, func(api []byte) error {
-			_, ac, err := s.LoginCredentials(ctx, pt.Hash, api)
-			if err == nil && ac == nil {
-				err = errors.New("api token not found")
-			}
-			return err
-		})
-	})
+	storetest.BenchmarkLoginLookups(b, s, pt.Hash, hashes)
 }
 
 // BenchmarkRecordTokenUse is the last-used flush of one busy second: 5,000
