@@ -44,3 +44,15 @@ type TokenUse struct {
 	At      time.Time
 	IP      string
 }
+
+// NewestUses keeps the newest use of each token in uses, by token id. A
+// store writes one row per token, so a batch must not name one twice.
+func NewestUses(uses []TokenUse) map[string]TokenUse {
+	newest := make(map[string]TokenUse, len(uses))
+	for _, u := range uses {
+		if old, ok := newest[u.TokenID]; !ok || u.At.After(old.At) {
+			newest[u.TokenID] = u
+		}
+	}
+	return newest
+}

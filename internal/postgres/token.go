@@ -163,12 +163,7 @@ const recordTokenUseSQL = `WITH v AS MATERIALIZED (
 // use of each token is sent: a token may appear only once in an UPDATE ...
 // FROM, or which row wins is undefined.
 func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error {
-	newest := make(map[string]autho.TokenUse, len(uses))
-	for _, u := range uses {
-		if old, ok := newest[u.TokenID]; !ok || u.At.After(old.At) {
-			newest[u.TokenID] = u
-		}
-	}
+	newest := autho.NewestUses(uses)
 	if len(newest) == 0 {
 		return nil
 	}

@@ -181,19 +181,14 @@ func (s *Store) APICredential(ctx context.Context, hash []byte) (*autho.APICrede
 
 // RecordTokenUse writes a batch of uses in one transaction. The condition
 // keeps the newest use whatever order uses arrive in, across batches and
-// nodes; an unknown id matches no row.
+// nodes.
 //
 // A flush after a busy second holds thousands of uses, so they go in
 // statements of useChunk rows each (one trip through database/sql and the
-// driver per chunk, not per token), in id order: the probes then walk the
-// id index front to back, each starting near where the last one ended.
+// driver per chunk, not per token), in id order: the probes then walk
+// api_token_uses front to back, each starting near where the last one ended.
 func (s *Store) RecordTokenUse(ctx context.Context, uses []autho.TokenUse) error {
-	newest := make(map[string]autho.TokenUse, len(uses))
-	for _, u := range uses {
-		if old, ok := newest[u.TokenID]; !ok || u.At.After(old.At) {
-			newest[u.TokenID] = u
-		}
-	}
+	newest := autho.NewestUses(uses)
 	if len(newest) == 0 {
 		return nil
 	}
