@@ -60,9 +60,8 @@ func (a *app) serveCmd() *cobra.Command {
 // serve runs the daemon until ctx ends (SIGINT or SIGTERM), then drains.
 func (a *app) serve(ctx context.Context, cfg *serveConfig) error {
 	log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if pct, limit := tuneGC(); pct > 0 || limit > 0 {
-		log.Debug("garbage collector tuned; GOGC or GOMEMLIMIT override", "gogc", pct, "memory_limit_bytes", limit)
-	}
+	pct, limit := tuneGC()
+	log.Debug("garbage collector defaults (-1: left to GOGC or GOMEMLIMIT)", "gogc", pct, "memory_limit_bytes", limit)
 	d, err := a.startDaemon(ctx, cfg, log)
 	if err != nil {
 		return err
