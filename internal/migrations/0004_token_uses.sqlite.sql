@@ -5,7 +5,7 @@
 -- each copied to the WAL and back into the database (a fifth of a login's
 -- CPU in bench/run). Here a row is about 50 bytes, keyed by the token id
 -- (WITHOUT ROWID: one B-tree, no separate id index), so the same second
--- touches a sixth of the pages. No foreign key: the flush would pay a probe
+-- dirties far fewer pages. No foreign key: the flush would pay a probe
 -- of api_tokens for each use to check it, and every id it writes comes from
 -- a login that has just found the token (tokens are never deleted).
 CREATE TABLE api_token_uses (
