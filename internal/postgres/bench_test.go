@@ -12,24 +12,28 @@ import (
 	"github.com/autho/autho/internal/storetest"
 )
 
-// BenchmarkAPICredential measures the login's hottest lookup under
-// concurrency, against a real server: one indexed join per call.
-func BenchmarkAPICredential(b *testing.B) {
-	s := newStore(b)
-	ctx := context.Background()
+// benchUser makes an account with its partner token and one user.
+func benchUser(b *testing.B, s *Store) (*autho.Account, *autho.PartnerToken, *autho.User) {
 	a, pt := testAccount()
-	if err := s.CreateAccount(ctx, a, pt); err != nil {
+	if err := s.CreateAccount(context.Background(), a, pt); err != nil {
 		b.Fatal(err)
 	}
 	u := &autho.User{ID: secret.NewID("usr"), AccountID: a.ID, Email: secret.Random(8) + "@example.com",
 		Role: autho.RoleMember, Active: true, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
-	if err := s.CreateUser(ctx, u); err != nil {
+	if err := s.CreateUser(context.Background(), u); err != nil {
 		b.Fatal(err)
 	}
-	// A few thousand tokens, so that the lookup is an index probe, not a
-	// scan of a table that fits in one page.
-	var hash []byte
-	for i := range 2000 {
+	return a, pt, u
+}
+
+// benchTokens makes an account, a user and n API tokens, and returns the
+// partner token and the API tokens' hashes. A few thousand tokens make a
+// lookup an index probe, not a scan of a table that fits in one page.
+func benchTokens(b *testing.B, s *Store, n int) (*autho.PartnerToken, [][]byte) {
+	ctx := context.Background()
+	a, pt, u := benchUser(b, s)
+	hashes := make([][]byte, n)
+	for i := range hashes {
 		tok := secret.New(secret.APIToken)
 		t := &autho.APIToken{ID: secret.NewID("tok"), UserID: u.ID, AccountID: a.ID, Name: "bench",
 			Hash: secret.Hash(tok), Hint: secret.Hint(tok), Scopes: []string{"orders:read"},
@@ -37,10 +41,21 @@ func BenchmarkAPICredential(b *testing.B) {
 		if err := s.CreateAPIToken(ctx, t); err != nil {
 			b.Fatal(err)
 		}
-		if i == 1000 {
-			hash = t.Hash
-		}
+		hashes[i] = t.Hash
 	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	return pt, hashes
+}
+
+// BenchmarkAPICredential measures the login's hottest lookup under
+// concurrency, against a real server: one indexed join per call.
+func BenchmarkAPICredential(b *testing.B) {
+	s := newStore(b)
+	ctx := context.Background()
+	_, hashes := benchTokens(b, s, 2000)
+	hash := hashes[1000]
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -58,30 +73,7 @@ func BenchmarkAPICredential(b *testing.B) {
 // goroutines at once, over a few thousand tokens.
 func BenchmarkLoginLookups(b *testing.B) {
 	s := newStore(b)
-	ctx := context.Background()
-	a, pt := testAccount()
-	if err := s.CreateAccount(ctx, a, pt); err != nil {
-		b.Fatal(err)
-	}
-	u := &autho.User{ID: secret.NewID("usr"), AccountID: a.ID, Email: secret.Random(8) + "@example.com",
-		Role: autho.RoleMember, Active: true, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
-	if err := s.CreateUser(ctx, u); err != nil {
-		b.Fatal(err)
-	}
-	hashes := make([][]byte, 2000)
-	for i := range hashes {
-		tok := secret.New(secret.APIToken)
-		t := &autho.APIToken{ID: secret.NewID("tok"), UserID: u.ID, AccountID: a.ID, Name: "bench",
-			Hash: secret.Hash(tok), Hint: secret.Hint(tok), Scopes: []string{"orders:read"},
-			CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(24 * time.Hour)}
-		if err := s.CreateAPIToken(ctx, t); err != nil {
-			b.Fatal(err)
-		}
-		hashes[i] = t.Hash
-	}
-	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
-		b.Fatal(err)
-	}
+	pt, hashes := benchTokens(b, s, 2000)
 	storetest.BenchmarkLoginLookups(b, s, pt.Hash, hashes)
 }
 
@@ -90,15 +82,7 @@ func BenchmarkLoginLookups(b *testing.B) {
 func BenchmarkRecordTokenUse(b *testing.B) {
 	s := newStore(b)
 	ctx := context.Background()
-	a, pt := testAccount()
-	if err := s.CreateAccount(ctx, a, pt); err != nil {
-		b.Fatal(err)
-	}
-	u := &autho.User{ID: secret.NewID("usr"), AccountID: a.ID, Email: secret.Random(8) + "@example.com",
-		Role: autho.RoleMember, Active: true, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
-	if err := s.CreateUser(ctx, u); err != nil {
-		b.Fatal(err)
-	}
+	a, _, u := benchUser(b, s)
 	// Seeded in one statement: 20,000 calls of CreateAPIToken would take
 	// longer than the benchmark.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
