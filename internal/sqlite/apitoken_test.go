@@ -64,7 +64,8 @@ func TestRecordTokenUse_Chunks(t *testing.T) {
 	}
 }
 
-func tokenIDs(t *testing.T, s *Store) []string {
+// tokenIDs lists the ids of every token in s.
+func tokenIDs(t testing.TB, s *Store) []string {
 	t.Helper()
 	rows, err := s.r.QueryContext(t.Context(), `SELECT id FROM api_tokens ORDER BY id`)
 	if err != nil {
