@@ -112,7 +112,7 @@ func TestMigrate_TokenUses(t *testing.T) {
 	for i, lastUsed := range []any{micros(used), nil} {
 		exec(`INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes, created_at, expires_at, last_used_at, last_used_ip, revoked_at)
 			VALUES (?, 'usr_1', 'acc_1', 'n', ?, 'h', '', 0, 0, ?, ?, NULL)`,
-			fmt.Sprintf("tok_%d", i), fmt.Sprintf("%064x", i), lastUsed, map[bool]string{true: "192.0.2.7", false: ""}[i == 0])
+			fmt.Sprintf("tok_%d", i), fmt.Sprintf("%02x%062x", i+1, 0), lastUsed, map[bool]string{true: "192.0.2.7", false: ""}[i == 0])
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
