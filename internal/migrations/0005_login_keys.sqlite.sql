@@ -2,10 +2,10 @@
 -- random bytes; its first 60 bits, as an INTEGER PRIMARY KEY (the rowid),
 -- find the row in a table B-tree whose interior cells are a few bytes each,
 -- where the covering index of 0003 carried whole 150-byte entries on every
--- level. With a million tokens that index had four levels and some 1,750
--- interior pages, more than a reader's 256-page cache holds, so a lookup
--- missed the cache twice; this table has three levels and under 200
--- interior pages, which stay cached, so a lookup misses once, for its leaf.
+-- level. With a million tokens (dbstat) that index had 2,074 interior pages
+-- on four levels above its leaves, more than a reader's 256-page cache
+-- holds, so a lookup missed the cache more than once; this table has 152 on
+-- two levels, which stay cached, so a lookup misses once, for its leaf.
 -- The whole hash is kept (as 32 bytes, not 64 hex digits) and compared too:
 -- the key only finds the row. Two tokens whose hashes share 60 bits cannot
 -- both exist (the second insert fails as a conflict); with a million tokens
