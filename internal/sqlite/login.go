@@ -5,7 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
+	"fmt"
 
 	"github.com/autho/autho"
 )
@@ -72,17 +72,18 @@ type loginRow struct {
 // id, status and expiry; of the API token its id, owner, account, hash,
 // scopes, expiry and revocation, and its user's active flag.
 func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error) {
-	ctx = uncancelable(ctx)
-	st, err := s.loginCred.get(ctx, s.r)
+	c, err := s.login.get()
 	if err != nil {
 		return nil, nil, wrap("login credentials", err)
 	}
 	d := new(loginRow)
-	err = st.QueryRowContext(ctx, hex.EncodeToString(partnerHash), loginKey(apiHash), apiHash).Scan(
-		&d.ptExpires, &d.accID, &d.accStatus, &d.accExpires,
-		&d.tokID, &d.userID, &d.accountID, &d.scopes, &d.tokExpires, &d.revoked, &d.active)
+	found, err := c.query(partnerHash, apiHash, d)
+	s.login.put(c)
 	if err != nil {
 		return nil, nil, wrap("login credentials", err)
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("sqlite: login credentials: %w", autho.ErrNotFound)
 	}
 	pc := &autho.PartnerCredential{TokenExpiresAt: fromNullMicros(d.ptExpires), Account: autho.Account{
 		ID: d.accID, Status: autho.AccountStatus(d.accStatus), ExpiresAt: fromMicros(d.accExpires)}}

@@ -30,7 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"modernc.org/sqlite"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/autho/autho"
@@ -48,8 +48,9 @@ type Store struct {
 	// Migrate the tables they read may not exist yet.
 	partnerCred lazyStmt
 	apiCred     lazyStmt
-	loginCred   lazyStmt // both at once (login.go)
 	recordUse   lazyStmt // a whole chunk of RecordTokenUse, on the writer
+
+	login *loginPool // the login's one statement, beside database/sql (loginconn.go)
 }
 
 // Open opens (creating if need be) the SQLite database at path. It does not
@@ -80,10 +81,9 @@ func Open(path string) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, login: newLoginPool(path)}
 	s.partnerCred.query = partnerCredentialSQL
 	s.apiCred.query = apiCredentialSQL
-	s.loginCred.query = loginCredentialsSQL
 	s.recordUse.query = buildUseSQL(useChunk)
 
 	// sql.Open connects lazily; connect both now so that a path that cannot
@@ -115,7 +115,7 @@ func dsn(path string, q url.Values) string {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.loginCred.close(), s.recordUse.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.partnerCred.close(), s.apiCred.close(), s.recordUse.close(), s.login.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping reads the schema table, which touches the file; a bare ping of an
@@ -168,7 +168,8 @@ func wrap(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: %s: %w", op, autho.ErrNotFound)
 	}
-	var se *sqlite.Error
+	// The driver's *sqlite.Error, or loginConn's resultError.
+	var se interface{ Code() int }
 	if errors.As(err, &se) {
 		if sentinel := sentinelFor(se.Code()); sentinel != nil {
 			return fmt.Errorf("sqlite: %s: %w (%w)", op, sentinel, err)
