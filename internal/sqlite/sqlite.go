@@ -145,12 +145,12 @@ func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	return nil
 }
 
-// uncancelable drops ctx's cancellation (keeping its values) for a statement
-// on the login's path. Given a cancelable context, database/sql and the
-// driver each start a goroutine per statement to watch it; a login's read or
-// the last-used flush takes microseconds to milliseconds and never waits for
-// a lock in WAL mode (readers) or more than busy_timeout (the writer), so the
-// watch costs more than it could save.
+// uncancelable drops ctx's cancellation (keeping its values) for the
+// last-used flush. Given a cancelable context, database/sql and the driver
+// each start a goroutine per statement to watch it; the flush takes
+// milliseconds and waits no longer than busy_timeout, so the watch costs
+// more than it could save. (The login's read does not pass through
+// database/sql at all: loginconn.go.)
 func uncancelable(ctx context.Context) context.Context {
 	if ctx.Done() == nil {
 		return ctx
