@@ -20,6 +20,7 @@ import (
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/migrations"
 	"github.com/autho/autho/internal/portal"
 	"github.com/autho/autho/internal/postgres"
 	"github.com/autho/autho/internal/server"
@@ -123,7 +124,14 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("AUTHO_MASTER_KEY: %w", err)
 	}
-	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout})
+	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
+		slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+			if took < 0 {
+				log.Info("applying a migration to the database; on a large one this may take a minute", "migration", m.String())
+				return
+			}
+			log.Info("migration applied", "migration", m.String(), "seconds", took.Seconds())
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("AUTHO_DATABASE (--db): %w", err)
 	}

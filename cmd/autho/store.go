@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/migrations"
 	"github.com/autho/autho/internal/postgres"
 	"github.com/autho/autho/internal/sqlite"
 )
@@ -21,13 +24,58 @@ func isPostgres(db string) bool {
 // openStore opens the database named by --db and applies pending
 // migrations. The caller closes it.
 func (a *app) openStore(ctx context.Context) (autho.Store, error) {
-	return a.openStoreWith(ctx, postgres.Options{})
+	say := func(msg string, args ...any) {
+		fmt.Fprintf(a.stderr, "autho: "+msg+"\n", args...)
+	}
+	return a.openStoreWith(ctx, postgres.Options{}, slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+		if took < 0 {
+			say("applying migration %s to the database; on a large one this may take a minute", m)
+			return
+		}
+		say("migration %s applied in %.1f s", m, took.Seconds())
+	}))
+}
+
+// slowMigrations is a migrations.Progress that says nothing of a migration
+// done within after, and of a longer one says so once it has taken that
+// long (took < 0), then again when it is done, with the time it took, so
+// that a command that seems to hang says why.
+func slowMigrations(after time.Duration, say func(m migrations.Migration, took time.Duration)) migrations.Progress {
+	var (
+		mu        sync.Mutex
+		timer     *time.Timer
+		current   int // counts migrations started; a timer speaks only for its own
+		announced bool
+	)
+	return func(m migrations.Migration, done bool, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			current++
+			mine := current
+			announced = false
+			timer = time.AfterFunc(after, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				if mine == current && !announced {
+					announced = true
+					say(m, -1)
+				}
+			})
+			return
+		}
+		timer.Stop()
+		if announced {
+			say(m, took)
+		}
+		current++ // a timer of this migration that fired late stays quiet
+	}
 }
 
 // openStoreWith is openStore with PostgreSQL pool options: serve sizes its
 // pool from its settings, while an operator command needs one connection
 // for a moment and takes the defaults.
-func (a *app) openStoreWith(ctx context.Context, pool postgres.Options) (autho.Store, error) {
+func (a *app) openStoreWith(ctx context.Context, pool postgres.Options, progress migrations.Progress) (autho.Store, error) {
 	if strings.TrimSpace(a.db) == "" {
 		return nil, usageError{errors.New("--db must not be empty")}
 	}
@@ -37,7 +85,7 @@ func (a *app) openStoreWith(ctx context.Context, pool postgres.Options) (autho.S
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 		}
-		if err := st.Migrate(ctx); err != nil {
+		if err := st.MigrateProgress(ctx, progress); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("migrate PostgreSQL database: %w", err)
 		}
@@ -47,7 +95,7 @@ func (a *app) openStoreWith(ctx context.Context, pool postgres.Options) (autho.S
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", a.db, err)
 	}
-	if err := st.Migrate(ctx); err != nil {
+	if err := st.MigrateProgress(ctx, progress); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", a.db, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed *.sql
@@ -38,6 +39,16 @@ type Migration struct {
 	Name    string
 	SQL     string
 }
+
+// String is the migration's file name without its extensions, as the
+// operator sees it: "0005_login_keys".
+func (m Migration) String() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
+
+// Progress hears of each migration a store applies: when it starts, then
+// once it is committed (done, with the time it took), so that a command can
+// tell its operator about a slow one (rewriting a table of a million tokens
+// takes seconds). Versions already applied are not reported.
+type Progress func(m Migration, done bool, took time.Duration)
 
 // All returns every migration for d, in version order. File names are
 // "NNNN_name.sql" (both engines) or "NNNN_name.DIALECT.sql"; a malformed

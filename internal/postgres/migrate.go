@@ -22,13 +22,18 @@ const migrateLock int64 = 0x6175_7468_6f5f_6d67
 // starting together apply each version once: the others wait, then find it
 // done. It is bounded by AcquireTimeout to get a connection and otherwise
 // only by ctx, since a migration of a large table may take a while.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.MigrateProgress(ctx, nil) }
+
+// MigrateProgress is Migrate, telling progress (if not nil) of each
+// migration it applies.
+func (s *Store) MigrateProgress(ctx context.Context, progress migrations.Progress) error {
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return translate(ctx, "migrate", err)
 	}
 	defer c.Release()
 	for _, m := range migrations.All(migrations.Postgres) {
+		var start time.Time
 		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 				return err
@@ -45,6 +50,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if err != nil || done {
 				return err
 			}
+			start = time.Now()
+			if progress != nil {
+				progress(m, false, 0)
+			}
 			// Without arguments pgx sends the text over the simple
 			// protocol, which runs a file of several statements as is.
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
@@ -56,6 +65,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		})
 		if err != nil {
 			return translate(ctx, fmt.Sprintf("migrate to version %d (%s)", m.Version, m.Name), err)
+		}
+		if progress != nil && !start.IsZero() {
+			progress(m, true, time.Since(start))
 		}
 	}
 	return nil

@@ -550,3 +550,8 @@ func TestQueryTimeout(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestMigrateProgress(t *testing.T) {
+	u, _ := mustSchema(t)
+	storetest.TestMigrateProgress(t, mustOpen(t, u, Options{}), migrations.Postgres)
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/autho/autho/internal/migrations"
@@ -14,7 +13,11 @@ import (
 // The write lock makes that check and the apply one step, so processes
 // migrating the same file at the same moment apply each version once: the
 // later one waits, then finds it recorded.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.MigrateProgress(ctx, nil) }
+
+// MigrateProgress is Migrate, telling progress (if not nil) of each
+// migration it applies.
+func (s *Store) MigrateProgress(ctx context.Context, progress migrations.Progress) error {
 	_, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT PRIMARY KEY,
 		applied_at BIGINT NOT NULL
@@ -23,7 +26,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return wrap("migrate", err)
 	}
 	for _, m := range migrations.All(migrations.SQLite) {
-		op := fmt.Sprintf("migrate %04d_%s", m.Version, m.Name)
+		op := "migrate " + m.String()
+		var start time.Time
 		err := s.tx(ctx, op, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
@@ -31,6 +35,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			if n > 0 {
 				return nil
+			}
+			start = time.Now()
+			if progress != nil {
+				progress(m, false, 0)
 			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return wrap(op, err)
@@ -41,6 +49,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		})
 		if err != nil {
 			return err
+		}
+		if progress != nil && !start.IsZero() {
+			progress(m, true, time.Since(start))
 		}
 	}
 	return nil

@@ -377,3 +377,12 @@ func seedAccount(tb testing.TB, s *Store) (*autho.Account, *autho.PartnerToken) 
 	}
 	return a, pt
 }
+
+func TestMigrateProgress(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "autho.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.TestMigrateProgress(t, s, migrations.SQLite)
+}
