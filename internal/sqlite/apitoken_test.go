@@ -86,29 +86,38 @@ func tokenIDs(t testing.TB, s *Store) []string {
 	return ids
 }
 
-// TestMigrate_TokenUses: migration 0004 moves each token's last use out of
-// api_tokens into api_token_uses, and a token never used stays so.
-func TestMigrate_TokenUses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "autho.db")
+// schemaAt makes a database at path as an autho of the first n migrations
+// left it, with one account, acc_1, and its user, usr_1; exec runs a
+// statement on it. Close db before opening a Store on the file.
+func schemaAt(t *testing.T, path string, n int) (db *sql.DB, exec func(q string, args ...any)) {
+	t.Helper()
 	db, err := sql.Open("sqlite", dsn(path, url.Values{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	exec := func(q string, args ...any) {
+	exec = func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
 			t.Fatalf("%.60s: %v", q, err)
 		}
 	}
 	exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
-	for _, m := range migrations.All(migrations.SQLite)[:3] {
+	for _, m := range migrations.All(migrations.SQLite)[:n] {
 		exec(m.SQL)
 		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, m.Version)
 	}
-	used := time.Date(2026, 11, 1, 12, 0, 0, 123456000, time.UTC)
 	exec(`INSERT INTO accounts VALUES ('acc_1', 'A', 'active', 0, 0, 0)`)
 	exec(`INSERT INTO users VALUES ('usr_1', 'acc_1', 'a@example.com', 'a@example.com', '', 'admin', 1, 0, 0)`)
+	return db, exec
+}
+
+// TestMigrate_TokenUses: migration 0004 moves each token's last use out of
+// api_tokens into api_token_uses, and a token never used stays so.
+func TestMigrate_TokenUses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	db, exec := schemaAt(t, path, 3)
+	ctx := t.Context()
+	used := time.Date(2026, 11, 1, 12, 0, 0, 123456000, time.UTC)
 	for i, lastUsed := range []any{micros(used), nil} {
 		exec(`INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes, created_at, expires_at, last_used_at, last_used_ip, revoked_at)
 			VALUES (?, 'usr_1', 'acc_1', 'n', ?, 'h', '', 0, 0, ?, ?, NULL)`,

@@ -6,14 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/autho/autho"
-	"github.com/autho/autho/internal/migrations"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/storetest"
 )
@@ -80,24 +78,8 @@ func BenchmarkRecordTokenUse(b *testing.B) {
 // revoked; from then on the triggers keep the copy in step.
 func TestMigrate_LoginKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "autho.db")
-	db, err := sql.Open("sqlite", dsn(path, url.Values{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, exec := schemaAt(t, path, 4)
 	ctx := t.Context()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
-	for _, m := range migrations.All(migrations.SQLite)[:4] {
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, m.Version)
-	}
-	exec(`INSERT INTO accounts VALUES ('acc_1', 'A', 'active', 0, 0, 0)`)
-	exec(`INSERT INTO users VALUES ('usr_1', 'acc_1', 'a@example.com', 'a@example.com', '', 'admin', 1, 0, 0)`)
 	hashes := [][]byte{
 		bytes.Repeat([]byte{0xff}, 32),                                        // the largest key: every bit of the 60 set
 		append(bytes.Repeat([]byte{0}, 7), bytes.Repeat([]byte{0x1f}, 25)...), // the 15th digit 1, the 16th not in the key
