@@ -53,9 +53,9 @@ func loginKey(hash []byte) int64 {
 	return int64(binary.BigEndian.Uint64(hash) >> 4)
 }
 
-// loginRow is where a row of loginCredentialsSQL is scanned. One struct,
-// so that the dozen destinations handed to Scan cost one allocation, not
-// one each.
+// loginRow is a row of loginCredentialsSQL, as loginConn.query reads it:
+// the LEFT JOIN leaves the API token's columns NULL when no token has the
+// hash.
 type loginRow struct {
 	ptExpires                        sql.NullInt64
 	accID, accStatus                 string
