@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"modernc.org/libc"
@@ -169,9 +170,14 @@ func openLoginConn(path string) (_ *loginConn, err error) {
 	return c, nil
 }
 
-// readPtr reads the pointer an out-parameter received.
+// readPtr reads the pointer an out-parameter received (a uintptr is as
+// wide as an int on every Go platform).
 func readPtr(p uintptr) uintptr {
-	return uintptr(binary.NativeEndian.Uint64(libc.GoBytes(p, 8)))
+	b := libc.GoBytes(p, strconv.IntSize/8)
+	if strconv.IntSize == 32 {
+		return uintptr(binary.NativeEndian.Uint32(b))
+	}
+	return uintptr(binary.NativeEndian.Uint64(b))
 }
 
 func (c *loginConn) exec(q string) error {
