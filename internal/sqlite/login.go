@@ -1,11 +1,8 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/autho/autho"
 )
@@ -53,18 +50,6 @@ func loginKey(hash []byte) int64 {
 	return int64(binary.BigEndian.Uint64(hash) >> 4)
 }
 
-// loginRow is a row of loginCredentialsSQL, as loginConn.query reads it:
-// the LEFT JOIN leaves the API token's columns NULL when no token has the
-// hash.
-type loginRow struct {
-	ptExpires                        sql.NullInt64
-	accID, accStatus                 string
-	accExpires                       int64
-	tokID, userID, accountID, scopes sql.NullString
-	tokExpires, revoked              sql.NullInt64
-	active                           sql.NullBool
-}
-
 // LoginCredentials reads what a login checks of both secrets, in one
 // snapshot. An unknown partner token is autho.ErrNotFound; an unknown API
 // token is a nil *autho.APICredential and no error. Only the fields the
@@ -76,27 +61,10 @@ func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byt
 	if err != nil {
 		return nil, nil, wrap("login credentials", err)
 	}
-	d := new(loginRow)
-	found, err := c.query(partnerHash, apiHash, d)
+	pc, ac, err := c.query(partnerHash, apiHash)
 	s.login.put(c)
 	if err != nil {
 		return nil, nil, wrap("login credentials", err)
 	}
-	if !found {
-		return nil, nil, fmt.Errorf("sqlite: login credentials: %w", autho.ErrNotFound)
-	}
-	pc := &autho.PartnerCredential{TokenExpiresAt: fromNullMicros(d.ptExpires), Account: autho.Account{
-		ID: d.accID, Status: autho.AccountStatus(d.accStatus), ExpiresAt: fromMicros(d.accExpires)}}
-	if !d.tokID.Valid {
-		return pc, nil, nil
-	}
-	return pc, &autho.APICredential{UserActive: d.active.Bool, Token: autho.APIToken{
-		ID:        d.tokID.String,
-		UserID:    d.userID.String,
-		AccountID: d.accountID.String,
-		Hash:      bytes.Clone(apiHash),
-		Scopes:    splitScopes(d.scopes.String),
-		ExpiresAt: fromMicros(d.tokExpires.Int64),
-		RevokedAt: fromNullMicros(d.revoked),
-	}}, nil
+	return pc, ac, nil
 }

@@ -1,7 +1,7 @@
 package sqlite
 
 import (
-	"database/sql"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -10,9 +10,12 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/autho/autho"
 )
 
 // loginPool runs loginCredentialsSQL, the one statement of every login, on
@@ -192,11 +195,13 @@ func (c *loginConn) exec(q string) error {
 	return nil
 }
 
-// query runs the statement and fills d. It reports false when no partner
-// token has the hash (no row). The read transaction ends before it returns.
-func (c *loginConn) query(partnerHash, apiHash []byte, d *loginRow) (bool, error) {
+// query runs the statement and reads its row into what the login checks
+// (LoginCredentials). No partner token with the hash is autho.ErrNotFound;
+// no API token with its hash, a nil *autho.APICredential (the LEFT JOIN's
+// NULLs). The read transaction ends before it returns.
+func (c *loginConn) query(partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error) {
 	if len(partnerHash) > hashLen {
-		return false, nil
+		return nil, nil, autho.ErrNotFound
 	}
 	if len(apiHash) > hashLen {
 		apiHash = nil // no stored hash is longer: bound empty, it matches nothing
@@ -209,48 +214,47 @@ func (c *loginConn) query(partnerHash, apiHash []byte, d *loginRow) (bool, error
 	defer sqlite3.Xsqlite3_reset(t, st)
 	// SQLITE_STATIC (0): the buffer outlives the statement's use of it.
 	if rc := sqlite3.Xsqlite3_bind_text(t, st, 1, c.args, int32(pn), 0); rc != sqlite3.SQLITE_OK {
-		return false, c.err(rc)
+		return nil, nil, c.err(rc)
 	}
 	if rc := sqlite3.Xsqlite3_bind_int64(t, st, 2, loginKey(apiHash)); rc != sqlite3.SQLITE_OK {
-		return false, c.err(rc)
+		return nil, nil, c.err(rc)
 	}
 	if rc := sqlite3.Xsqlite3_bind_blob(t, st, 3, c.args+2*hashLen, int32(an), 0); rc != sqlite3.SQLITE_OK {
-		return false, c.err(rc)
+		return nil, nil, c.err(rc)
 	}
 	switch rc := sqlite3.Xsqlite3_step(t, st); rc {
 	case sqlite3.SQLITE_ROW:
 	case sqlite3.SQLITE_DONE:
-		return false, nil
+		return nil, nil, autho.ErrNotFound
 	default:
-		return false, c.err(rc)
+		return nil, nil, c.err(rc)
 	}
-	d.ptExpires = c.nullInt(0)
-	d.accID = c.text(1)
-	d.accStatus = c.text(2)
-	d.accExpires = c.int(3)
+	pc := &autho.PartnerCredential{TokenExpiresAt: c.time(0), Account: autho.Account{
+		ID: c.text(1), Status: autho.AccountStatus(c.text(2)), ExpiresAt: c.time(3)}}
 	if sqlite3.Xsqlite3_column_type(t, st, 4) == sqlite3.SQLITE_NULL {
-		return true, nil // no API token with that hash: the LEFT JOIN's NULLs
+		return pc, nil, nil
 	}
-	d.tokID = sql.NullString{String: c.text(4), Valid: true}
-	d.userID = sql.NullString{String: c.text(5), Valid: true}
-	d.accountID = sql.NullString{String: c.text(6), Valid: true}
-	d.scopes = sql.NullString{String: c.text(7), Valid: true}
-	d.tokExpires = c.nullInt(8)
-	d.revoked = c.nullInt(9)
-	active := c.nullInt(10)
-	d.active.Bool, d.active.Valid = active.Int64 != 0, active.Valid
-	return true, nil
+	return pc, &autho.APICredential{UserActive: c.int(10) != 0, Token: autho.APIToken{
+		ID:        c.text(4),
+		UserID:    c.text(5),
+		AccountID: c.text(6),
+		Hash:      bytes.Clone(apiHash),
+		Scopes:    splitScopes(c.text(7)),
+		ExpiresAt: c.time(8),
+		RevokedAt: c.time(9),
+	}}, nil
 }
 
 func (c *loginConn) int(i int32) int64 {
 	return sqlite3.Xsqlite3_column_int64(c.tls, c.stmt, i)
 }
 
-func (c *loginConn) nullInt(i int32) (v sql.NullInt64) {
+// time reads a column of Unix microseconds; NULL is the zero time.
+func (c *loginConn) time(i int32) time.Time {
 	if sqlite3.Xsqlite3_column_type(c.tls, c.stmt, i) == sqlite3.SQLITE_NULL {
-		return v
+		return time.Time{}
 	}
-	return sql.NullInt64{Int64: c.int(i), Valid: true}
+	return fromMicros(c.int(i))
 }
 
 // text copies a TEXT column into a Go string.

@@ -44,8 +44,9 @@ type Store struct {
 	w *sql.DB // one connection; BEGIN IMMEDIATE
 	r *sql.DB // read pool, query_only
 
-	// The login's two lookups are prepared once, on first use: before
-	// Migrate the tables they read may not exist yet.
+	// PartnerCredential's and APICredential's lookups, and the flush,
+	// are prepared once, on first use: before Migrate the tables they
+	// read may not exist yet.
 	partnerCred lazyStmt
 	apiCred     lazyStmt
 	recordUse   lazyStmt // a whole chunk of RecordTokenUse, on the writer

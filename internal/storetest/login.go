@@ -279,14 +279,10 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "api token hash differing only in its last byte", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			// A store may find the token by a prefix of its hash (SQLite
 			// does, by the first 60 bits): the rest must be checked too.
-			h := bytes.Clone(f.tk.Hash)
-			h[len(h)-1] ^= 1
-			return f.pt.Hash, h
+			return f.pt.Hash, flipBit(f.tk.Hash, len(f.tk.Hash)-1)
 		}},
 		{name: "api token hash differing only in its 16th hex digit", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
-			h := bytes.Clone(f.tk.Hash)
-			h[7] ^= 1
-			return f.pt.Hash, h
+			return f.pt.Hash, flipBit(f.tk.Hash, 7)
 		}},
 		{name: "empty api token hash", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			return f.pt.Hash, nil
@@ -364,4 +360,11 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			t.Error(err)
 		}
 	})
+}
+
+// flipBit is a copy of h with the low bit of its byte i flipped.
+func flipBit(h []byte, i int) []byte {
+	c := bytes.Clone(h)
+	c[i] ^= 1
+	return c
 }
