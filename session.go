@@ -12,6 +12,10 @@ type Session struct {
 	CreatedAt time.Time // for the absolute timeout
 	SeenAt    time.Time // last request, for the idle timeout
 	IP        string    // client address at sign-in
+	// PasswordEpoch is the user's PasswordEpoch when the password that
+	// opened the session was checked: a later change ends the session
+	// whenever the two interleave.
+	PasswordEpoch int64
 }
 
 // LoginFailures summarises the refused portal sign-ins recorded under one

@@ -82,12 +82,20 @@ type Store interface {
 	// descending), as AuditFilter says.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
-	// AddLoginFailure records one refused portal sign-in at at under each
-	// of keys (opaque strings the caller chooses: an email's hash, an IP).
-	AddLoginFailure(ctx context.Context, keys []string, at time.Time) error
-	// CountLoginFailures summarises the failures recorded under key at or
-	// after since.
-	CountLoginFailures(ctx context.Context, key string, since time.Time) (LoginFailures, error)
+	// ReserveLoginAttempt is the portal sign-in throttle's one atomic step.
+	// In a transaction that no other reservation sharing one of keys can
+	// interleave with, on any node, it summarises each key's failures at or
+	// after since, passes them to allow in the order of keys, and when allow
+	// returns true records the attempt (the caller's unique id) at at under
+	// every key. A reserved attempt counts as a failure from then on, until
+	// ForgetLoginAttempt removes it, so parallel attempts see each other
+	// before any password is checked. It reports whether allow let the
+	// attempt through.
+	ReserveLoginAttempt(ctx context.Context, attempt string, keys []string, since, at time.Time, allow func([]LoginFailures) bool) (bool, error)
+	// ForgetLoginAttempt removes what ReserveLoginAttempt recorded for an
+	// attempt that did not fail (it succeeded, or was never checked); an
+	// unknown attempt is not an error.
+	ForgetLoginAttempt(ctx context.Context, attempt string) error
 	// ClearLoginFailures forgets every failure recorded under keys.
 	ClearLoginFailures(ctx context.Context, keys []string) error
 	// DeleteLoginFailuresBefore forgets failures older than before, which

@@ -23,10 +23,13 @@ type User struct {
 	AccountID    string
 	Email        string // as given; unique by EmailKey
 	PasswordHash string // PHC string (argon2id); empty: cannot log in with a password
-	Role         Role
-	Active       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PasswordEpoch moves on at every password change or reset; a portal
+	// session is valid only while it carries the epoch its user has.
+	PasswordEpoch int64
+	Role          Role
+	Active        bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // EmailKey is the form of an email address that uniqueness and look-ups use:

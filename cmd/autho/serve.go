@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
 	"github.com/autho/autho/internal/migrations"
+	"github.com/autho/autho/internal/password"
 	"github.com/autho/autho/internal/portal"
 	"github.com/autho/autho/internal/postgres"
 	"github.com/autho/autho/internal/server"
@@ -207,7 +209,10 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		Contact:         cfg.PortalContact,
 		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
 		Logger:          log,
-	}, st, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL})
+	}, st, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL,
+		// About one argon2 check per processor: more at once only queues
+		// for the same cores, holding 19 MiB each.
+		Passwords: password.NewPool(runtime.GOMAXPROCS(0))})
 	if err != nil {
 		ln.Close()
 		return nil, err

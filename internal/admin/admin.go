@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/password"
 	"github.com/autho/autho/internal/secret"
 )
 
@@ -34,6 +35,10 @@ type Service struct {
 	// token's expiry; zero means DefaultMaxTokenTTL. The operator is not
 	// bound by it.
 	MaxTokenTTL time.Duration
+	// Passwords bounds the argon2 work of password changes, resets and new
+	// users, and of the portal's sign-in checks; nil bounds nothing (one
+	// operator command hashes one password).
+	Passwords *password.Pool
 }
 
 // now returns the current time as the store keeps it: UTC, whole

@@ -9,11 +9,12 @@ import (
 )
 
 // ChangePassword sets a user's password when current is the one they have
-// now, and ends every other portal session of the user, keeping the session
-// whose hash is keep (the one asking; nil ends them all): whoever knew the
-// old password is signed out. The new password must pass password.Validate
-// and differ from the current one.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string, keep []byte) (*autho.User, error) {
+// now, and ends every portal session of the user, the asking one included:
+// whoever knew the old password is signed out, and the caller starts a new
+// session from the user returned. The new password must pass
+// password.Validate and differ from the current one. With every slot of
+// s.Passwords taken it returns password.ErrBusy and changes nothing.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*autho.User, error) {
 	if current == "" {
 		return nil, invalid("current_password", "enter your current password")
 	}
@@ -24,6 +25,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return nil, err
 	}
+	release, err := s.Passwords.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ok, _, err := password.Verify(current, u.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
 		return nil, err
@@ -34,7 +40,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if next == current {
 		return nil, invalid("new_password", "the new password must differ from the current one")
 	}
-	return s.setPassword(ctx, u, next, keep)
+	h, err := password.Hash(next)
+	if err != nil {
+		return nil, &Error{Field: "new_password", Message: err.Error()}
+	}
+	return s.setPassword(ctx, u, h)
 }
 
 // ResetPassword gives a user a new random password, returned once, and ends
@@ -46,41 +56,61 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (*autho.User
 		return nil, "", err
 	}
 	pw := password.Generate()
-	u, err = s.setPassword(ctx, u, pw, nil)
+	h, err := s.hash(ctx, "password", pw)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err = s.setPassword(ctx, u, h)
 	if err != nil {
 		return nil, "", err
 	}
 	return u, pw, nil
 }
 
-// setPassword stores the hash of pw and then ends the user's other
-// sessions. The hash is made before the update, outside the row lock, since
-// argon2 is slow on purpose.
-func (s *Service) setPassword(ctx context.Context, u *autho.User, pw string, keep []byte) (*autho.User, error) {
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return nil, &Error{Field: "new_password", Message: err.Error()}
-	}
+// setPassword stores the password hash h and moves the user's password
+// epoch on, in one update. That ends every session made before it whenever
+// the two interleave, since a sign-in that checked the old password carries
+// the old epoch; deleting the session rows afterwards is tidiness, not
+// safety. h is made before the update, outside the row lock, since argon2 is
+// slow on purpose.
+func (s *Service) setPassword(ctx context.Context, u *autho.User, h string) (*autho.User, error) {
 	now := s.now()
-	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
-		u.PasswordHash = hash
+	u, err := s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
+		u.PasswordHash = h
+		u.PasswordEpoch++
 		u.UpdatedAt = now
 		return nil
 	})
 	if err != nil {
 		return nil, storeErr(err, "update user", notFound("user", "user %s not found", u.ID))
 	}
-	if _, err := s.Store.DeleteUserSessions(ctx, u.ID, keep); err != nil {
+	if _, err := s.Store.DeleteUserSessions(ctx, u.ID, nil); err != nil {
 		return nil, storeErr(err, "end sessions", nil)
 	}
 	return u, nil
+}
+
+// hash is password.Hash in a slot of s.Passwords. password.ErrBusy comes
+// back as is; a password the rules refuse comes back as an *Error for
+// field.
+func (s *Service) hash(ctx context.Context, field, pw string) (string, error) {
+	release, err := s.Passwords.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	h, err := password.Hash(pw)
+	if err != nil {
+		return "", &Error{Field: field, Message: err.Error()}
+	}
+	return h, nil
 }
 
 // Rehash stores a new hash of pw, the password the user just signed in
 // with, when the stored hash was made with weaker parameters than
 // password.Hash uses now. It changes nothing else and ends no session.
 func (s *Service) Rehash(ctx context.Context, userID, pw string) error {
-	hash, err := password.Hash(pw)
+	hash, err := s.hash(ctx, "password", pw)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestService_ChangePassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.ChangePassword(t.Context(), u.ID, tt.current, tt.next, nil)
+			_, err := f.svc.ChangePassword(t.Context(), u.ID, tt.current, tt.next)
 			wantInputError(t, err, tt.msg, nil)
 			if strings.Contains(err.Error(), tt.next) || (tt.current != "" && strings.Contains(err.Error(), tt.current)) {
 				t.Fatal("the error shows a password")
@@ -59,21 +59,25 @@ func TestService_ChangePassword(t *testing.T) {
 		})
 	}
 	t.Run("unknown user", func(t *testing.T) {
-		_, err := f.svc.ChangePassword(t.Context(), "usr_nope", knownPW, "a brand new phrase", nil)
+		_, err := f.svc.ChangePassword(t.Context(), "usr_nope", knownPW, "a brand new phrase")
 		wantInputError(t, err, "user usr_nope not found", autho.ErrNotFound)
 	})
 	t.Run("ok", func(t *testing.T) {
-		keep, other := f.mustSession(t, u), f.mustSession(t, u)
+		asking, other := f.mustSession(t, u), f.mustSession(t, u)
 		f.now = start.Add(time.Hour)
-		got, err := f.svc.ChangePassword(t.Context(), u.ID, knownPW, "a brand new phrase", keep)
+		got, err := f.svc.ChangePassword(t.Context(), u.ID, knownPW, "a brand new phrase")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok, _, _ := password.Verify("a brand new phrase", got.PasswordHash); !ok || !got.UpdatedAt.Equal(f.now) {
 			t.Fatalf("user after change = %+v", got)
 		}
-		if !f.sessionAlive(t, keep) || f.sessionAlive(t, other) {
-			t.Fatal("want the kept session alive and the other ended")
+		if got.PasswordEpoch != u.PasswordEpoch+1 {
+			t.Fatalf("password epoch %d after a change, want %d", got.PasswordEpoch, u.PasswordEpoch+1)
+		}
+		// The portal starts the asker a new session at the new epoch.
+		if f.sessionAlive(t, asking) || f.sessionAlive(t, other) {
+			t.Fatal("a session from before the change survived it")
 		}
 	})
 }
@@ -93,6 +97,9 @@ func TestService_ResetPassword(t *testing.T) {
 	if f.sessionAlive(t, s1) || f.sessionAlive(t, s2) {
 		t.Fatal("sessions survived a reset")
 	}
+	if got.PasswordEpoch != u.PasswordEpoch+1 {
+		t.Fatalf("password epoch %d after a reset, want %d", got.PasswordEpoch, u.PasswordEpoch+1)
+	}
 	_, pw, err = f.svc.ResetPassword(t.Context(), "usr_nope")
 	wantInputError(t, err, "user usr_nope not found", autho.ErrNotFound)
 	if pw != "" {
@@ -111,8 +118,8 @@ func TestService_Rehash(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := f.store.User(t.Context(), u.ID)
-	if got.PasswordHash == u.PasswordHash || !got.UpdatedAt.Equal(u.UpdatedAt) {
-		t.Fatal("want a new hash and an unchanged update time")
+	if got.PasswordHash == u.PasswordHash || !got.UpdatedAt.Equal(u.UpdatedAt) || got.PasswordEpoch != u.PasswordEpoch {
+		t.Fatal("want a new hash, and an unchanged update time and password epoch")
 	}
 	if ok, _, _ := password.Verify(knownPW, got.PasswordHash); !ok {
 		t.Fatal("the new hash does not verify")

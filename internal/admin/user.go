@@ -46,9 +46,9 @@ func (s *Service) CreateUser(ctx context.Context, accountID, email string, role 
 	} else if !errors.Is(err, autho.ErrNotFound) {
 		return nil, "", storeErr(err, "read user", nil)
 	}
-	hash, err := password.Hash(pw)
+	hash, err := s.hash(ctx, "password", pw)
 	if err != nil {
-		return nil, "", &Error{Field: "password", Message: err.Error()}
+		return nil, "", err
 	}
 	now := s.now()
 	u := &autho.User{

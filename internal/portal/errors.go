@@ -1,11 +1,13 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/password"
 )
 
 // pageError is a failure a person should read about: an HTTP status, a
@@ -37,6 +39,8 @@ var (
 		"This form was sent from another site, so it was refused and nothing was changed. If you meant to do this, open the portal yourself and do it there."}
 	errUnavailable = &pageError{http.StatusServiceUnavailable, "Try again in a moment",
 		"The portal cannot reach its database just now. Nothing was changed; try again in a moment."}
+	errBusy = &pageError{http.StatusServiceUnavailable, "Try again in a moment",
+		"The portal is checking more passwords than it can at once just now. Nothing was changed; try again in a moment."}
 	errInternal = &pageError{http.StatusInternalServerError, "Something went wrong",
 		"Something went wrong on our side and nothing was changed. Try again; if it keeps happening, tell the platform's support."}
 )
@@ -51,6 +55,16 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *visit, err erro
 	case errors.Is(err, autho.ErrUnavailable):
 		p.log.Warn("portal: database unavailable", "route", r.Pattern, "err", err)
 		w.Header().Set("Retry-After", "5")
+		pe = errUnavailable
+	case errors.Is(err, password.ErrBusy):
+		// A flood of sign-ins, or of anything else that hashes a
+		// password: answered at once, at no cost.
+		w.Header().Set("Retry-After", "1")
+		pe = errBusy
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client hung up; nobody reads the page, and it is no fault
+		// of ours.
+		p.log.Debug("portal: client went away", "route", r.Pattern)
 		pe = errUnavailable
 	case isAdminError(err, autho.ErrNotFound):
 		pe = errNotFound

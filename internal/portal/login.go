@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -68,38 +69,31 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 		lv.Email = ""
 		return refuse(http.StatusBadRequest, "That is not an email address: it is longer than any email address can be.")
 	}
-	ctx := r.Context()
-	keys := keysFor(email, v.ip)
-	th, err := p.checkThrottle(ctx, keys, v.now)
+	// A slot for the argon2 work first, so that a flood is answered before
+	// it costs a database write.
+	release, err := p.admin.Passwords.Acquire(r.Context())
 	if err != nil {
 		return err
 	}
-	if th.wait > 0 {
+	// From here on the attempt is seen through even if the client hangs
+	// up: an abandoned guess is counted and audited like any other.
+	ctx := context.WithoutCancel(r.Context())
+	keys := keysFor(email, v.ip)
+	th, attempt, err := p.reserve(ctx, keys, v.now)
+	if err != nil || th.wait > 0 {
+		release()
+		if err != nil {
+			return err
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
 		return refuse(http.StatusTooManyRequests, th.reason)
 	}
-
-	u, err := p.store.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, autho.ErrNotFound) {
+	ok, rehash, u, err := p.checkPassword(ctx, email, pw)
+	release()
+	if err != nil {
 		return err
 	}
-	ok, rehash := false, false
-	switch {
-	case u == nil || utf8.RuneCountInString(pw) > password.MaxLength:
-		password.DummyVerify()
-	default:
-		ok, rehash, err = password.Verify(pw, u.PasswordHash)
-		if err != nil {
-			// A stored hash we cannot read is our fault, not theirs; it
-			// must not sign anyone in.
-			p.log.Error("portal: unreadable password hash", "user", u.ID, "err", err)
-			ok = false
-		}
-	}
 	if !ok {
-		if err := p.store.AddLoginFailure(ctx, []string{keys.email, keys.ip, keys.pair}, v.now); err != nil {
-			return err
-		}
 		if u != nil {
 			p.audit(ctx, v, u.AccountID, u, autho.AuditLoginFailed, "", "")
 		}
@@ -109,6 +103,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 		}
 		return refuse(http.StatusUnauthorized, genericLoginFailure)
 	}
+	p.forgive(ctx, attempt)
 	if !u.Active {
 		p.audit(ctx, v, u.AccountID, u, autho.AuditLoginDenied, "", "")
 		return refuse(http.StatusForbidden, "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
@@ -123,7 +118,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 	}
 	// Whatever session the browser had ends here; the new one gets a new
 	// id, so an id planted before sign-in is worth nothing after it.
-	if err := p.dropSession(r); err != nil {
+	if err := p.dropSession(ctx, r); err != nil {
 		return err
 	}
 	if err := p.startSession(ctx, w, u, v); err != nil {
@@ -132,6 +127,31 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p.audit(ctx, v, u.AccountID, u, autho.AuditLogin, "", "")
 	http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 	return nil
+}
+
+// checkPassword reads the user of email and checks pw against the hash
+// read with it, so that the session made from the answer carries the
+// password epoch that hash belongs to. An unknown email (u nil) costs the
+// same argon2 work as a known one. The caller holds a slot of the pool.
+func (p *Portal) checkPassword(ctx context.Context, email, pw string) (ok, rehash bool, u *autho.User, err error) {
+	u, err = p.store.UserByEmail(ctx, email)
+	if errors.Is(err, autho.ErrNotFound) {
+		u = nil
+	} else if err != nil {
+		return false, false, nil, err
+	}
+	if u == nil || utf8.RuneCountInString(pw) > password.MaxLength {
+		password.DummyVerify()
+		return false, false, u, nil
+	}
+	ok, rehash, err = password.Verify(pw, u.PasswordHash)
+	if err != nil {
+		// A stored hash we cannot read is our fault, not theirs; it must
+		// not sign anyone in.
+		p.log.Error("portal: unreadable password hash", "user", u.ID, "err", err)
+		return false, false, u, nil
+	}
+	return ok, rehash, u, nil
 }
 
 // logout ends the session in the database, not only in the browser: the

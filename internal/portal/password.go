@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -23,8 +24,9 @@ func (p *Portal) passwordPage(w http.ResponseWriter, r *http.Request, v *visit) 
 
 // changePassword sets a new password when the current one is given. A
 // wrong current password counts as a failed sign-in, so a borrowed session
-// cannot be used to guess it faster than the login form allows. The other
-// sessions of the user end; this one goes on.
+// cannot be used to guess it faster than the login form allows. Every
+// session of the user ends, this one too, and this browser is given a new
+// one at the new password's epoch.
 func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -40,9 +42,10 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 	if next != confirm {
 		return again(http.StatusBadRequest, "confirm", "The two new passwords are not the same.")
 	}
-	ctx := r.Context()
+	// Seen through even if the client hangs up, like a sign-in.
+	ctx := context.WithoutCancel(r.Context())
 	keys := keysFor(v.user.Email, v.ip)
-	th, err := p.checkThrottle(ctx, keys, v.now)
+	th, attempt, err := p.reserve(ctx, keys, v.now)
 	if err != nil {
 		return err
 	}
@@ -50,19 +53,23 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
 		return again(http.StatusTooManyRequests, "current", th.reason)
 	}
-	_, err = p.admin.ChangePassword(ctx, v.user.ID, current, next, v.session.Hash)
+	u, err := p.admin.ChangePassword(ctx, v.user.ID, current, next)
 	var ae *admin.Error
-	if errors.As(err, &ae) {
+	if !errors.As(err, &ae) || ae.Field != "current_password" {
+		// The current password was right, or was never checked.
+		p.forgive(ctx, attempt)
+	}
+	if ae != nil {
 		field := "new"
 		if ae.Field == "current_password" {
 			field = "current"
-			if err := p.store.AddLoginFailure(ctx, []string{keys.email, keys.ip, keys.pair}, v.now); err != nil {
-				return err
-			}
 		}
 		return again(http.StatusBadRequest, field, sentence(ae.Message))
 	}
 	if err != nil {
+		return err
+	}
+	if err := p.startSession(ctx, w, u, v); err != nil {
 		return err
 	}
 	p.audit(ctx, v, v.account.ID, v.user, autho.AuditPasswordChange, "", "")

@@ -116,7 +116,8 @@ func (p *Portal) sessionCookie(r *http.Request) (string, bool) {
 // visit reads who is signed in. The session, the user and the account are
 // read on every request, so that a sign-out, a deactivation or a password
 // change elsewhere (on another node too) takes effect on the very next
-// request. A session that has ended is deleted and its cookie cleared.
+// request: a session whose password epoch is not its user's any more was
+// opened with a password that has since been changed. A session that has ended is deleted and its cookie cleared.
 func (p *Portal) visit(w http.ResponseWriter, r *http.Request) (*visit, error) {
 	v := &visit{now: p.cfg.Now().UTC().Truncate(time.Microsecond), ip: p.cfg.ClientIP(r)}
 	id, ok := p.sessionCookie(r)
@@ -152,7 +153,7 @@ func (p *Portal) visit(w http.ResponseWriter, r *http.Request) (*visit, error) {
 	if err != nil {
 		return v, err
 	}
-	if !u.Active {
+	if !u.Active || s.PasswordEpoch != u.PasswordEpoch {
 		return end()
 	}
 	a, err := p.store.Account(ctx, u.AccountID)
@@ -172,10 +173,11 @@ func (p *Portal) visit(w http.ResponseWriter, r *http.Request) (*visit, error) {
 
 // startSession signs u in: a new session id (never one the browser brought
 // along, so a planted cookie is worthless), stored as a hash, sent as the
-// cookie.
+// cookie. u must be the user as read with the password hash just checked,
+// so that the session carries that password's epoch.
 func (p *Portal) startSession(ctx context.Context, w http.ResponseWriter, u *autho.User, v *visit) error {
 	id, hash := newSessionID()
-	s := &autho.Session{Hash: hash, UserID: u.ID, CreatedAt: v.now, SeenAt: v.now, IP: v.ip}
+	s := &autho.Session{Hash: hash, UserID: u.ID, CreatedAt: v.now, SeenAt: v.now, IP: v.ip, PasswordEpoch: u.PasswordEpoch}
 	if err := p.store.CreateSession(ctx, s); err != nil {
 		return err
 	}
@@ -187,16 +189,16 @@ func (p *Portal) startSession(ctx context.Context, w http.ResponseWriter, u *aut
 // its cookie.
 func (p *Portal) endSession(w http.ResponseWriter, r *http.Request) error {
 	p.cookie.set(w, "", -1)
-	return p.dropSession(r)
+	return p.dropSession(r.Context(), r)
 }
 
 // dropSession deletes the session the request carries, if any.
-func (p *Portal) dropSession(r *http.Request) error {
+func (p *Portal) dropSession(ctx context.Context, r *http.Request) error {
 	id, ok := p.sessionCookie(r)
 	if !ok {
 		return nil
 	}
-	return p.store.DeleteSession(r.Context(), hashID(id))
+	return p.store.DeleteSession(ctx, hashID(id))
 }
 
 // toLogin sends someone who is not signed in to the login page, and back

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
 )
 
 // Login throttling. Failed sign-ins are recorded in the database under
@@ -16,7 +17,9 @@ import (
 // must wait a delay that doubles with every failure, up to maxDelay. A
 // refused try does no password check and is not counted, so hammering does
 // not lengthen the wait, and since failures older than the window stop
-// counting, every delay ends by itself.
+// counting, every delay ends by itself. An attempt is counted as a failure
+// from the moment it is let through (see reserve), not once its password
+// has turned out wrong.
 //
 //   - email + IP: freeFailures, then the delay. This is what someone
 //     guessing one person's password from one place meets.
@@ -74,35 +77,59 @@ func delayAfter(n, free int) time.Duration {
 	return min(d, maxDelay)
 }
 
-// checkThrottle decides whether an attempt may go ahead.
-func (p *Portal) checkThrottle(ctx context.Context, k throttleKeys, now time.Time) (throttle, error) {
-	since := now.Add(-failureWindow)
-	remaining := func(key string, free int) (time.Duration, int, error) {
-		lf, err := p.store.CountLoginFailures(ctx, key, since)
-		if err != nil {
-			return 0, 0, err
-		}
+// reserve decides whether an attempt may go ahead and, when it may,
+// reserves it: in the same transaction as the counts, so that attempts
+// arriving together (on any node) see each other before any password is
+// checked, and a burst gets no more checks than the allowance. The
+// reserved attempt counts as a failure until forgive removes it; one that
+// is never settled (the node died mid-check) stays counted, erring on the
+// side of the person being guessed at.
+func (p *Portal) reserve(ctx context.Context, k throttleKeys, now time.Time) (th throttle, attempt string, err error) {
+	attempt = secret.NewID("att")
+	ok, err := p.store.ReserveLoginAttempt(ctx, attempt, []string{k.ip, k.pair, k.email}, now.Add(-failureWindow), now,
+		func(lf []autho.LoginFailures) bool {
+			th = verdict(lf[0], lf[1], lf[2], now)
+			return th.wait == 0
+		})
+	if err != nil || !ok {
+		return th, "", err
+	}
+	return th, attempt, nil
+}
+
+// forgive removes a reserved attempt that did not fail: the password was
+// right, or was never checked. Not the request's context: a client that
+// hangs up must not leave a right password counted as a wrong one.
+func (p *Portal) forgive(ctx context.Context, attempt string) {
+	if err := p.store.ForgetLoginAttempt(context.WithoutCancel(ctx), attempt); err != nil {
+		p.log.Warn("portal: cannot settle a sign-in attempt", "err", err)
+	}
+}
+
+// verdict is the throttle's rule for one attempt, given the recent
+// failures under its address, its email and address, and its email.
+func verdict(ip, pair, email autho.LoginFailures, now time.Time) throttle {
+	remaining := func(lf autho.LoginFailures, free int) time.Duration {
 		d := delayAfter(lf.Count, free)
 		if d == 0 {
-			return 0, lf.Count, nil
+			return 0
 		}
-		return max(lf.Last.Add(d).Sub(now), 0), lf.Count, nil
+		return max(lf.Last.Add(d).Sub(now), 0)
 	}
-	if w, _, err := remaining(k.ip, freeFailuresIP); err != nil || w > 0 {
-		return throttle{wait: w, reason: "Too many failed sign-ins from your network. Wait " + waitText(w) + ", then try again."}, err
+	if w := remaining(ip, freeFailuresIP); w > 0 {
+		return throttle{wait: w, reason: "Too many failed sign-ins from your network. Wait " + waitText(w) + ", then try again."}
 	}
-	w, pairFailures, err := remaining(k.pair, freeFailures)
-	if err != nil || w > 0 {
-		return throttle{wait: w, reason: emailReason(w)}, err
+	if w := remaining(pair, freeFailures); w > 0 {
+		return throttle{wait: w, reason: emailReason(w)}
 	}
-	w, _, err = remaining(k.email, freeFailures)
-	if err != nil || w == 0 {
-		return throttle{}, err
+	w := remaining(email, freeFailures)
+	if w == 0 {
+		return throttle{}
 	}
-	if pairFailures > 0 {
-		return throttle{wait: w, reason: emailReason(w)}, nil
+	if pair.Count > 0 {
+		return throttle{wait: w, reason: emailReason(w)}
 	}
-	return throttle{emailLimited: w}, nil
+	return throttle{emailLimited: w}
 }
 
 func emailReason(w time.Duration) string {

@@ -2,43 +2,73 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/autho/autho"
 )
 
-// AddLoginFailure records one failure under each key, in one statement.
-// It is not retried: a duplicate would count one failure twice.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	return s.run(ctx, "add login failure", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO login_failures (subject, at) SELECT k, $2 FROM unnest($1::text[]) AS k`,
-			keys, micros(at))
-		return err
-	})
-}
-
-// CountLoginFailures counts a key's failures since a time, on the
-// (subject, at) index.
-func (s *Store) CountLoginFailures(ctx context.Context, key string, since time.Time) (autho.LoginFailures, error) {
-	var lf autho.LoginFailures
-	err := s.runIdempotent(ctx, "count login failures", func(ctx context.Context, c *pgxpool.Conn) error {
-		var (
-			n    int64
-			last *int64
-		)
-		if err := c.QueryRow(ctx, `SELECT count(*), max(at) FROM login_failures WHERE subject = $1 AND at >= $2`,
-			key, micros(since)).Scan(&n, &last); err != nil {
+// ReserveLoginAttempt counts and records in one transaction that first
+// takes a transaction-scoped advisory lock per key, in sorted order (so two
+// reservations never wait on each other crosswise): a reservation sharing a
+// key, on any node, waits until this one has committed, and its counts,
+// read after the lock, see this one's rows. It is not retried: a duplicate
+// would count one attempt twice.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, attempt string, keys []string, since, at time.Time,
+	allow func([]autho.LoginFailures) bool) (bool, error) {
+	ok := false
+	err := s.inTx(ctx, "reserve login attempt", func(ctx context.Context, tx pgx.Tx) error {
+		locks := slices.Sorted(slices.Values(keys))
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('autho login attempt:' || k, 0))
+			FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`, locks); err != nil {
 			return err
 		}
-		lf = autho.LoginFailures{Count: int(n), Last: fromNullMicros(last)}
-		return nil
+		counts := make([]autho.LoginFailures, len(keys))
+		rows, err := tx.Query(ctx, `SELECT count(f.at), max(f.at) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n)
+			LEFT JOIN login_failures f ON f.subject = t.k AND f.at >= $2 GROUP BY t.n ORDER BY t.n`, keys, micros(since))
+		if err != nil {
+			return err
+		}
+		i := 0
+		for rows.Next() {
+			var (
+				n    int64
+				last *int64
+			)
+			if err := rows.Scan(&n, &last); err != nil {
+				rows.Close()
+				return err
+			}
+			counts[i] = autho.LoginFailures{Count: int(n), Last: fromNullMicros(last)}
+			i++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if ok = allow(counts); !ok {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO login_failures (subject, at, attempt) SELECT k, $2, $3 FROM unnest($1::text[]) AS k`,
+			keys, micros(at), attempt)
+		return err
 	})
-	return lf, err
+	return ok && err == nil, err
+}
+
+// ForgetLoginAttempt removes an attempt's rows, on their partial index;
+// removing twice is harmless.
+func (s *Store) ForgetLoginAttempt(ctx context.Context, attempt string) error {
+	if attempt == "" {
+		return nil
+	}
+	return s.runIdempotent(ctx, "forget login attempt", func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `DELETE FROM login_failures WHERE attempt = $1 AND attempt <> ''`, attempt)
+		return err
+	})
 }
 
 // ClearLoginFailures forgets the keys' failures; clearing twice is harmless.

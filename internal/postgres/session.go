@@ -14,8 +14,9 @@ import (
 // foreign key says so), a duplicate hash ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
 	return s.run(ctx, "create session", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip) VALUES ($1, $2, $3, $4, $5)`,
-			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP)
+		_, err := c.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
 		return err
 	})
 }
@@ -27,8 +28,8 @@ func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error
 	err := s.runIdempotent(ctx, "session", func(ctx context.Context, c *pgxpool.Conn) error {
 		var created, seen int64
 		p := &autho.Session{Hash: bytes.Clone(hash)}
-		err := c.QueryRow(ctx, `SELECT user_id, created_at, seen_at, ip FROM portal_sessions WHERE hash = $1`,
-			hexOf(hash)).Scan(&p.UserID, &created, &seen, &p.IP)
+		err := c.QueryRow(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch FROM portal_sessions WHERE hash = $1`,
+			hexOf(hash)).Scan(&p.UserID, &created, &seen, &p.IP, &p.PasswordEpoch)
 		if err != nil {
 			return err
 		}

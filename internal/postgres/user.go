@@ -9,7 +9,7 @@ import (
 	"github.com/autho/autho"
 )
 
-const userColumns = `id, account_id, email, password_hash, role, active, created_at, updated_at`
+const userColumns = `id, account_id, email, password_hash, password_epoch, role, active, created_at, updated_at`
 
 func scanUser(row scanner) (*autho.User, error) {
 	var (
@@ -18,7 +18,7 @@ func scanUser(row scanner) (*autho.User, error) {
 		active            int32
 		created, modified int64
 	)
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &role, &active, &created, &modified); err != nil {
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &role, &active, &created, &modified); err != nil {
 		return nil, err
 	}
 	u.Role = autho.Role(role)
@@ -33,8 +33,8 @@ func scanUser(row scanner) (*autho.User, error) {
 // unique email_key says so).
 func (s *Store) CreateUser(ctx context.Context, u *autho.User) error {
 	return s.run(ctx, "create user", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			u.ID, u.AccountID, u.Email, u.PasswordHash, string(u.Role), boolInt(u.Active),
+		_, err := c.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
 			micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 		return err
 	})
@@ -80,8 +80,8 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 	return us, nil
 }
 
-// UpdateUser writes back what fn changes of email, password hash, role,
-// active flag and update time, with the row locked from read to commit.
+// UpdateUser writes back what fn changes of email, password hash and epoch,
+// role, active flag and update time, with the row locked from read to commit.
 // A new email that another user has is ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
 	var u *autho.User
@@ -94,9 +94,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) 
 		if err := fn(u); err != nil {
 			return &fnError{err}
 		}
-		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email = $2, email_key = $3, password_hash = $4, role = $5,
-			active = $6, updated_at = $7 WHERE id = $1 RETURNING `+userColumns,
-			id, u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt)))
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email = $2, email_key = $3, password_hash = $4, password_epoch = $8,
+			role = $5, active = $6, updated_at = $7 WHERE id = $1 RETURNING `+userColumns,
+			id, u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.PasswordEpoch))
 		return err
 	})
 	if err != nil {

@@ -8,35 +8,43 @@ import (
 	"github.com/autho/autho"
 )
 
-// AddLoginFailure records one failure under each key, in one transaction.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	return s.tx(ctx, "add login failure", func(tx *sql.Tx) error {
+// ReserveLoginAttempt counts and records in one write transaction: SQLite
+// has one writer at a time (BEGIN IMMEDIATE, across processes too), so no
+// other reservation can slip between the count and the insert.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, attempt string, keys []string, since, at time.Time,
+	allow func([]autho.LoginFailures) bool) (bool, error) {
+	ok := false
+	err := s.tx(ctx, "reserve login attempt", func(tx *sql.Tx) error {
+		counts := make([]autho.LoginFailures, len(keys))
+		for i, k := range keys {
+			var last sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE subject = ? AND at >= ?`,
+				k, micros(since)).Scan(&counts[i].Count, &last); err != nil {
+				return wrap("reserve login attempt", err)
+			}
+			counts[i].Last = fromNullMicros(last)
+		}
+		if ok = allow(counts); !ok {
+			return nil
+		}
 		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (subject, at) VALUES (?, ?)`, k, micros(at)); err != nil {
-				return wrap("add login failure", err)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (subject, at, attempt) VALUES (?, ?, ?)`,
+				k, micros(at), attempt); err != nil {
+				return wrap("reserve login attempt", err)
 			}
 		}
 		return nil
 	})
+	return ok && err == nil, err
 }
 
-// CountLoginFailures counts a key's failures since a time, on the
-// (subject, at) index.
-func (s *Store) CountLoginFailures(ctx context.Context, key string, since time.Time) (autho.LoginFailures, error) {
-	var (
-		lf   autho.LoginFailures
-		last sql.NullInt64
-	)
-	err := s.r.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE subject = ? AND at >= ?`,
-		key, micros(since)).Scan(&lf.Count, &last)
-	if err != nil {
-		return autho.LoginFailures{}, wrap("count login failures", err)
+// ForgetLoginAttempt removes an attempt's rows, on their partial index.
+func (s *Store) ForgetLoginAttempt(ctx context.Context, attempt string) error {
+	if attempt == "" {
+		return nil
 	}
-	lf.Last = fromNullMicros(last)
-	return lf, nil
+	_, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE attempt = ? AND attempt <> ''`, attempt)
+	return wrap("forget login attempt", err)
 }
 
 // ClearLoginFailures forgets the keys' failures.

@@ -59,9 +59,9 @@ func (s *Store) InsertBulk(ctx context.Context, accounts []*autho.Account, partn
 		}
 		if err == nil {
 			err = insertRows(ctx, tx, `INSERT INTO users (`+userCols+`, email_key) VALUES `,
-				9, len(users), func(i int, args []any) []any {
+				10, len(users), func(i int, args []any) []any {
 					u := users[i]
-					return append(args, u.ID, u.AccountID, u.Email, u.PasswordHash, string(u.Role), boolInt(u.Active),
+					return append(args, u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
 						micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 				})
 		}

@@ -10,8 +10,9 @@ import (
 
 // CreateSession stores a portal session; its user must exist.
 func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip) VALUES (?, ?, ?, ?, ?)`,
-		hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
 	return wrap("create session", err)
 }
 
@@ -19,8 +20,8 @@ func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
 func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error) {
 	ps := &autho.Session{Hash: append([]byte(nil), hash...)}
 	var created, seen int64
-	err := s.r.QueryRowContext(ctx, `SELECT user_id, created_at, seen_at, ip FROM portal_sessions WHERE hash = ?`,
-		hex.EncodeToString(hash)).Scan(&ps.UserID, &created, &seen, &ps.IP)
+	err := s.r.QueryRowContext(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch FROM portal_sessions WHERE hash = ?`,
+		hex.EncodeToString(hash)).Scan(&ps.UserID, &created, &seen, &ps.IP, &ps.PasswordEpoch)
 	if err != nil {
 		return nil, wrap("session", err)
 	}

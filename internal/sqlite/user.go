@@ -7,11 +7,11 @@ import (
 	"github.com/autho/autho"
 )
 
-const userCols = `id, account_id, email, password_hash, role, active, created_at, updated_at`
+const userCols = `id, account_id, email, password_hash, password_epoch, role, active, created_at, updated_at`
 
 func scanUser(sc scanner, u *autho.User) error {
 	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Active, &created, &updated); err != nil {
+	if err := sc.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &u.Role, &u.Active, &created, &updated); err != nil {
 		return err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -21,8 +21,8 @@ func scanUser(sc scanner, u *autho.User) error {
 // CreateUser stores u. Its email must be unique by autho.EmailKey, and its
 // account must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateUser(ctx context.Context, u *autho.User) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.AccountID, u.Email, u.PasswordHash, string(u.Role), boolInt(u.Active),
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
 		micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 	return wrap("create user", err)
 }
@@ -65,7 +65,8 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 }
 
 // UpdateUser applies fn to the user in one write transaction. The email (and
-// so its key), password hash, role, active flag and update time are written;
+// so its key), password hash and epoch, role, active flag and update time
+// are written;
 // the id, account and creation time stay as they were.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
 	u := new(autho.User)
@@ -79,9 +80,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) 
 		}
 		u.ID, u.AccountID, u.CreatedAt = before.ID, before.AccountID, before.CreatedAt
 		u.UpdatedAt = stored(u.UpdatedAt)
-		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, role = ?, active = ?, updated_at = ?
-			WHERE id = ?`,
-			u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, password_epoch = ?, role = ?, active = ?,
+			updated_at = ? WHERE id = ?`,
+			u.Email, autho.EmailKey(u.Email), u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)
 		return wrap("update user", err)
 	})
 	if err != nil {

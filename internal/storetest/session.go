@@ -15,6 +15,8 @@ func newSession(u *autho.User, created time.Time) *autho.Session {
 		CreatedAt: created,
 		SeenAt:    created,
 		IP:        "2001:db8::1",
+		// Not zero, so that a store which drops it fails every comparison.
+		PasswordEpoch: 7,
 	}
 }
 

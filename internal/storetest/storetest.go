@@ -135,10 +135,12 @@ func newUser(accountID string) *autho.User {
 		AccountID:    accountID,
 		Email:        secret.Random(8) + "@Example.COM",
 		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$" + secret.Random(22) + "$" + secret.Random(43),
-		Role:         autho.RoleMember,
-		Active:       true,
-		CreatedAt:    t0,
-		UpdatedAt:    t0,
+		// Not zero, so that a store which drops it fails every comparison.
+		PasswordEpoch: 3,
+		Role:          autho.RoleMember,
+		Active:        true,
+		CreatedAt:     t0,
+		UpdatedAt:     t0,
 	}
 }
 

@@ -144,12 +144,14 @@ func testUpdateUser(t *testing.T, newStore newStoreFunc) {
 		want := *u
 		want.Email = "New.Address@Example.org"
 		want.PasswordHash = "$argon2id$v=19$m=65536,t=1,p=4$new$hash"
+		want.PasswordEpoch = u.PasswordEpoch + 1
 		want.Role = autho.RoleAdmin
 		want.Active = false
 		want.UpdatedAt = at(time.Hour)
 		got, err := s.UpdateUser(t.Context(), u.ID, func(cur *autho.User) error {
 			check(t, "user given to fn", cur, u)
-			cur.Email, cur.PasswordHash, cur.Role, cur.Active, cur.UpdatedAt = want.Email, want.PasswordHash, want.Role, want.Active, want.UpdatedAt
+			cur.Email, cur.PasswordHash, cur.PasswordEpoch = want.Email, want.PasswordHash, want.PasswordEpoch
+			cur.Role, cur.Active, cur.UpdatedAt = want.Role, want.Active, want.UpdatedAt
 			return nil
 		})
 		wantErr(t, "UpdateUser", err, nil)

@@ -1,0 +1,76 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+func TestPool_Acquire(t *testing.T) {
+	t.Run("nil bounds nothing", func(t *testing.T) {
+		var p *Pool
+		release, err := p.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	})
+	t.Run("never more than n at once, and a full waiting room is busy", func(t *testing.T) {
+		const n, callers = 2, 80
+		p := NewPool(n)
+		var (
+			running, most, busy atomic.Int64
+			wg                  sync.WaitGroup
+			gate                = make(chan struct{})
+		)
+		for range callers {
+			wg.Go(func() {
+				<-gate
+				release, err := p.Acquire(context.Background())
+				if errors.Is(err, ErrBusy) {
+					busy.Add(1)
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				now := running.Add(1)
+				for {
+					m := most.Load()
+					if now <= m || most.CompareAndSwap(m, now) {
+						break
+					}
+				}
+				DummyVerify()
+				running.Add(-1)
+				release()
+			})
+		}
+		close(gate)
+		wg.Wait()
+		if most.Load() > n {
+			t.Errorf("%d computations at once, want at most %d", most.Load(), n)
+		}
+		// 80 callers at once: n run, up to 8n wait, and most of the rest
+		// are told busy, though never the first n.
+		if b := busy.Load(); b == 0 || b > callers-n {
+			t.Errorf("%d of %d callers were told busy", b, callers)
+		}
+	})
+	t.Run("a caller who gives up leaves", func(t *testing.T) {
+		p := NewPool(1)
+		release, _ := p.Acquire(t.Context())
+		defer release()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := p.Acquire(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Acquire with an ended context: %v", err)
+		}
+		if len(p.room) != 0 {
+			t.Fatal("the caller who gave up still holds a place in the waiting room")
+		}
+	})
+}
