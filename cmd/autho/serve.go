@@ -210,9 +210,11 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
 		Logger:          log,
 	}, st, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL,
-		// About one argon2 check per processor: more at once only queues
-		// for the same cores, holding 19 MiB each.
-		Passwords: password.NewPool(runtime.GOMAXPROCS(0))})
+		// Half the processors at most check passwords, so that a flood of
+		// sign-ins leaves the rest to the partner login (bench/run's flood
+		// scenario): more at once would only queue for the same cores,
+		// holding 19 MiB each.
+		Passwords: password.NewPool(runtime.GOMAXPROCS(0) / 2)})
 	if err != nil {
 		ln.Close()
 		return nil, err
