@@ -3,6 +3,7 @@ package login
 import (
 	"cmp"
 	"math"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -27,6 +28,24 @@ type Limiter struct {
 // maxBuckets bounds the memory an attacker can make us spend by sending
 // many distinct keys.
 const maxBuckets = 100_000
+
+// RateKey is the client a rate limit counts for the client IP ip: an IPv4
+// address as it is (an IPv4-mapped IPv6 address as its IPv4), an IPv6
+// address as its /64 prefix. A subscriber is routinely given a whole /64,
+// so counting single IPv6 addresses would give one client 2^64 buckets.
+// Anything that does not parse as an address is its own key.
+func RateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64) // cannot fail: 64 bits fit an IPv6 address
+	return p.String()
+}
 
 // NewLimiter returns a limiter allowing perMinute refusals per key and
 // minute; 0 disables it (a nil *Limiter also allows everything).

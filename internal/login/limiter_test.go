@@ -58,3 +58,26 @@ func TestLimiter_Full(t *testing.T) {
 		}
 	})
 }
+
+func TestRateKey(t *testing.T) {
+	tests := []struct {
+		name, ip, want string
+	}{
+		{"IPv4 is its own key", "192.0.2.7", "192.0.2.7"},
+		{"IPv4-mapped IPv6 is the IPv4", "::ffff:192.0.2.7", "192.0.2.7"},
+		{"IPv6 is its /64", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"another address of that /64 shares the key", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"the next /64 does not", "2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"IPv6 loopback", "::1", "::/64"},
+		{"a zone does not make another key", "fe80::1%eth0", "fe80::/64"},
+		{"not an address is kept as given", "@", "@"},
+		{"empty stays empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RateKey(tt.ip); got != tt.want {
+				t.Errorf("RateKey(%q) = %q, want %q", tt.ip, got, tt.want)
+			}
+		})
+	}
+}
