@@ -168,6 +168,7 @@ func TestVerifier_Verify_refuses(t *testing.T) {
 
 		{"tampered payload", v, parts[0] + "." + seg(claimsJSON(map[string]any{"sub": "usr_admin"})) + "." + parts[2], "bad signature"},
 		{"tampered signature", v, parts[0] + "." + parts[1] + "." + flip(parts[2], 10), "bad signature"},
+		{"ES256 signature's twin with a high s", v, malleated(t, good), "high s"},
 		{"signature of another key under our kid", v, mustSignRaw(t, ES256, mustOtherEC(t), esHeader(nil), claimsJSON(nil)), "bad signature"},
 		{"payload not JSON", v, signed(esHeader(nil), []byte("not json")), "malformed"},
 		{"payload an array", v, signed(esHeader(nil), []byte(`[1,2]`)), "malformed"},

@@ -142,7 +142,8 @@ func signingKey(k testKeys, alg string) any {
 	panic("no key for " + alg)
 }
 
-// mustSign signs claims the ordinary way, with golang-jwt.
+// mustSign signs claims the ordinary way, with golang-jwt, and an ES256
+// signature in the low-s form, as autho's signer writes it.
 func mustSign(tb testing.TB, alg, kid string, claims map[string]any) string {
 	tb.Helper()
 	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), jwt.MapClaims(claims))
@@ -153,7 +154,7 @@ func mustSign(tb testing.TB, alg, kid string, claims map[string]any) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return s
+	return lowSForm(tb, alg, s)
 }
 
 func seg(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -177,7 +178,35 @@ func mustSignRaw(tb testing.TB, alg string, key any, header, payload []byte) str
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return input + "." + seg(sig)
+	return lowSForm(tb, alg, input+"."+seg(sig))
+}
+
+// malleated is token with its ES256 signature (r, s) replaced by (r, n−s),
+// n the order of P-256: the other string that ecdsa.Verify accepts as a
+// signature of the same header and claims.
+func malleated(tb testing.TB, token string) string {
+	tb.Helper()
+	i := strings.LastIndexByte(token, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	if err != nil || len(sig) != 64 {
+		tb.Fatalf("not an ES256 signature: %q", token[i+1:])
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(elliptic.P256().Params().N, s).FillBytes(sig[32:])
+	return token[:i+1] + seg(sig)
+}
+
+// lowSForm is token with an ES256 signature's s in the lower half of the
+// group order (malleated if it was not); other algorithms are unchanged.
+func lowSForm(tb testing.TB, alg, token string) string {
+	tb.Helper()
+	if alg != ES256 {
+		return token
+	}
+	if highS(token[strings.LastIndexByte(token, '.')+1:]) {
+		return malleated(tb, token)
+	}
+	return token
 }
 
 func publicPEM(tb testing.TB, pub any) []byte {

@@ -104,11 +104,10 @@ func newIntrospector(cfg IntrospectionConfig, now func() time.Time) (*introspect
 	return in, nil
 }
 
-// active answers from the cache or asks autho. The cache is keyed by the
-// token's SHA-256 so that the process does not keep a table of live bearer
-// tokens in memory any longer than a request needs them.
-func (in *introspector) active(ctx context.Context, token string) (bool, error) {
-	key := sha256.Sum256([]byte(token))
+// active answers from the cache or asks autho about token, whose claims
+// have jti.
+func (in *introspector) active(ctx context.Context, token, jti string) (bool, error) {
+	key := cacheKey(token, jti)
 	in.mu.Lock()
 	now := in.now()
 	if a, ok := in.cache[key]; ok && now.Before(a.until) {
@@ -144,6 +143,19 @@ func (in *introspector) active(ctx context.Context, token string) (bool, error) 
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+}
+
+// cacheKey is what an answer about token is cached under: its jti, which
+// names the JWT, so that no other string of the same JWT (another
+// signature of the same claims) gets an entry and a request of its own;
+// the token itself when it has no jti. Either is hashed, so that the
+// process keeps no table of live bearer tokens in memory any longer than
+// a request needs them.
+func cacheKey(token, jti string) [32]byte {
+	if jti != "" {
+		return sha256.Sum256([]byte("jti\x00" + jti))
+	}
+	return sha256.Sum256([]byte("token\x00" + token))
 }
 
 // storeLocked bounds the cache: expired answers are swept when it is full,

@@ -171,6 +171,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 	if !slices.Contains(v.algs, h.alg) {
 		return nil, errAlgNotAllow
 	}
+	sigStart := strings.LastIndexByte(token, '.') + 1
+	if h.alg == ES256 && highS(token[sigStart:]) {
+		return nil, errHighS
+	}
 
 	keyAlg, key, err := v.keys.Key(ctx, h.kid)
 	if err != nil {
@@ -191,7 +195,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 	id := c.identity()
 
 	if v.introspect != nil {
-		active, err := v.introspect.active(ctx, token)
+		active, err := v.introspect.active(ctx, token, c.ID)
 		if err != nil {
 			return nil, invalid("introspection failed (strict mode fails closed)", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -168,7 +169,8 @@ func mustJSONBytes(t *testing.T, v any) []byte {
 	return b
 }
 
-// signES256 makes a compact JWS with any header, signed with key.
+// signES256 makes a compact JWS with any header, signed with key, its s in
+// the low half as verifiers require.
 func signES256(t *testing.T, key *ecdsa.PrivateKey, header, payload []byte) string {
 	t.Helper()
 	input := b64(header) + "." + b64(payload)
@@ -177,10 +179,48 @@ func signES256(t *testing.T, key *ecdsa.PrivateKey, header, payload []byte) stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := elliptic.P256().Params().N
+	if new(big.Int).Lsh(s, 1).Cmp(n) > 0 {
+		s.Sub(n, s)
+	}
 	sig := make([]byte, 64)
 	r.FillBytes(sig[:32])
 	s.FillBytes(sig[32:])
 	return input + "." + b64(sig)
+}
+
+// twinES256 is token with its signature (r, s) replaced by (r, n−s): the
+// other string ECDSA accepts for the same header and claims.
+func twinES256(t *testing.T, token string) string {
+	t.Helper()
+	i := strings.LastIndexByte(token, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %v", err)
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(elliptic.P256().Params().N, s).FillBytes(sig[32:])
+	return token[:i+1] + b64(sig)
+}
+
+// TestBearer_OneStringPerJWT: of the two signatures ECDSA accepts for a
+// login JWT, (r, s) and (r, n−s), autho issues one, and both autho's own
+// /v1/autho/me/ and a service using the bearer package refuse the other
+// with 401 16, so a JWT cannot be told apart from itself by its string.
+func TestBearer_OneStringPerJWT(t *testing.T) {
+	ts := startServer(t, nil)
+	p := ts.newPartner()
+	svc := newProtected(t, jwksConfig(ts, ts.url+"/.well-known/jwks.json"))
+	for range 10 { // autho's signature has a high s half the time unless it prevents it
+		good := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
+		twin := twinES256(t, good)
+		for _, url := range []string{ts.url + "/v1/autho/me/", svc.URL + "/orders"} {
+			if r := get(t, url, "Bearer "+good); r.Status != 200 {
+				t.Fatalf("%s: the issued JWT: %d %s", url, r.Status, r.Body)
+			}
+			wantError(t, get(t, url, "Bearer "+twin), 401, "16")
+		}
+	}
 }
 
 func signHS256(key, header, payload []byte) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/server"
 )
 
 // The headers the gateway hands the upstream. Any header the client sends
@@ -227,7 +228,7 @@ func gatewayVerifier(ctx context.Context, cfg *gatewayConfig, log *slog.Logger) 
 		Issuer:   cfg.Issuer,
 		Audience: cfg.Audience,
 		OnError: func(r *http.Request, err error) {
-			log.Debug("bearer refused", "method", r.Method, "reason", err)
+			log.Debug("bearer refused", "method", server.MethodLabel(r.Method), "reason", err)
 		},
 	}
 	if cfg.HS256Secret != nil {
@@ -286,7 +287,7 @@ func newProxy(upstream *url.URL, log *slog.Logger) *httputil.ReverseProxy {
 			if errors.As(err, &ue) {
 				err = ue.Err
 			}
-			log.Warn("upstream failed", "method", r.Method, "err", err)
+			log.Warn("upstream failed", "method", server.MethodLabel(r.Method), "err", err)
 			h := w.Header()
 			h.Set("Content-Type", "application/json")
 			h.Set("Cache-Control", "no-store")
@@ -335,7 +336,8 @@ func (w *proxiedWriter) Write(b []byte) (int, error) {
 func (w *proxiedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logProxied writes one line per request, as serve does: never the path,
-// query, headers or body, which may carry secrets.
+// query, headers or body, which may carry secrets, and the method only as
+// server.MethodLabel names it.
 func logProxied(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -343,7 +345,7 @@ func logProxied(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(pw, r)
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
+			slog.String("method", server.MethodLabel(r.Method)),
 			slog.Int("status", pw.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("ip", host),

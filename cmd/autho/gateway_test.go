@@ -104,7 +104,7 @@ func startTestGateway(t *testing.T, ts *testServer, up string, f gatewayFlags, e
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := startGateway(context.Background(), cfg, slog.New(slog.NewJSONHandler(ts.log, nil)))
+	g, err := startGateway(context.Background(), cfg, slog.New(slog.NewJSONHandler(ts.log, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,6 +510,41 @@ func TestGateway_UpstreamDown(t *testing.T) {
 	wantError(t, r, 503, "14")
 	if strings.Contains(ts.log.String(), "secret=x") {
 		t.Fatal("the log repeats the request's query")
+	}
+}
+
+// TestGateway_BoundedLogFields: the gateway logs a made-up method as
+// "other", whether it refuses the request (logged at debug), forwards it, or
+// cannot reach the upstream.
+func TestGateway_BoundedLogFields(t *testing.T) {
+	ts := startServer(t, nil)
+	p := ts.newPartner()
+	jwt := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
+	debug := map[string]string{"AUTHO_LOG_LEVEL": "debug"}
+	live := startTestGateway(t, ts, newUpstream(t).URL, gatewayFlags{}, debug)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	down := startTestGateway(t, ts, dead, gatewayFlags{}, debug)
+
+	paths := []string{"/", "/echo"}
+	var sent []oddRequest
+	for _, g := range []*gateway{live, down} {
+		for _, auth := range []string{"", "Bearer " + jwt} {
+			reqs := oddRequests(paths, 25)
+			sendAll(t, g.URL(), auth, reqs)
+			sent = append(sent, reqs...)
+		}
+	}
+	log := ts.log.String()
+	wantNoneIn(t, "the log", log, madeUp(sent))
+	for _, msg := range []string{"request", "bearer refused", "upstream failed"} {
+		if !strings.Contains(log, `"msg":"`+msg+`","method":"other"`) {
+			t.Errorf(`no %q line with method "other"`, msg)
+		}
 	}
 }
 

@@ -99,6 +99,20 @@ func TestRateLimit_TrustedProxy(t *testing.T) {
 	wantSuccess(t, postLogin(t, proxy, ts.url, p.APIToken, p.PartnerToken, "X-Forwarded-For", "203.0.113.6"))
 }
 
+// TestRateLimit_IPv6Prefix: an IPv6 client's refusals count against its
+// /64, the smallest block a subscriber is given, so hopping between the
+// addresses of one network buys no more tries; another /64 is untouched.
+func TestRateLimit_IPv6Prefix(t *testing.T) {
+	ts := startServer(t, map[string]string{"AUTHO_LOGIN_FAILURES_PER_MINUTE": "2", "AUTHO_TRUSTED_PROXIES": "127.0.0.1/32"})
+	p := ts.newPartner()
+	proxy := clientFrom("127.0.0.1")
+	for _, ip := range []string{"2001:db8:1:2::a", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
+		wantError(t, postLogin(t, proxy, ts.url, "x", "autho_ptn_x", "X-Forwarded-For", ip), 401, "02")
+	}
+	wantError(t, postLogin(t, proxy, ts.url, p.APIToken, p.PartnerToken, "X-Forwarded-For", "2001:db8:1:2::b"), 429, "09")
+	wantSuccess(t, postLogin(t, proxy, ts.url, p.APIToken, p.PartnerToken, "X-Forwarded-For", "2001:db8:1:3::a"))
+}
+
 // TestMetrics_CountLogins sends a known mix of logins and reads the counts
 // back from /metrics, by result code; no secret or email is in any label.
 func TestMetrics_CountLogins(t *testing.T) {

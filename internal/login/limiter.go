@@ -1,7 +1,10 @@
 package login
 
 import (
+	"cmp"
 	"math"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,9 +26,26 @@ type Limiter struct {
 }
 
 // maxBuckets bounds the memory an attacker can make us spend by sending
-// many distinct keys; full buckets are dropped first, since a missing bucket
-// behaves exactly like a full one.
+// many distinct keys.
 const maxBuckets = 100_000
+
+// RateKey is the client a rate limit counts for the client IP ip: an IPv4
+// address as it is (an IPv4-mapped IPv6 address as its IPv4), an IPv6
+// address as its /64 prefix. A subscriber is routinely given a whole /64,
+// so counting single IPv6 addresses would give one client 2^64 buckets.
+// Anything that does not parse as an address is its own key.
+func RateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64) // cannot fail: 64 bits fit an IPv6 address
+	return p.String()
+}
 
 // NewLimiter returns a limiter allowing perMinute refusals per key and
 // minute; 0 disables it (a nil *Limiter also allows everything).
@@ -74,16 +94,35 @@ func (l *Limiter) Refused(key string, now time.Time) {
 	b.AllowN(now, 1)
 }
 
-// sweep drops full buckets; if that frees nothing (a flood of distinct
-// keys inside one refill period), it drops everything rather than grow
-// without bound. Called with l.mu held.
+// sweep makes room for at least half the cap of new keys, so that a flood
+// of distinct keys costs one pass over the map per maxBuckets/2 keys, not
+// one per key. Full buckets go first: a missing bucket behaves exactly like
+// a full one. If that is not enough (a flood inside one refill period), the
+// fullest of the rest go next. Buckets refill with time, so the fullest are
+// those refused least and longest ago, and the buckets of keys being
+// limited, which are the emptiest, are the last to go: a spray of fresh
+// keys, each refused once, cannot give anyone their limit back. Called with
+// l.mu held.
 func (l *Limiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(l.perMinute) {
-			delete(l.buckets, k)
-		}
+	type bucket struct {
+		key    string
+		tokens float64
 	}
-	if len(l.buckets) >= maxBuckets {
-		clear(l.buckets)
+	rest := make([]bucket, 0, len(l.buckets))
+	for k, b := range l.buckets {
+		tokens := b.TokensAt(now)
+		if tokens >= float64(l.perMinute) {
+			delete(l.buckets, k)
+			continue
+		}
+		rest = append(rest, bucket{k, tokens})
+	}
+	excess := len(rest) - maxBuckets/2
+	if excess <= 0 {
+		return
+	}
+	slices.SortFunc(rest, func(a, b bucket) int { return cmp.Compare(b.tokens, a.tokens) })
+	for _, b := range rest[:excess] {
+		delete(l.buckets, b.key)
 	}
 }

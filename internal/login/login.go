@@ -78,15 +78,18 @@ func (e *RateLimitError) Error() string { return autho.ErrTooManyRequests.Error(
 // Is makes errors.Is(err, autho.ErrTooManyRequests) hold.
 func (e *RateLimitError) Is(target error) bool { return target == autho.ErrTooManyRequests }
 
-// CheckIP answers a *RateLimitError if clientIP may not try now. The HTTP
-// layer calls it before reading the body, so a client that is refused costs
-// nothing but this check.
+// CheckIP answers a *RateLimitError if clientIP (counted by its RateKey)
+// may not try now. The HTTP layer calls it before reading the body, so a
+// client that is refused costs nothing but this check.
 func (s *Service) CheckIP(clientIP string) error {
-	if d := s.limiter.Wait("ip:"+clientIP, s.cfg.Now()); d > 0 {
+	if d := s.limiter.Wait(ipKey(clientIP), s.cfg.Now()); d > 0 {
 		return &RateLimitError{RetryAfter: d}
 	}
 	return nil
 }
+
+// ipKey is the limiter's key for a client IP.
+func ipKey(clientIP string) string { return "ip:" + RateKey(clientIP) }
 
 // Login runs the contract's checks in order; the first failing check
 // answers. Errors are *autho.Error values of the table, *RateLimitError, or
@@ -112,7 +115,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*R
 	res, err := s.exchange(ctx, c, ptHash, now)
 	var refusal *autho.Error
 	if errors.As(err, &refusal) {
-		s.limiter.Refused("ip:"+clientIP, now)
+		s.limiter.Refused(ipKey(clientIP), now)
 		s.limiter.Refused(ptKey, now)
 		return nil, err
 	}

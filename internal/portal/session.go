@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -220,16 +221,29 @@ func (p *Portal) toLogin(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 // safeNext is where to go after signing in: a portal page of this server,
-// never another site (an open redirect) and never the login or logout
-// pages themselves.
+// never another site (an open redirect), never a page outside the portal
+// and never the login or logout pages themselves.
+//
+// Portal paths are made of letters, digits, "_", "-", "." and "/" only, so
+// that is all next may hold: whatever else it could carry (a percent
+// escape, which a browser decodes again, "%2e%2e" being ".." to it; a tab,
+// CR or LF, which browsers strip, turning "/\t/" into "//"; a backslash,
+// which they read as "/") is where two readers of one URL disagree. And it
+// must already be clean, so no dot segment or doubled slash remains.
 func safeNext(next string) string {
 	const home = "/portal/tokens"
-	if !strings.HasPrefix(next, "/portal/") || strings.ContainsAny(next, "\\?#") || strings.Contains(next, "//") ||
-		strings.Contains(next, "/..") || len(next) > 200 {
+	if len(next) > 200 || !strings.HasPrefix(next, "/portal/") || path.Clean(next) != next {
 		return home
 	}
+	for i := 0; i < len(next); i++ {
+		switch c := next[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-', c == '.', c == '/':
+		default:
+			return home
+		}
+	}
 	switch next {
-	case "/portal/", "/portal/login", "/portal/logout":
+	case "/portal/login", "/portal/logout":
 		return home
 	}
 	return next

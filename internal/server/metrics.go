@@ -10,8 +10,9 @@ import (
 )
 
 // Metrics are the Prometheus series the server exports. Labels hold only
-// route patterns, methods, status and result codes: never a token, an
-// email or a raw path.
+// bounded values (route patterns, methods as MethodLabel names them, status
+// and result codes): never a token, an email, a raw path or a client's
+// made-up method.
 type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.HistogramVec

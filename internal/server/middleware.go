@@ -31,6 +31,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// MethodLabel is what metrics and logs may say of a request's method: one
+// of RFC 9110's methods, or "other". The method is whatever token the
+// client sent, up to the header limit: kept verbatim, every made-up one
+// would be a new series for as long as the process lives, and kilobytes of
+// log line.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
 // logRequests writes one line per request. It logs the matched route
 // pattern, never the raw path or query (a client may put a secret there),
 // and no header or body.
@@ -44,9 +58,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
-		s.deps.Metrics.observe(route, r.Method, sw.status, elapsed.Seconds())
+		method := MethodLabel(r.Method)
+		s.deps.Metrics.observe(route, method, sw.status, elapsed.Seconds())
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
+			slog.String("method", method),
 			slog.String("route", route),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),

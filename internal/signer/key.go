@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -28,10 +29,29 @@ const (
 
 // methods maps an algorithm to the golang-jwt method that signs with it.
 var methods = map[string]jwt.SigningMethod{
-	ES256: jwt.SigningMethodES256,
+	ES256: lowSES256{jwt.SigningMethodES256},
 	EdDSA: jwt.SigningMethodEdDSA,
 	RS256: jwt.SigningMethodRS256,
 	HS256: jwt.SigningMethodHS256,
+}
+
+// lowSES256 is ES256 whose signatures have s in the lower half of the group
+// order n. ECDSA accepts (r, s) and (r, n−s) alike, and crypto/ecdsa picks
+// either; verifiers that want one string per JWT (the bearer package among
+// them) refuse the high one, so the signer must write the low one.
+type lowSES256 struct{ *jwt.SigningMethodECDSA }
+
+func (m lowSES256) Sign(signingString string, key any) ([]byte, error) {
+	sig, err := m.SigningMethodECDSA.Sign(signingString, key)
+	if err != nil {
+		return nil, err
+	}
+	n := elliptic.P256().Params().N
+	s := new(big.Int).SetBytes(sig[32:])
+	if new(big.Int).Lsh(s, 1).Cmp(n) > 0 {
+		s.Sub(n, s).FillBytes(sig[32:])
+	}
+	return sig, nil
 }
 
 const (
