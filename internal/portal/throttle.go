@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/login"
 	"github.com/autho/autho/internal/secret"
 )
 
@@ -42,12 +43,14 @@ const (
 
 // throttleKeys are the three keys of one sign-in attempt. The email is
 // hashed, so that what strangers type into the form (which may be a
-// password typed into the wrong field) is not kept as text.
+// password typed into the wrong field) is not kept as text. The address is
+// the partner login's rate-limit key (an IPv6 client is its /64).
 type throttleKeys struct {
 	email, ip, pair string
 }
 
 func keysFor(email, ip string) throttleKeys {
+	ip = login.RateKey(ip)
 	e := sha256.Sum256([]byte("autho portal email\x00" + autho.EmailKey(email)))
 	eh := hex.EncodeToString(e[:])
 	pr := sha256.Sum256([]byte(eh + "\x00" + ip))

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -106,6 +107,26 @@ func TestThrottle_IP(t *testing.T) {
 	}
 	wantPage(t, sprayer.login(e.ann.Email, password), http.StatusTooManyRequests, "Too many failed sign-ins from your network.")
 	e.browser("192.0.2.50").mustLogin(e.ann)
+}
+
+// An IPv6 client is its /64: a subscriber is given a whole one, and moving
+// through it must not buy new tries, for an address or for an email.
+func TestThrottle_IPv6Prefix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := 0; i < 20; i++ {
+		sprayer := e.browser(fmt.Sprintf("2001:db8:7:7::%x", i+1))
+		wantPage(t, sprayer.login(fmt.Sprintf("user%d@acme.example", i), "Summer2026!!"), http.StatusUnauthorized)
+	}
+	wantPage(t, e.browser("2001:db8:7:7:ffff::1").login(e.bob.Email, password), http.StatusTooManyRequests,
+		"Too many failed sign-ins from your network.")
+	e.browser("2001:db8:7:8::1").mustLogin(e.bob)
+
+	for i := 0; i < 5; i++ {
+		wantPage(t, e.browser(fmt.Sprintf("2001:db8:9:9::%x", i+1)).login(e.ann.Email, "a wrong guess"), http.StatusUnauthorized)
+	}
+	wantPage(t, e.browser("2001:db8:9:9::abcd").login(e.ann.Email, password), http.StatusTooManyRequests,
+		"Too many failed sign-ins for this email address.")
 }
 
 func TestThrottle_SharedAcrossNodes(t *testing.T) {
