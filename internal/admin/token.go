@@ -71,12 +71,10 @@ func (s *Service) createToken(ctx context.Context, req NewToken, maxActive int) 
 		if err != nil {
 			return nil, "", err
 		}
-		switch {
-		case a.Status != autho.AccountActive:
-			return nil, "", forbidden("account", "account %s is %s: no new tokens until it is reactivated", a.ID, a.Status)
-		case a.Expired(now):
-			return nil, "", forbidden("account", "account %s has expired: no new tokens until it is renewed", a.ID)
-		case !u.Active:
+		if err := refuseClosed(a, now, "no new tokens"); err != nil {
+			return nil, "", err
+		}
+		if !u.Active {
 			return nil, "", forbidden("user", "user %s is deactivated", u.Email)
 		}
 	}

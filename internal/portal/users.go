@@ -28,9 +28,10 @@ type userForm struct {
 
 type usersView struct {
 	layout
-	Users  []userRow
-	Form   userForm
-	Errors formErrors
+	Users        []userRow
+	Form         userForm
+	Errors       formErrors
+	CannotChange string // why users cannot be added or changed now, or ""
 }
 
 func (*usersView) page() string { return "users" }
@@ -54,6 +55,9 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 		form.Role = string(autho.RoleMember)
 	}
 	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs}
+	if p.admin.CheckUserManagement(v.account) != nil {
+		uv.CannotChange = "Users cannot be added or changed while the account is " + accountState(v.account, v.now) + "."
+	}
 	for _, u := range us {
 		uv.Users = append(uv.Users, userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active,
 			Created: u.CreatedAt, Self: u.ID == v.user.ID, Tokens: active[u.ID]})
