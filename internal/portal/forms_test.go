@@ -46,7 +46,7 @@ func TestForms_BadInput(t *testing.T) {
 		{"user: 10 KB email", "/portal/users", url.Values{"email": {long + "@acme.example"}, "role": {"member"}}, 400, "Email must be at most 254 characters."},
 		{"user: script email", "/portal/users", url.Values{"email": {"<script>alert(1)</script>@acme.example"}, "role": {"member"}}, 400, "Invalid email address"},
 		{"user: invisible space in email", "/portal/users", url.Values{"email": {"bo\u200bss@acme.example"}, "role": {"member"}}, 400, "Email must not contain invisible or text-direction characters (U+200B)."},
-		{"user: taken email", "/portal/users", url.Values{"email": {strings.ToUpper(e.ann.Email)}, "role": {"member"}}, 409, "That email address is already in use."},
+		{"user: taken email", "/portal/users", url.Values{"email": {strings.ToUpper(e.ann.Email)}, "role": {"member"}}, 409, "That email address is already a user of your account."},
 		{"user: bad role", "/portal/users", url.Values{"email": {"new@acme.example"}, "role": {"owner"}}, 400, "Choose a role: member or admin."},
 		{"user: no role", "/portal/users", url.Values{"email": {"new@acme.example"}}, 400, "Choose a role: member or admin."},
 		{"user: unknown user", "/portal/users/usr_doesnotexist00000/deactivate", url.Values{}, 404, "User not found"},

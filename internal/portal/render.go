@@ -185,6 +185,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "revoked API token"
 	case autho.AuditUserCreate:
 		return "added user"
+	case autho.AuditUserCreateRefused:
+		return "could not add user"
 	case autho.AuditUserDeactivate:
 		return "deactivated user"
 	case autho.AuditUserActivate:

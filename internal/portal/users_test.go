@@ -2,13 +2,16 @@ package portal_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/portal"
 )
 
 func TestUsers_Add(t *testing.T) {
@@ -157,5 +160,111 @@ func TestUsers_ClosedAccount(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// logBuffer collects a portal's log lines, written by the server's
+// goroutines and read by the test.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// Emails are unique across accounts, so an admin adding someone who is a
+// user of another account must be refused, but must not learn that the
+// address is a customer elsewhere, let alone which: the answer says only
+// that it cannot be added and whom to talk to, and the operator is told in
+// the log. An address already in the admin's own account is theirs to
+// know, and is said plainly.
+func TestUsers_AddTakenEmail(t *testing.T) {
+	t.Parallel()
+	var log logBuffer
+	e := newEnv(t, func(c *portal.Config) { c.Logger = slog.New(slog.NewJSONHandler(&log, nil)) })
+	ctx := context.Background()
+	other, _, err := e.admin.CreateAccount(ctx, "Globex Corp", start.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zed := e.mustUserIn(other.ID, "zed@globex.example", autho.RoleAdmin)
+	boss := e.browser("192.0.2.1")
+	boss.mustLogin(e.boss)
+
+	otherUsers := func() string {
+		us, err := e.store.Users(ctx, other.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, u := range us {
+			b.WriteString(u.ID + " " + u.Email + " " + u.PasswordHash + " " + u.UpdatedAt.String() + "\n")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		email   string
+		msg     string
+		audited bool
+	}{
+		{"in your account", strings.ToUpper(e.ann.Email), "That email address is already a user of your account.", false},
+		{"in another account", "Zed@Globex.example", "This email address cannot be added. If the person should be a user of your account, talk to partners@platform.example.", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			users, others, events := e.users(), otherUsers(), e.events()
+			p := boss.post("/portal/users", url.Values{"email": {tt.email}, "role": {"admin"}})
+			wantPage(t, p, http.StatusConflict, htmlEscape(tt.msg))
+			if e.users() != users || otherUsers() != others {
+				t.Fatal("the users changed")
+			}
+			for _, secret := range []string{other.Name, other.ID, zed.ID, "another account", "already in use"} {
+				if strings.Contains(p.body, secret) {
+					t.Errorf("the page tells %q", secret)
+				}
+			}
+			after := e.events()
+			if !tt.audited {
+				if len(after) != len(events) {
+					t.Fatalf("%d audit events added", len(after)-len(events))
+				}
+				return
+			}
+			if len(after) != len(events)+1 {
+				t.Fatalf("%d audit events added, want 1", len(after)-len(events))
+			}
+			// The clock stands still, so the new event is found by its
+			// action, not its place.
+			var ev *autho.AuditEvent
+			for _, x := range after {
+				if x.Action == autho.AuditUserCreateRefused {
+					ev = x
+				}
+			}
+			if ev == nil || ev.ActorID != e.boss.ID || ev.TargetID != "" || ev.TargetName != tt.email {
+				t.Fatalf("audit event %+v", ev)
+			}
+			line := ""
+			for _, l := range strings.Split(log.String(), "\n") {
+				if strings.Contains(l, zed.ID) {
+					line = l
+				}
+			}
+			for _, want := range []string{`"level":"WARN"`, `"account":"` + e.account.ID + `"`, `"actor":"` + e.boss.ID + `"`, `"existing_account":"` + other.ID + `"`} {
+				if !strings.Contains(line, want) {
+					t.Fatalf("the operator is not told (%s) in the log:\n%s", want, log.String())
+				}
+			}
+		})
+	}
+	if p := boss.get("/portal/audit"); !strings.Contains(p.body, "could not add user") {
+		t.Fatalf("the audit log does not show the refused add:\n%s", text(p.body))
 	}
 }
