@@ -139,8 +139,8 @@ func (p *Portal) emailTaken(w http.ResponseWriter, r *http.Request, v *visit, fo
 	case err == nil && holder.AccountID == v.account.ID:
 		return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "That email address is already a user of your account."})
 	case err == nil:
-		// Ids, not the email: the log is the operator's, but ids are all
-		// the operator needs to look the two up.
+		// Ids, not the email: they are all the operator needs to look
+		// both up, and they keep the address out of the log.
 		p.log.Warn("portal: an admin tried to add a user of another account; refused without saying so",
 			"account", v.account.ID, "actor", v.user.ID, "existing_user", holder.ID, "existing_account", holder.AccountID)
 	case !errors.Is(err, autho.ErrNotFound):
