@@ -32,6 +32,11 @@ type Account struct {
 // Expired reports whether the account's expiry time has passed at now.
 func (a *Account) Expired(now time.Time) bool { return !now.Before(a.ExpiresAt) }
 
+// Open reports whether the account is active and unexpired at now: only
+// then may its own people create tokens or change its users. A closed
+// account's people can still sign in, look, and revoke.
+func (a *Account) Open(now time.Time) bool { return a.Status == AccountActive && !a.Expired(now) }
+
 // PartnerToken is the one persistent secret of an account. Only its SHA-256
 // hash and a display hint are stored. After a rotation the previous token
 // keeps working until its ExpiresAt (the grace period); the current token has

@@ -22,6 +22,10 @@ const (
 	AuditUserActivate   AuditAction = "user.activate"
 	AuditUserSessions   AuditAction = "user.sessions_end" // an admin ended the user's sessions
 	AuditUserPassword   AuditAction = "user.password_reset"
+
+	// An admin's add refused because the email is a user of another
+	// account. It has no target: that user is not the account's to see.
+	AuditUserCreateRefused AuditAction = "user.create_refused"
 )
 
 // AuditEvent is one entry of an account's audit log: who did what to what,

@@ -7,6 +7,9 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrConflict    = errors.New("already exists")
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrLimit is a create refused by the limit given with it
+	// (CreateAPITokenCapped's cap).
+	ErrLimit = errors.New("limit reached")
 )
 
 // Error is an answer of the contract: a result code and the message partners

@@ -42,6 +42,13 @@ type Store interface {
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// CreateAPITokenCapped stores t as CreateAPIToken does, but only while
+	// t's user holds fewer than maxActive active tokens: neither revoked nor
+	// expired at t.CreatedAt (an ExpiresAt after it). At the cap it stores
+	// nothing and returns ErrLimit. The count and the insert are one
+	// transaction holding a lock on the user, so that parallel calls, from
+	// any number of nodes, never take a user past maxActive.
+	CreateAPITokenCapped(ctx context.Context, t *APIToken, maxActive int) error
 	APIToken(ctx context.Context, id string) (*APIToken, error)
 	APITokens(ctx context.Context, f TokenFilter) ([]*APIToken, error) // newest first
 	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error) (*APIToken, error)

@@ -56,6 +56,29 @@ func (s *Service) Account(ctx context.Context, id string) (*autho.Account, error
 	return a, nil
 }
 
+// refuseClosed refuses a change by the account's own people while the
+// account is not open; what names the change. The operator's actions
+// never ask.
+func refuseClosed(a *autho.Account, now time.Time, what string) error {
+	switch {
+	case a.Open(now):
+		return nil
+	case a.Status != autho.AccountActive:
+		return forbidden("account", "account %s is %s: %s until it is reactivated", a.ID, a.Status, what)
+	default:
+		return forbidden("account", "account %s has expired: %s until it is renewed", a.ID, what)
+	}
+}
+
+// CheckUserManagement refuses (ErrForbidden) an account's own admin
+// changing its users, by adding one, deactivating, reactivating or
+// resetting a password, while the account is suspended or expired, as
+// CreateToken refuses its people new tokens then. The operator is not
+// bound by it: the CLI never asks.
+func (s *Service) CheckUserManagement(a *autho.Account) error {
+	return refuseClosed(a, s.now(), "no changes to its users")
+}
+
 // Accounts returns every account, in the store's order.
 func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 	as, err := s.Store.Accounts(ctx)

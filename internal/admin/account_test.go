@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/secret"
 )
 
@@ -235,5 +236,32 @@ func TestError_Unwrap(t *testing.T) {
 	_, err := f.svc.Account(t.Context(), "acc_missing")
 	if !errors.Is(err, autho.ErrNotFound) {
 		t.Fatalf("errors.Is(%v, ErrNotFound) = false", err)
+	}
+}
+
+func TestService_CheckUserManagement(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	for _, tt := range []struct {
+		name    string
+		arrange func(a *autho.Account)
+		msg     string
+	}{
+		{"active", func(*autho.Account) {}, ""},
+		{"suspended", func(a *autho.Account) { a.Status = autho.AccountSuspended }, "is suspended: no changes to its users until it is reactivated"},
+		{"expired", func(a *autho.Account) { a.ExpiresAt = start }, "has expired: no changes to its users until it is renewed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			acc := *a
+			tt.arrange(&acc)
+			err := f.svc.CheckUserManagement(&acc)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatalf("CheckUserManagement = %v, want nil", err)
+				}
+				return
+			}
+			wantInputError(t, err, tt.msg, admin.ErrForbidden)
+		})
 	}
 }

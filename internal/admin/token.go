@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/autho/autho"
@@ -24,6 +25,28 @@ type NewToken struct {
 // CreateToken makes an API token for a user and returns it with its
 // plaintext, which exists nowhere else: the store keeps only its hash.
 func (s *Service) CreateToken(ctx context.Context, req NewToken) (*autho.APIToken, string, error) {
+	return s.createToken(ctx, req, 0)
+}
+
+// DefaultMaxActiveTokens is how many active (neither revoked nor expired)
+// API tokens one user may hold when a caller gives no other limit.
+const DefaultMaxActiveTokens = 50
+
+// CreateTokenCapped is CreateToken for a user who may hold at most
+// maxActive active tokens (0: DefaultMaxActiveTokens): a forgotten token is
+// a leak waiting to happen, and a cap makes people revoke what they no
+// longer use. The store counts and creates in one transaction, so the cap
+// holds exactly however many requests arrive at once, on any node.
+func (s *Service) CreateTokenCapped(ctx context.Context, req NewToken, maxActive int) (*autho.APIToken, string, error) {
+	if maxActive <= 0 {
+		maxActive = DefaultMaxActiveTokens
+	}
+	return s.createToken(ctx, req, maxActive)
+}
+
+// createToken is CreateToken with a cap on the user's active tokens;
+// maxActive 0 means none.
+func (s *Service) createToken(ctx context.Context, req NewToken, maxActive int) (*autho.APIToken, string, error) {
 	now := s.now()
 	name, err := cleanName("name", req.Name)
 	if err != nil {
@@ -48,12 +71,10 @@ func (s *Service) CreateToken(ctx context.Context, req NewToken) (*autho.APIToke
 		if err != nil {
 			return nil, "", err
 		}
-		switch {
-		case a.Status != autho.AccountActive:
-			return nil, "", forbidden("account", "account %s is %s: no new tokens until it is reactivated", a.ID, a.Status)
-		case a.Expired(now):
-			return nil, "", forbidden("account", "account %s has expired: no new tokens until it is renewed", a.ID)
-		case !u.Active:
+		if err := refuseClosed(a, now, "no new tokens"); err != nil {
+			return nil, "", err
+		}
+		if !u.Active {
 			return nil, "", forbidden("user", "user %s is deactivated", u.Email)
 		}
 	}
@@ -69,7 +90,15 @@ func (s *Service) CreateToken(ctx context.Context, req NewToken) (*autho.APIToke
 		CreatedAt: now,
 		ExpiresAt: stamp(req.ExpiresAt),
 	}
-	if err := s.Store.CreateAPIToken(ctx, t); err != nil {
+	if maxActive > 0 {
+		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive)
+	} else {
+		err = s.Store.CreateAPIToken(ctx, t)
+	}
+	if errors.Is(err, autho.ErrLimit) {
+		return nil, "", forbidden("tokens", "you already have the most active tokens one user may hold (%d): revoke one you no longer use first", maxActive)
+	}
+	if err != nil {
 		return nil, "", storeErr(err, "create token", notFound("user", "user %s not found", req.User))
 	}
 	return t, plain, nil

@@ -34,7 +34,29 @@ func cleanName(field, name string) (string, error) {
 	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", invalid(field, "%s must not contain control characters", field)
 	}
+	if err := refuseInvisible(field, name); err != nil {
+		return "", err
+	}
 	return name, nil
+}
+
+// refuseInvisible refuses Unicode's format characters (category Cf):
+// they show nothing themselves but change how the text around them reads.
+// The bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+// U+200F, U+061C) can make a list show a name backwards or out of place
+// ("Trojan Source", CVE-2021-42574); the invisible ones (U+200B, U+2060,
+// U+FEFF, U+00AD, the tag characters) make two different names or emails
+// look alike, or hide text in one. The two joiners (U+200C, U+200D) stay
+// allowed: Persian, the Indic scripts and emoji sequences need them.
+func refuseInvisible(field, s string) error {
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d'
+	})
+	if i < 0 {
+		return nil
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return invalid(field, "%s must not contain invisible or text-direction characters (%U)", field, r)
 }
 
 // cleanEmail trims an email address and checks it is one bare address
@@ -47,6 +69,9 @@ func cleanEmail(email string) (string, error) {
 	}
 	if len(email) > maxEmailLen {
 		return "", invalid("email", "email must be at most %d characters", maxEmailLen)
+	}
+	if err := refuseInvisible("email", email); err != nil {
+		return "", err
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {

@@ -22,14 +22,8 @@ func (*accountView) page() string { return "account" }
 // and who its admins are.
 func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	a := v.account
-	av := &accountView{layout: p.layout(v, "Account", "account"), Status: "active", Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
+	av := &accountView{layout: p.layout(v, "Account", "account"), Status: accountState(a, v.now), Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
 	av.Notice = notice(r)
-	switch {
-	case a.Status == autho.AccountSuspended:
-		av.Status = "suspended"
-	case a.Expired(v.now):
-		av.Status = "expired"
-	}
 	if !a.Expired(v.now) {
 		av.DaysLeft = int(a.ExpiresAt.Sub(v.now).Hours() / 24)
 	}
@@ -44,4 +38,17 @@ func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) e
 	}
 	p.render(w, r, http.StatusOK, av)
 	return nil
+}
+
+// accountState names a's state at now as the pages say it: "active",
+// "suspended" or "expired" (a suspension first: it is the one to lift
+// first).
+func accountState(a *autho.Account, now time.Time) string {
+	switch {
+	case a.Status == autho.AccountSuspended:
+		return "suspended"
+	case a.Expired(now):
+		return "expired"
+	}
+	return "active"
 }

@@ -69,7 +69,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *visit, err erro
 	case isAdminError(err, autho.ErrNotFound):
 		pe = errNotFound
 	case isAdminError(err, admin.ErrForbidden):
-		pe = &pageError{http.StatusForbidden, "Not allowed", err.Error()}
+		pe = &pageError{http.StatusForbidden, "Not allowed", sentence(err.Error())}
 	default:
 		p.log.Error("portal: internal error", "route", r.Pattern, "err", err)
 		pe = errInternal

@@ -31,6 +31,7 @@ func TestForms_BadInput(t *testing.T) {
 		{"token: blank name", "/portal/tokens", url.Values{"name": {"   "}, "expiry": {"30"}}, 400, "Name must not be empty."},
 		{"token: 10 KB name", "/portal/tokens", url.Values{"name": {long}, "expiry": {"30"}}, 400, "Name must be at most 200 characters (got 10240)."},
 		{"token: control character", "/portal/tokens", url.Values{"name": {"ci\nprod"}, "expiry": {"30"}}, 400, "Name must not contain control characters."},
+		{"token: text-direction override", "/portal/tokens", url.Values{"name": {"ci\u202eexe.txt"}, "expiry": {"30"}}, 400, "Name must not contain invisible or text-direction characters (U+202E)."},
 		{"token: invalid UTF-8", "/portal/tokens", url.Values{"name": {"ci\xff"}, "expiry": {"30"}}, 400, "Name must be valid UTF-8 text."},
 		{"token: no expiry", "/portal/tokens", url.Values{"name": {"ci"}}, 400, "Choose when the token should expire."},
 		{"token: unknown expiry", "/portal/tokens", url.Values{"name": {"ci"}, "expiry": {"365"}}, 400, "Choose when the token should expire."},
@@ -44,7 +45,8 @@ func TestForms_BadInput(t *testing.T) {
 		{"user: not an email", "/portal/users", url.Values{"email": {"ann at acme"}, "role": {"member"}}, 400, "Invalid email address"},
 		{"user: 10 KB email", "/portal/users", url.Values{"email": {long + "@acme.example"}, "role": {"member"}}, 400, "Email must be at most 254 characters."},
 		{"user: script email", "/portal/users", url.Values{"email": {"<script>alert(1)</script>@acme.example"}, "role": {"member"}}, 400, "Invalid email address"},
-		{"user: taken email", "/portal/users", url.Values{"email": {strings.ToUpper(e.ann.Email)}, "role": {"member"}}, 409, "That email address is already in use."},
+		{"user: invisible space in email", "/portal/users", url.Values{"email": {"bo\u200bss@acme.example"}, "role": {"member"}}, 400, "Email must not contain invisible or text-direction characters (U+200B)."},
+		{"user: taken email", "/portal/users", url.Values{"email": {strings.ToUpper(e.ann.Email)}, "role": {"member"}}, 409, "That email address is already a user of your account."},
 		{"user: bad role", "/portal/users", url.Values{"email": {"new@acme.example"}, "role": {"owner"}}, 400, "Choose a role: member or admin."},
 		{"user: no role", "/portal/users", url.Values{"email": {"new@acme.example"}}, 400, "Choose a role: member or admin."},
 		{"user: unknown user", "/portal/users/usr_doesnotexist00000/deactivate", url.Values{}, 404, "User not found"},
@@ -84,7 +86,7 @@ func TestForms_BadInput(t *testing.T) {
 }
 
 func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "+", "&#43;").Replace(s)
 }
 
 // Names are shown as text, whatever they hold.

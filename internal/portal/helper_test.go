@@ -164,7 +164,11 @@ func (e *env) users() string {
 	}
 	var b strings.Builder
 	for _, u := range us {
-		b.WriteString(u.ID + " " + u.Email + " " + string(u.Role) + " " + u.PasswordHash + " " + u.UpdatedAt.String() + "\n")
+		b.WriteString(u.ID + " " + u.Email + " " + string(u.Role) + " " + u.PasswordHash + " " + u.UpdatedAt.String())
+		if u.Active {
+			b.WriteString(" active")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -134,12 +134,12 @@ func (p *Portal) banners(a *autho.Account, now time.Time) []banner {
 	var bs []banner
 	if a.Status == autho.AccountSuspended {
 		bs = append(bs, banner{"danger", "This account is suspended.",
-			"Logins with its API tokens are refused and no new tokens can be made. You can still sign in here, see your tokens and revoke them. To have the account reactivated, talk to " + who + "."})
+			"Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed. You can still sign in here, see your tokens and revoke them. To have the account reactivated, talk to " + who + "."})
 	}
 	switch {
 	case a.Expired(now):
 		bs = append(bs, banner{"danger", "This account expired on " + day + ".",
-			"Logins with its API tokens are refused and no new tokens can be made. To renew the account, talk to " + who + "."})
+			"Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed. To renew the account, talk to " + who + "."})
 	case a.ExpiresAt.Sub(now) <= expiryWarning:
 		days := int(a.ExpiresAt.Sub(now).Hours() / 24)
 		when := fmt.Sprintf("in %d days", days)
@@ -185,6 +185,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "revoked API token"
 	case autho.AuditUserCreate:
 		return "added user"
+	case autho.AuditUserCreateRefused:
+		return "could not add user"
 	case autho.AuditUserDeactivate:
 		return "deactivated user"
 	case autho.AuditUserActivate:

@@ -13,6 +13,7 @@ const (
 	public     access = iota // anyone; a session is read if there is one
 	member                   // a signed-in user of any role
 	adminOnly                // a signed-in admin of the account
+	userChange               // an admin, while the account is open (admin.CheckUserManagement)
 	staticFile               // anyone; no session is read
 )
 
@@ -47,12 +48,14 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/password", member, p.changePassword},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
-		{"POST", "/portal/users", adminOnly, p.addUser},
-		{"POST", "/portal/users/{id}/deactivate", adminOnly, p.deactivateUser},
-		{"POST", "/portal/users/{id}/activate", adminOnly, p.activateUser},
+		{"POST", "/portal/users", userChange, p.addUser},
+		{"POST", "/portal/users/{id}/deactivate", userChange, p.deactivateUser},
+		{"POST", "/portal/users/{id}/activate", userChange, p.activateUser},
+		// Like revoking a token, signing someone out only takes access
+		// away, so it stays open to a closed account's admins.
 		{"POST", "/portal/users/{id}/sessions", adminOnly, p.endUserSessions},
-		{"GET", "/portal/users/{id}/password", adminOnly, p.resetPasswordPage},
-		{"POST", "/portal/users/{id}/password", adminOnly, p.resetPassword},
+		{"GET", "/portal/users/{id}/password", userChange, p.resetPasswordPage},
+		{"POST", "/portal/users/{id}/password", userChange, p.resetPassword},
 
 		{"GET", "/portal/audit", adminOnly, p.auditPage},
 
@@ -125,9 +128,15 @@ func (p *Portal) wrap(who access, h handler) http.Handler {
 			p.toLogin(w, r, v)
 			return
 		}
-		if who == adminOnly && !v.isAdmin() {
+		if (who == adminOnly || who == userChange) && !v.isAdmin() {
 			p.fail(w, r, v, errAdminsOnly)
 			return
+		}
+		if who == userChange {
+			if err := p.admin.CheckUserManagement(v.account); err != nil {
+				p.fail(w, r, v, err)
+				return
+			}
 		}
 		if err := h(w, r, v); err != nil {
 			p.fail(w, r, v, err)

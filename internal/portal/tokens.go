@@ -139,10 +139,8 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	tv.MaxDate = last.Format(time.DateOnly)
 	tv.MaxTTL = ttlText(maxTTL)
 	switch {
-	case v.account.Status != autho.AccountActive:
-		tv.CannotCreate = "New tokens cannot be made while the account is suspended."
-	case v.account.Expired(v.now):
-		tv.CannotCreate = "New tokens cannot be made while the account is expired."
+	case !v.account.Open(v.now):
+		tv.CannotCreate = "New tokens cannot be made while the account is " + accountState(v.account, v.now) + "."
 	case tv.Active >= tv.MaxActive:
 		tv.CannotCreate = fmt.Sprintf("You have %d active tokens, the most one person may hold. Revoke one you no longer use to make a new one.", tv.Active)
 	}

@@ -28,9 +28,10 @@ type userForm struct {
 
 type usersView struct {
 	layout
-	Users  []userRow
-	Form   userForm
-	Errors formErrors
+	Users        []userRow
+	Form         userForm
+	Errors       formErrors
+	CannotChange string // why users cannot be added or changed now, or ""
 }
 
 func (*usersView) page() string { return "users" }
@@ -54,6 +55,9 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 		form.Role = string(autho.RoleMember)
 	}
 	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs}
+	if p.admin.CheckUserManagement(v.account) != nil {
+		uv.CannotChange = "Users cannot be added or changed while the account is " + accountState(v.account, v.now) + "."
+	}
 	for _, u := range us {
 		uv.Users = append(uv.Users, userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active,
 			Created: u.CreatedAt, Self: u.ID == v.user.ID, Tokens: active[u.ID]})
@@ -106,17 +110,12 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"role": "Choose a role: member or admin."})
 	}
 	u, pw, err := p.admin.CreateUser(r.Context(), v.account.ID, form.Email, role, "")
+	if isAdminError(err, autho.ErrConflict) {
+		return p.emailTaken(w, r, v, form)
+	}
 	var ae *admin.Error
 	if errors.As(err, &ae) {
-		msg := sentence(ae.Message)
-		if errors.Is(err, autho.ErrConflict) {
-			msg = "That email address is already in use."
-		}
-		status := http.StatusBadRequest
-		if errors.Is(err, autho.ErrConflict) {
-			status = http.StatusConflict
-		}
-		return p.usersAgain(w, r, v, status, form, formErrors{"email": msg})
+		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"email": sentence(ae.Message)})
 	}
 	if err != nil {
 		return err
@@ -124,6 +123,31 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserCreate, u.ID, u.Email)
 	p.render(w, r, http.StatusOK, &userCreatedView{layout: p.layout(v, "User added", "users"), Email: u.Email, Role: u.Role, Password: pw})
 	return nil
+}
+
+// emailTaken answers an add refused because the email is a user's
+// already. Emails are unique across all accounts, so that user may be in
+// another account, which is not this admin's to know: it would tell one
+// partner who is a customer of the platform elsewhere. Then the answer
+// says only that the address cannot be added and whom to talk to; the
+// operator learns who holds it from the log, and the account's own audit
+// log keeps the attempt. An address of the admin's own account is said
+// plainly: it is their own data.
+func (p *Portal) emailTaken(w http.ResponseWriter, r *http.Request, v *visit, form userForm) error {
+	holder, err := p.store.UserByEmail(r.Context(), form.Email)
+	switch {
+	case err == nil && holder.AccountID == v.account.ID:
+		return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "That email address is already a user of your account."})
+	case err == nil:
+		// Ids, not the email: they are all the operator needs to look
+		// both up, and they keep the address out of the log.
+		p.log.Warn("portal: an admin tried to add a user of another account; refused without saying so",
+			"account", v.account.ID, "actor", v.user.ID, "existing_user", holder.ID, "existing_account", holder.AccountID)
+	case !errors.Is(err, autho.ErrNotFound):
+		return err
+	}
+	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserCreateRefused, "", form.Email)
+	return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "This email address cannot be added. If the person should be a user of your account, talk to " + p.contact().Text + "."})
 }
 
 // accountUser returns the user id names if they belong to v's account;

@@ -10,7 +10,8 @@
 // the same rows: read-modify-write updates lock the row (SELECT … FOR
 // UPDATE) for the length of their transaction, and operations that must
 // leave exactly one "current" row (partner token rotation, signing keys)
-// serialise on a lock before they look.
+// or must not pass a cap (a user's active API tokens) serialise on a lock
+// before they look.
 //
 // The schema is the shared one in internal/migrations; its encodings (times
 // as Unix microseconds, hashes as hex, bytes as base64, booleans as 0/1) are

@@ -23,6 +23,16 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) autho.Store { return newStore(t) })
 }
 
+// Two pools on one schema are two nodes: the cap must hold across them.
+func TestStore_TokenCapAcrossStores(t *testing.T) {
+	u, _ := mustSchema(t)
+	first := mustOpen(t, u, Options{})
+	if err := first.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.TestTokenCapAcrossStores(t, first, mustOpen(t, u, Options{}))
+}
+
 // TestMigrate_concurrent starts several nodes on one empty database at the
 // same moment: all must succeed, and each version must be applied once.
 func TestMigrate_concurrent(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/autho/autho"
@@ -41,12 +42,46 @@ func scanToken(row scanner, extra ...any) (*autho.APIToken, error) {
 // duplicate id or hash is ErrConflict.
 func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
 	return s.run(ctx, "create api token", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes, created_at,
-			expires_at, last_used_at, last_used_ip, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			t.ID, t.UserID, t.AccountID, t.Name, hexOf(t.Hash), t.Hint, joinScopes(t.Scopes), micros(t.CreatedAt),
-			micros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.LastUsedIP, nullMicros(t.RevokedAt))
-		return err
+		return insertAPIToken(ctx, c, t)
 	})
+}
+
+// CreateAPITokenCapped locks the user's row before it counts: every capped
+// create of one user, on any node, queues on that lock, and the count, a
+// statement of its own, runs once the lock is granted, so under READ
+// COMMITTED it sees every token committed before. FOR NO KEY UPDATE is
+// enough to queue the capped creates on each other, and unlike FOR UPDATE
+// it does not hold up the foreign-key checks of the user's other inserts
+// (a session, an operator's token) meanwhile.
+func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int) error {
+	return s.inTx(ctx, "create api token", func(ctx context.Context, tx pgx.Tx) error {
+		var id string
+		if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, t.UserID).Scan(&id); err != nil {
+			return err
+		}
+		var active int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2`,
+			t.UserID, micros(t.CreatedAt)).Scan(&active)
+		if err != nil {
+			return err
+		}
+		if active >= maxActive {
+			return autho.ErrLimit
+		}
+		return insertAPIToken(ctx, tx, t)
+	})
+}
+
+// insertAPIToken is CreateAPIToken's statement, on a connection or in a
+// transaction.
+func insertAPIToken(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, t *autho.APIToken) error {
+	_, err := db.Exec(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes, created_at,
+		expires_at, last_used_at, last_used_ip, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		t.ID, t.UserID, t.AccountID, t.Name, hexOf(t.Hash), t.Hint, joinScopes(t.Scopes), micros(t.CreatedAt),
+		micros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.LastUsedIP, nullMicros(t.RevokedAt))
+	return err
 }
 
 // APIToken reads one token by id.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -72,17 +73,39 @@ func splitScopes(s string) []string {
 
 // CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
+	return s.tx(ctx, "create api token", func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
+}
+
+// CreateAPITokenCapped counts and inserts in one write transaction. Its
+// BEGIN IMMEDIATE takes the database's write lock before the count, which
+// stands in for the user's lock: no other writer, on this Store's one
+// writer connection or in another process sharing the file, can insert
+// between the two.
+func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int) error {
 	return s.tx(ctx, "create api token", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
-			created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
-			micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.RevokedAt))
-		if err == nil && !t.LastUsedAt.IsZero() {
-			_, err = tx.ExecContext(ctx, `INSERT INTO api_token_uses (token_id, at, ip) VALUES (?, ?, ?)`,
-				t.ID, micros(t.LastUsedAt), t.LastUsedIP)
+		var active int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+			t.UserID, micros(t.CreatedAt)).Scan(&active)
+		if err != nil {
+			return wrap("create api token", err)
 		}
-		return wrap("create api token", err)
+		if active >= maxActive {
+			return fmt.Errorf("sqlite: create api token: %w", autho.ErrLimit)
+		}
+		return insertAPIToken(ctx, tx, t)
 	})
+}
+
+func insertAPIToken(ctx context.Context, tx *sql.Tx, t *autho.APIToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
+		created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
+		micros(t.CreatedAt), micros(t.ExpiresAt), nullMicros(t.RevokedAt))
+	if err == nil && !t.LastUsedAt.IsZero() {
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_token_uses (token_id, at, ip) VALUES (?, ?, ?)`,
+			t.ID, micros(t.LastUsedAt), t.LastUsedIP)
+	}
+	return wrap("create api token", err)
 }
 
 // APIToken returns the token with the given id.

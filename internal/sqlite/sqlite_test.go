@@ -26,6 +26,13 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) autho.Store { return mustOpen(t, filepath.Join(t.TempDir(), "autho.db")) })
 }
 
+// Two Stores on one file are two writers, as "autho serve" and the CLI, or
+// two processes, are: the cap must hold across them too.
+func TestStore_TokenCapAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestTokenCapAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
 // mustOpen opens and migrates a store on path, closed when the test ends.
 func mustOpen(tb testing.TB, path string) *Store {
 	tb.Helper()

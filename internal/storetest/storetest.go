@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"Users", testUsers},
 		{"UpdateUser", testUpdateUser},
 		{"CreateAPIToken", testCreateAPIToken},
+		{"CreateAPITokenCapped", testCreateAPITokenCapped},
 		{"APITokens", testAPITokens},
 		{"UpdateAPIToken", testUpdateAPIToken},
 		{"APICredential", testAPICredential},
