@@ -24,7 +24,9 @@ const masterKeyEnv = "AUTHO_MASTER_KEY"
 // masterKey returns the key that encrypts private signing keys at rest:
 // AUTHO_MASTER_KEY when set; otherwise, for SQLite, the key kept in the file
 // "<db>.masterkey" beside the database, made on first use (created reports
-// that, so serve can log it). PostgreSQL has no file beside it that every
+// that, so serve can log it). That file and its directory must be this
+// user's alone, since a key someone else planted or can read opens every
+// signing key. PostgreSQL has no file beside it that every
 // node could share, so there the key must be given.
 func (a *app) masterKey(db string) (key []byte, created bool, err error) {
 	if v := strings.TrimSpace(a.getenv(masterKeyEnv)); v != "" {
@@ -40,7 +42,41 @@ func (a *app) masterKey(db string) (key []byte, created bool, err error) {
 	if strings.TrimSpace(db) == "" {
 		return nil, false, errors.New("--db must not be empty")
 	}
-	return masterKeyFile(db + ".masterkey")
+	path := db + ".masterkey"
+	if err := privateDir(filepath.Dir(path)); err != nil {
+		return nil, false, err
+	}
+	return masterKeyFile(path)
+}
+
+// privateDir refuses a directory for the key file that anyone but this user
+// could write: whoever can create a file there can plant a key before the
+// first start, and read every signing key later sealed with it, or swap the
+// file afterwards. The sticky bit of a shared directory like /tmp is no
+// help: it stops others removing a file, not planting one first.
+func privateDir(dir string) error {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // "." would say little in a message
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("the database's directory: %w", err)
+	}
+	const hint = "or give " + masterKeyEnv
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("the database's directory %s belongs to uid %d, not to this user (uid %d): its owner could plant or replace the master key file there; keep the database in a directory of your own, %s",
+			dir, uid, os.Geteuid(), hint)
+	}
+	perm := fi.Mode().Perm()
+	if runtime.GOOS == "windows" || perm&0o022 == 0 {
+		return nil
+	}
+	if fi.Mode()&fs.ModeSticky != 0 {
+		return fmt.Errorf("the database's directory %s has mode %04o, a shared directory where anyone could have planted a master key file before the first start: keep the database in a directory only you can write, %s",
+			dir, perm|0o1000, hint)
+	}
+	return fmt.Errorf("the database's directory %s has mode %04o, so users besides its owner could plant or replace the master key file there: chmod go-w %s, %s",
+		dir, perm, dir, hint)
 }
 
 func decodeMasterKey(s string) ([]byte, error) {
@@ -109,6 +145,11 @@ func readMasterKeyFile(path string) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	// A key someone else made is known to them.
+	if uid, ok := fileOwner(info); ok && uid != os.Geteuid() {
+		return nil, fmt.Errorf("master key file %s belongs to uid %d, not to this user (uid %d): if you made it, chown %d %s; otherwise remove it, since its owner knows the key",
+			path, uid, os.Geteuid(), os.Geteuid(), path)
 	}
 	// Unix permissions mean nothing on Windows, where the file's ACL
 	// (inherited from its directory) decides.
