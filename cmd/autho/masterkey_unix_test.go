@@ -4,14 +4,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // nobody is the uid and gid of another local user, for files a test
@@ -43,22 +41,6 @@ func writeKeyFile(tb testing.TB, path string, perm os.FileMode) {
 	if err := os.Chmod(path, perm); err != nil { // past the umask
 		tb.Fatal(err)
 	}
-}
-
-// serveRefused runs serve on db, without AUTHO_MASTER_KEY, and returns its
-// one line of stderr; a serve that starts instead fails the test.
-func serveRefused(t *testing.T, db string) string {
-	t.Helper()
-	env := map[string]string{"AUTHO_ADDR": "127.0.0.1:0", "AUTHO_LOGIN_FAILURES_PER_MINUTE": "0"}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"serve", "--db", db}, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
-	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-	if code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "autho: ") {
-		t.Fatalf("serve: exit %d, stderr %q: want a refusal in one line", code, errb.String())
-	}
-	return lines[0]
 }
 
 // TestServe_PrivateFiles: every file a real serve makes beside the
