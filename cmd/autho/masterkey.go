@@ -66,7 +66,7 @@ func (a *app) masterKey(db string) (*masterKey, error) {
 	if strings.TrimSpace(db) == "" {
 		return nil, errors.New("--db must not be empty")
 	}
-	m := &masterKey{file: db + ".masterkey"}
+	m := &masterKey{file: masterKeyPath(db)}
 	if err := privateDir(filepath.Dir(m.file)); err != nil {
 		return nil, err
 	}
@@ -135,6 +135,9 @@ func privateDir(dir string) error {
 	return fmt.Errorf("the database's directory %s has mode %04o, so users besides its owner could plant or replace the master key file there: chmod go-w %s, %s",
 		dir, perm, dir, hint)
 }
+
+// masterKeyPath is the key file of the SQLite database db.
+func masterKeyPath(db string) string { return db + ".masterkey" }
 
 func decodeMasterKey(s string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(s)

@@ -15,6 +15,17 @@ import (
 	"github.com/autho/autho/internal/sqlite"
 )
 
+// nobody is the uid and gid of another local user, for files a test
+// pretends someone else made (it takes root to chown them).
+const nobody = 65534
+
+func needRoot(tb testing.TB) {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		tb.Skip("needs root to give a file to another user")
+	}
+}
+
 // serveRefused runs serve on db, without AUTHO_MASTER_KEY, and returns its
 // one line of stderr; a serve that starts instead fails the test.
 func serveRefused(t *testing.T, db string) string {

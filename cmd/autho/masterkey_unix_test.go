@@ -12,23 +12,12 @@ import (
 	"testing"
 )
 
-// nobody is the uid and gid of another local user, for files a test
-// pretends someone else made (it takes root to chown them).
-const nobody = 65534
-
 // withUmask sets the process's umask for the rest of the test. The umask is
 // the process's, so a test using this must not run in parallel.
 func withUmask(tb testing.TB, mask int) {
 	tb.Helper()
 	old := syscall.Umask(mask)
 	tb.Cleanup(func() { syscall.Umask(old) })
-}
-
-func needRoot(tb testing.TB) {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("needs root to give a file to another user")
-	}
 }
 
 // writeKeyFile writes a well-formed master key file, mode exactly perm.
