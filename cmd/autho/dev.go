@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,8 +66,9 @@ func (a *app) devSeedCmd() *cobra.Command {
 over the accounts, in batched transactions; progress goes to stderr.
 
 FILE gets one "api_token partner_token" pair a line (mode 0600: it holds
-secrets), each line written once its rows are committed. It is replaced if it
-exists.
+secrets), each line written once its rows are committed. It must be a new
+file: dev seed writes beside it and puts it in place when done, never over a
+file that exists, and refuses the database's own files.
 
 Seeded data is for load tests only:
   - accounts are named "` + seedNamePrefix + `<run>-<n>", and that prefix is how dev seed
@@ -98,7 +101,7 @@ Seeded data is for load tests only:
 	}
 	c.Flags().IntVar(&accounts, "accounts", 100, "how many accounts, each with one user")
 	c.Flags().IntVar(&tokens, "tokens", 0, "how many API tokens in all (required)")
-	c.Flags().StringVar(&out, "out", "", `file for the "api_token partner_token" pairs, mode 0600 (required)`)
+	c.Flags().StringVar(&out, "out", "", `a new file for the "api_token partner_token" pairs, mode 0600 (required)`)
 	c.Flags().BoolVar(&force, "force", false, "seed even a database holding accounts dev seed did not make")
 	return c
 }
@@ -134,6 +137,9 @@ type seedResult struct {
 }
 
 func (o *op) seed(ctx context.Context, plan seedPlan, out string, force bool) error {
+	if err := o.newSeedOut(out); err != nil {
+		return err
+	}
 	st, err := o.openStore(ctx)
 	if err != nil {
 		return err
@@ -151,24 +157,26 @@ func (o *op) seed(ctx context.Context, plan seedPlan, out string, force bool) er
 		return fmt.Errorf("dev seed: the database %s holds %d account(s) that dev seed did not make (names not starting with %q); "+
 			"it is for load-test databases only: use a fresh --db, or --force to seed this one anyway", o.dbName(), foreign, seedNamePrefix)
 	}
-	// Opened only now, so that a refusal leaves an existing file alone.
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Made only now, so that a refusal leaves nothing behind, and as a
+	// file of its own (O_EXCL, 0600), so that nothing that exists, or that
+	// someone else slips in under the name meanwhile, is ever written.
+	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	// A file that existed keeps its mode through O_CREATE; secrets must not
-	// stay readable by others.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("--out: %w", err)
+		return flagErr("out", err)
 	}
 	start := time.Now()
 	res, err := o.seedInto(ctx, bulk, plan, f, start)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("--out: %w", cerr)
+		err = flagErr("out", cerr)
+	}
+	// The pairs of committed rows are kept even when seeding failed: they
+	// are the only copy of those secrets.
+	where, lerr := placeNew(f.Name(), out)
+	if err == nil {
+		err = lerr
 	}
 	if err != nil {
-		return fmt.Errorf("dev seed: %w (the pairs of every batch committed so far are in %s)", err, out)
+		return fmt.Errorf("dev seed: %w (the pairs of every batch committed so far are in %s)", err, where)
 	}
 	res.Out, res.Seconds = out, time.Since(start).Round(time.Millisecond).Seconds()
 	if o.json {
@@ -178,6 +186,63 @@ func (o *op) seed(ctx context.Context, plan seedPlan, out string, force bool) er
 		res.Accounts, seedNamePrefix, res.Users, res.Tokens, res.Seconds)
 	o.printf("Wrote %d \"api_token partner_token\" pairs to %s (mode 0600: it holds secrets).\n", res.Tokens, out)
 	return nil
+}
+
+// newSeedOut refuses an --out that is not a new file: one that exists
+// (whoever made it, whatever it holds) or that is the database's own,
+// which SQLite may make at any time. It runs before the database is opened,
+// so a refusal changes nothing.
+func (o *op) newSeedOut(out string) error {
+	if !isPostgres(o.db) {
+		for _, own := range []string{o.db, o.db + "-wal", o.db + "-shm", o.db + "-journal", masterKeyPath(o.db)} {
+			if samePath(out, own) {
+				return usageError{flagErr("out", fmt.Errorf("%s is the database's own file %s: name a new file for the pairs", out, own))}
+			}
+		}
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return usageError{flagErr("out", fmt.Errorf("%s exists: dev seed writes only a new file; remove it or name another", out))}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return flagErr("out", err)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name one file: an existing one by any
+// name (os.SameFile), or, since the file may not exist yet, the same path
+// once absolute, cleaned, and with symlinks in its directory resolved.
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil && os.SameFile(fa, fb) {
+			return true
+		}
+	}
+	return resolvedPath(a) == resolvedPath(b)
+}
+
+func resolvedPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
+}
+
+// placeNew gives the finished file tmp the name out, unless something has
+// taken that name since newSeedOut looked: a link, unlike a rename, fails
+// rather than replace it. It returns where the pairs are.
+func placeNew(tmp, out string) (string, error) {
+	if err := os.Link(tmp, out); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return tmp, fmt.Errorf("--out: %s was made by someone else while seeding, and is left alone", out)
+		}
+		return tmp, flagErr("out", err)
+	}
+	os.Remove(tmp)
+	return out, nil
 }
 
 // dbName is --db for messages, without what may be a password in a URL.

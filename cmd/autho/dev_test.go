@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,12 +79,131 @@ func TestDevSeed(t *testing.T) {
 			wantSuccess(t, ts.login(api, ptn))
 		}
 
-		// Seeding again is fine: every account is a seeded one.
+		// Seeding again is fine, every account being a seeded one, but
+		// into a new file: the pairs of the first run stay as they are.
 		r = runOp(t, db, nil, "", "dev", "seed", "--accounts", "1", "--tokens", "1", "--out", out)
+		if r.code != 2 || !strings.Contains(r.stderr, "exists") {
+			t.Errorf("second dev seed into the same --out: exit %d, %q; want it refused", r.code, r.stderr)
+		}
+		if again, _ := os.ReadFile(out); !bytes.Equal(again, data) {
+			t.Error("the second dev seed changed the first one's file")
+		}
+		out2 := filepath.Join(filepath.Dir(out), "pairs2.txt")
+		r = runOp(t, db, nil, "", "dev", "seed", "--accounts", "1", "--tokens", "1", "--out", out2)
 		if r.code != 0 {
 			t.Fatalf("second dev seed: exit %d: %s", r.code, r.stderr)
 		}
+		if names := dirNames(t, filepath.Dir(out)); len(names) != 2 {
+			t.Errorf("beside --out: %v, want the two files of pairs and nothing left over", names)
+		}
 	})
+}
+
+// dirNames lists dir.
+func dirNames(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// dirContent is every file of dir with its bytes, and every symlink with
+// where it points.
+func dirContent(tb testing.TB, dir string) map[string]string {
+	tb.Helper()
+	files := map[string]string{}
+	for _, name := range dirNames(tb, dir) {
+		path := filepath.Join(dir, name)
+		if target, err := os.Readlink(path); err == nil {
+			files[name] = "-> " + target
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files[name] = string(b)
+	}
+	return files
+}
+
+// TestDevSeed_OutMustBeNew: --out is a new file, never the database's own
+// (which the pairs would overwrite) and never one that exists; a refusal
+// comes before the database is opened, so every byte beside it stays.
+func TestDevSeed_OutMustBeNew(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	db := filepath.Join(dir, "autho.db")
+	ts := startServerAt(t, db, nil)
+	if err := ts.d.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// An open handle keeps the WAL and shared memory in place, and a
+	// write through the CLI leaves the WAL holding something.
+	ts.store()
+	ts.mustCLI(nil, "account", "create", "--name", "Real Partner")
+	for _, f := range []string{db, db + "-wal", db + "-shm", db + ".masterkey"} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+			t.Fatalf("setup: %s should exist and hold something: %v", f, err)
+		}
+	}
+	linkDir := filepath.Join(other, "data")
+	if err := os.Symlink(dir, linkDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(db, filepath.Join(other, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "pairs.txt"), []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, out string
+		want      string
+		root      bool
+	}{
+		{"the database", db, "the database's own file", false},
+		{"its WAL", db + "-wal", "the database's own file", false},
+		{"its shared memory", db + "-shm", "the database's own file", false},
+		{"its rollback journal, not there now", db + "-journal", "the database's own file", false},
+		{"its master key file", db + ".masterkey", "the database's own file", false},
+		{"the database by a longer path", filepath.Join(dir, ".", "autho.db"), "the database's own file", false},
+		{"the database through a symlink", filepath.Join(other, "link.db"), "the database's own file", false},
+		{"the journal through a symlinked directory", filepath.Join(linkDir, "autho.db-journal"), "the database's own file", false},
+		{"a file that exists", filepath.Join(other, "pairs.txt"), "exists", false},
+		{"a file of another user", filepath.Join(other, "theirs.txt"), "exists", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root {
+				needRoot(t)
+				theirs := filepath.Join(other, "theirs.txt")
+				if err := os.WriteFile(theirs, []byte("theirs\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(theirs, nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, beforeOther := dirContent(t, dir), dirContent(t, other)
+			r := runOp(t, db, nil, "", "dev", "seed", "--accounts", "1", "--tokens", "2", "--force", "--out", tc.out)
+			if r.code != 2 || !strings.Contains(r.stderr, "--out") || !strings.Contains(r.stderr, tc.want) ||
+				strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q: want one line refusing --out, saying %q", r.code, r.stderr, tc.want)
+			}
+			if after := dirContent(t, dir); !maps.Equal(after, before) {
+				t.Errorf("the database's directory changed: %d files before, %d after", len(before), len(after))
+			}
+			if after := dirContent(t, other); !maps.Equal(after, beforeOther) {
+				t.Errorf("--out's directory changed: %v before, %v after", slices.Sorted(maps.Keys(beforeOther)), slices.Sorted(maps.Keys(after)))
+			}
+		})
+	}
 }
 
 // TestDevSeed_RefusesForeignDatabase: a database with an account dev seed
@@ -90,15 +213,12 @@ func TestDevSeed_RefusesForeignDatabase(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "autho.db")
 	mustOpJSON(t, db, nil, "", "account", "create", "--name", "Real Partner")
 	out := filepath.Join(t.TempDir(), "pairs.txt")
-	if err := os.WriteFile(out, []byte("keep\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	r := runOp(t, db, nil, "", "dev", "seed", "--tokens", "5", "--out", out)
 	if r.code != 1 || !strings.Contains(r.stderr, "--force") || !strings.Contains(r.stderr, "1 account") {
 		t.Fatalf("exit %d, stderr %q; want a refusal naming --force", r.code, r.stderr)
 	}
-	if data, _ := os.ReadFile(out); string(data) != "keep\n" {
-		t.Fatalf("--out changed by a refused seed: %q", data)
+	if names := dirNames(t, filepath.Dir(out)); len(names) != 0 {
+		t.Fatalf("a refused seed left %v beside --out", names)
 	}
 	list := mustOpJSON(t, db, nil, "", "account", "list")
 	if n := len(list["accounts"].([]any)); n != 1 {
@@ -140,5 +260,49 @@ func TestDevSeed_Usage(t *testing.T) {
 	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("a refused command created the database")
+	}
+}
+
+// TestDevSeed_PlaceNew: the finished pairs take --out's name only while it
+// is free; a file made there during the seed is left alone, and the pairs
+// stay in the file they were written to, which the error names.
+func TestDevSeed_PlaceNew(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		taken bool
+	}{
+		{"name still free", false},
+		{"name taken while seeding", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tmp, out := filepath.Join(dir, ".pairs.txt.tmp-1"), filepath.Join(dir, "pairs.txt")
+			if err := os.WriteFile(tmp, []byte("pairs\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.taken {
+				if err := os.WriteFile(out, []byte("theirs\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			where, err := placeNew(tmp, out)
+			want := map[string]string{"pairs.txt": "pairs\n"}
+			wantWhere := out
+			if tc.taken {
+				want = map[string]string{"pairs.txt": "theirs\n", ".pairs.txt.tmp-1": "pairs\n"}
+				wantWhere = tmp
+				if err == nil || !strings.Contains(err.Error(), out) || !strings.Contains(err.Error(), "left alone") {
+					t.Errorf("placeNew = %v, want an error saying %s is left alone", err, out)
+				}
+			} else if err != nil {
+				t.Errorf("placeNew: %v", err)
+			}
+			if where != wantWhere {
+				t.Errorf("pairs said to be in %s, want %s", where, wantWhere)
+			}
+			if got := dirContent(t, dir); !maps.Equal(got, want) {
+				t.Errorf("files %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -114,11 +114,7 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 	if err != nil {
 		return err
 	}
-	mk, _, err := a.masterKey(a.db)
-	if err != nil {
-		return err
-	}
-	sealer, err := signer.NewSealer(mk)
+	mk, err := a.masterKey(a.db)
 	if err != nil {
 		return err
 	}
@@ -127,6 +123,14 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 		return err
 	}
 	defer st.Close()
+	key, _, err := mk.open(ctx, st, readKeyFile)
+	if err != nil {
+		return err
+	}
+	sealer, err := signer.NewSealer(key)
+	if err != nil {
+		return err
+	}
 	k, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: alg, TokenTTL: ttl})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/autho/autho"
 )
 
 // masterKeyLen is the size of the key that seals signing keys at rest
@@ -21,27 +24,120 @@ const masterKeyLen = 32
 // one.
 const masterKeyEnv = "AUTHO_MASTER_KEY"
 
-// masterKey returns the key that encrypts private signing keys at rest:
-// AUTHO_MASTER_KEY when set; otherwise, for SQLite, the key kept in the file
-// "<db>.masterkey" beside the database, made on first use (created reports
-// that, so serve can log it). PostgreSQL has no file beside it that every
-// node could share, so there the key must be given.
-func (a *app) masterKey(db string) (key []byte, created bool, err error) {
+// masterKey is the key that seals private signing keys at rest, or, for a
+// key file that does not exist yet, where it is to be.
+type masterKey struct {
+	key  []byte
+	file string // "<db>.masterkey" unless AUTHO_MASTER_KEY gave the key
+}
+
+// keyFileUse says whether a command may make a missing key file.
+type keyFileUse int
+
+const (
+	readKeyFile   keyFileUse = iota // every command but serve and migrate
+	createKeyFile                   // serve and migrate, on a database without signing keys
+)
+
+// signingKeyStore is what open needs of the database: whether it holds
+// keys that a new master key could not open.
+type signingKeyStore interface {
+	SigningKeys(ctx context.Context) ([]*autho.SigningKey, error)
+}
+
+// masterKey finds the key that encrypts private signing keys at rest:
+// AUTHO_MASTER_KEY when set; otherwise, for SQLite, the file "<db>.masterkey"
+// beside the database, read now if it exists. That file and its directory
+// must be this user's alone, since a key someone else planted or can read
+// opens every signing key. PostgreSQL has no file beside it that every node
+// could share, so there the key must be given. It runs before the database
+// is opened, so that a refusal makes nothing; open finishes the work.
+func (a *app) masterKey(db string) (*masterKey, error) {
 	if v := strings.TrimSpace(a.getenv(masterKeyEnv)); v != "" {
 		key, err := decodeMasterKey(v)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s must be the standard base64 encoding of exactly %d random bytes (e.g. from: openssl rand -base64 32)", masterKeyEnv, masterKeyLen)
+			return nil, fmt.Errorf("%s must be the standard base64 encoding of exactly %d random bytes (e.g. from: openssl rand -base64 32)", masterKeyEnv, masterKeyLen)
 		}
-		return key, false, nil
+		return &masterKey{key: key}, nil
 	}
 	if isPostgres(db) {
-		return nil, false, fmt.Errorf("%s is required with PostgreSQL (make one with: openssl rand -base64 32)", masterKeyEnv)
+		return nil, fmt.Errorf("%s is required with PostgreSQL (make one with: openssl rand -base64 32)", masterKeyEnv)
 	}
 	if strings.TrimSpace(db) == "" {
-		return nil, false, errors.New("--db must not be empty")
+		return nil, errors.New("--db must not be empty")
 	}
-	return masterKeyFile(db + ".masterkey")
+	m := &masterKey{file: masterKeyPath(db)}
+	if err := privateDir(filepath.Dir(m.file)); err != nil {
+		return nil, err
+	}
+	key, err := readMasterKeyFile(m.file)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	m.key = key
+	return m, nil
 }
+
+// open returns the key, on the open database st. A missing key file is
+// made only for createKeyFile, and only if st holds no signing key: keys
+// sealed under a lost master key cannot be opened with a new one, so a new
+// file would only hide the loss (and let serve sign beside them). created
+// reports that the file was made, so that the caller can say so.
+func (m *masterKey) open(ctx context.Context, st signingKeyStore, use keyFileUse) (key []byte, created bool, err error) {
+	if m.key != nil {
+		return m.key, false, nil
+	}
+	// Another process may have made the file since masterKey looked.
+	key, err = readMasterKeyFile(m.file)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	keys, err := st.SigningKeys(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(keys) > 0 {
+		return nil, false, fmt.Errorf("master key file %s is missing, and without it the database's %d signing key(s) cannot be opened: restore it from the backup of the database (a new key would not open them)",
+			m.file, len(keys))
+	}
+	if use != createKeyFile {
+		return nil, false, fmt.Errorf("master key file %s does not exist yet: \"autho migrate\" or \"autho serve\" makes it", m.file)
+	}
+	return createMasterKeyFile(m.file)
+}
+
+// privateDir refuses a directory for the key file that anyone but this user
+// could write: whoever can create a file there can plant a key before the
+// first start, and read every signing key later sealed with it, or swap the
+// file afterwards. The sticky bit of a shared directory like /tmp is no
+// help: it stops others removing a file, not planting one first.
+func privateDir(dir string) error {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // "." would say little in a message
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("the database's directory: %w", err)
+	}
+	const hint = "or give " + masterKeyEnv
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("the database's directory %s belongs to uid %d, not to this user (uid %d): its owner could plant or replace the master key file there; keep the database in a directory of your own, %s",
+			dir, uid, os.Geteuid(), hint)
+	}
+	perm := fi.Mode().Perm()
+	if runtime.GOOS == "windows" || perm&0o022 == 0 {
+		return nil
+	}
+	if fi.Mode()&fs.ModeSticky != 0 {
+		return fmt.Errorf("the database's directory %s has mode %04o, a shared directory where anyone could have planted a master key file before the first start: keep the database in a directory only you can write, %s",
+			dir, perm|0o1000, hint)
+	}
+	return fmt.Errorf("the database's directory %s has mode %04o, so users besides its owner could plant or replace the master key file there: chmod go-w %s, %s",
+		dir, perm, dir, hint)
+}
+
+// masterKeyPath is the key file of the SQLite database db.
+func masterKeyPath(db string) string { return db + ".masterkey" }
 
 func decodeMasterKey(s string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(s)
@@ -51,23 +147,19 @@ func decodeMasterKey(s string) ([]byte, error) {
 	return key, nil
 }
 
-// masterKeyFile reads the key file at path, or creates it. The key is
-// written and synced to a temporary file first, then linked into place:
-// the link is atomic and fails if the name exists, so when two processes
-// start at once exactly one key wins, and no reader ever sees a partly
-// written file.
-func masterKeyFile(path string) ([]byte, bool, error) {
-	key, err := readMasterKeyFile(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, false, err
-	}
+// createMasterKeyFile makes the key file at path with a new random key. The
+// key is written and synced to a temporary file first, then linked into
+// place: the link is atomic and fails if the name exists, so when two
+// processes start at once exactly one key wins (the other reads it), and no
+// reader ever sees a partly written file.
+func createMasterKeyFile(path string) ([]byte, bool, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".masterkey-*")
 	if err != nil {
 		return nil, false, fmt.Errorf("create master key file: %w", err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	key = make([]byte, masterKeyLen)
+	key := make([]byte, masterKeyLen)
 	rand.Read(key) // never fails (crypto/rand since Go 1.24)
 	err = f.Chmod(0o600)
 	if err == nil {
@@ -109,6 +201,11 @@ func readMasterKeyFile(path string) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	// A key someone else made is known to them.
+	if uid, ok := fileOwner(info); ok && uid != os.Geteuid() {
+		return nil, fmt.Errorf("master key file %s belongs to uid %d, not to this user (uid %d): if you made it, chown %d %s; otherwise remove it, since its owner knows the key",
+			path, uid, os.Geteuid(), os.Geteuid(), path)
 	}
 	// Unix permissions mean nothing on Windows, where the file's ACL
 	// (inherited from its directory) decides.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -9,10 +10,65 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/autho/autho/internal/sqlite"
 )
+
+// nobody is the uid and gid of another local user, for files a test
+// pretends someone else made (it takes root to chown them).
+const nobody = 65534
+
+func needRoot(tb testing.TB) {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		tb.Skip("needs root to give a file to another user")
+	}
+}
+
+// serveRefused runs serve on db, without AUTHO_MASTER_KEY, and returns its
+// one line of stderr; a serve that starts instead fails the test.
+func serveRefused(t *testing.T, db string) string {
+	t.Helper()
+	env := map[string]string{"AUTHO_ADDR": "127.0.0.1:0", "AUTHO_LOGIN_FAILURES_PER_MINUTE": "0"}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"serve", "--db", db}, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "autho: ") {
+		t.Fatalf("serve: exit %d, stderr %q: want a refusal in one line", code, errb.String())
+	}
+	return lines[0]
+}
 
 func envApp(env map[string]string) *app {
 	return &app{getenv: func(k string) string { return env[k] }}
+}
+
+// keyStore is a migrated SQLite database at db, for the second step of
+// settling a master key.
+func keyStore(tb testing.TB, db string) *sqlite.Store {
+	tb.Helper()
+	st, err := sqlite.Open(db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// serveKey settles db's master key as serve does, both steps, the second
+// on st.
+func serveKey(a *app, db string, st signingKeyStore) (key []byte, created bool, err error) {
+	m, err := a.masterKey(db)
+	if err != nil {
+		return nil, false, err
+	}
+	return m.open(context.Background(), st, createKeyFile)
 }
 
 func TestMasterKey_Env(t *testing.T) {
@@ -37,7 +93,7 @@ func TestMasterKey_Env(t *testing.T) {
 			if !isPostgres(db) {
 				db = filepath.Join(dir, db)
 			}
-			key, created, err := envApp(map[string]string{"AUTHO_MASTER_KEY": tt.value}).masterKey(db)
+			key, created, err := serveKey(envApp(map[string]string{"AUTHO_MASTER_KEY": tt.value}), db, nil)
 			if !tt.ok {
 				if err == nil {
 					t.Fatal("masterKey accepted a bad AUTHO_MASTER_KEY")
@@ -59,7 +115,7 @@ func TestMasterKey_Env(t *testing.T) {
 
 func TestMasterKey_PostgresNeedsEnv(t *testing.T) {
 	for _, db := range []string{"postgres://u:p@h/db", "postgresql://h/db", "POSTGRES://h/db"} {
-		_, _, err := envApp(nil).masterKey(db)
+		_, err := envApp(nil).masterKey(db)
 		if err == nil || !strings.Contains(err.Error(), "AUTHO_MASTER_KEY is required with PostgreSQL") {
 			t.Fatalf("masterKey(%q) = %v, want it to require AUTHO_MASTER_KEY", db, err)
 		}
@@ -72,8 +128,8 @@ func TestMasterKey_PostgresNeedsEnv(t *testing.T) {
 func TestMasterKey_File(t *testing.T) {
 	t.Run("created then read", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "autho.db")
-		a := envApp(nil)
-		key, created, err := a.masterKey(db)
+		a, st := envApp(nil), keyStore(t, db)
+		key, created, err := serveKey(a, db, st)
 		if err != nil || !created || len(key) != 32 {
 			t.Fatalf("first masterKey = %d bytes, created %v, %v", len(key), created, err)
 		}
@@ -84,7 +140,7 @@ func TestMasterKey_File(t *testing.T) {
 		if runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 {
 			t.Fatalf("key file mode %04o, want 0600", info.Mode().Perm())
 		}
-		again, created, err := a.masterKey(db)
+		again, created, err := serveKey(a, db, st)
 		if err != nil || created || !bytes.Equal(again, key) {
 			t.Fatalf("second masterKey = created %v, %v, same key %v", created, err, bytes.Equal(again, key))
 		}
@@ -114,7 +170,7 @@ func TestMasterKey_File(t *testing.T) {
 			if err := os.Chmod(db+".masterkey", tt.mode); err != nil { // past the umask
 				t.Fatal(err)
 			}
-			_, _, err := envApp(nil).masterKey(db)
+			_, _, err := serveKey(envApp(nil), db, keyStore(t, db))
 			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("masterKey = %v, want an error containing %q", err, tt.msg)
 			}
@@ -130,7 +186,7 @@ func TestMasterKey_File(t *testing.T) {
 		if err := os.WriteFile(db+".masterkey", []byte(base64.StdEncoding.EncodeToString(want)+"\n"), 0o400); err != nil {
 			t.Fatal(err)
 		}
-		key, created, err := envApp(nil).masterKey(db)
+		key, created, err := serveKey(envApp(nil), db, keyStore(t, db))
 		if err != nil || created || !bytes.Equal(key, want) {
 			t.Fatalf("masterKey = %x, %v, %v", key, created, err)
 		}
@@ -138,7 +194,7 @@ func TestMasterKey_File(t *testing.T) {
 
 	t.Run("missing directory", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "no", "such", "autho.db")
-		if _, _, err := envApp(nil).masterKey(db); err == nil {
+		if _, err := envApp(nil).masterKey(db); err == nil {
 			t.Fatal("masterKey made a key it could not store")
 		}
 	})
@@ -148,13 +204,14 @@ func TestMasterKey_File(t *testing.T) {
 // the file, the rest read it.
 func TestMasterKey_ConcurrentFirstStart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "autho.db")
+	st := keyStore(t, db)
 	const n = 16
 	keys := make([][]byte, n)
 	created := make([]bool, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { keys[i], created[i], errs[i] = envApp(nil).masterKey(db) })
+		wg.Go(func() { keys[i], created[i], errs[i] = serveKey(envApp(nil), db, st) })
 	}
 	wg.Wait()
 	creators := 0

@@ -115,16 +115,9 @@ type daemon struct {
 // startDaemon opens the database (migrating it), loads the signing keys,
 // binds the listener and starts serving. On error nothing is left running.
 func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logger) (_ *daemon, err error) {
-	mk, created, err := a.masterKey(cfg.DB)
+	mk, err := a.masterKey(cfg.DB)
 	if err != nil {
 		return nil, err
-	}
-	if created {
-		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", cfg.DB+".masterkey")
-	}
-	sealer, err := signer.NewSealer(mk)
-	if err != nil {
-		return nil, fmt.Errorf("AUTHO_MASTER_KEY: %w", err)
 	}
 	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
 		slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
@@ -142,6 +135,17 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 			st.Close()
 		}
 	}()
+	key, created, err := mk.open(ctx, st, createKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file)
+	}
+	sealer, err := signer.NewSealer(key)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHO_MASTER_KEY: %w", err)
+	}
 	keys, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: cfg.Algorithm, TokenTTL: cfg.TokenTTL, RotateEvery: cfg.KeyRotation, Logger: log})
 	if err != nil {
 		return nil, err

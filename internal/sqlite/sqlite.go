@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,7 @@ type Store struct {
 // Open opens (creating if need be) the SQLite database at path. It does not
 // migrate; call Migrate before use.
 func Open(path string) (*Store, error) {
+	createPrivate(path)
 	w, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -97,6 +99,22 @@ func Open(path string) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// createPrivate creates path, empty, readable and writable by its owner
+// only, unless it exists. The database holds password hashes and sealed
+// keys; SQLite would create it 0644 (less the umask), and it gives the -wal,
+// -shm and -journal files it makes the mode of the database file. To SQLite
+// an empty file is a new database. A path that cannot be created is left
+// for SQLite to refuse, in its own terms (autho.ErrUnavailable).
+func createPrivate(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	// Past a umask that takes bits from the owner too.
+	f.Chmod(0o600)
 }
 
 // dsn makes a file: URI, so that any path (with '?', '#' or '%' in it)
