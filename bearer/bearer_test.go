@@ -95,6 +95,12 @@ func TestVerifier_Verify_refuses(t *testing.T) {
 	// signed makes a validly ES256-signed token from raw header and payload.
 	signed := func(header []byte, payload []byte) string { return mustSignRaw(t, ES256, k.ec, header, payload) }
 	claimsJSON := func(edits map[string]any) []byte { return mustJSON(t, with(edits)) }
+	// claimsAnd is goodClaims' JSON with more members written as given, so
+	// that a name can appear twice.
+	claimsAnd := func(members string) []byte {
+		b := claimsJSON(nil)
+		return append(append(b[:len(b)-1:len(b)-1], ","+members...), '}')
+	}
 	unsigned := func(alg string) string {
 		return seg(mustJSON(t, map[string]any{"alg": alg, "typ": "JWT", "kid": "es"})) + "." + parts[1] + "."
 	}
@@ -160,6 +166,8 @@ func TestVerifier_Verify_refuses(t *testing.T) {
 		{"alg given twice", v, signed([]byte(`{"alg":"ES256","kid":"es","alg":"HS256"}`), claimsJSON(nil)), "malformed header"},
 		{"alg given twice, once escaped", v, signed([]byte(`{"alg":"ES256","kid":"es","\u0061lg":"ES256"}`), claimsJSON(nil)), "malformed header"},
 		{"kid given twice", v, signed([]byte(`{"alg":"ES256","kid":"ed", "kid" : "es"}`), claimsJSON(nil)), "malformed header"},
+		{"alg beside ALG", v, signed([]byte(`{"alg":"ES256","kid":"es","ALG":"HS256"}`), claimsJSON(nil)), "malformed header"},
+		{"kid beside Kid", v, signed([]byte(`{"alg":"ES256","kid":"es","Kid":"ed"}`), claimsJSON(nil)), "malformed header"},
 		{"header null", v, signed([]byte(`null`), claimsJSON(nil)), "malformed header"},
 		{"header not an object", v, signed([]byte(`["ES256"]`), claimsJSON(nil)), "malformed header"},
 		{"header with trailing data", v, signed([]byte(`{"alg":"ES256","kid":"es"}{}`), claimsJSON(nil)), "malformed header"},
@@ -171,6 +179,15 @@ func TestVerifier_Verify_refuses(t *testing.T) {
 		{"ES256 signature's twin with a high s", v, malleated(t, good), "high s"},
 		{"signature of another key under our kid", v, mustSignRaw(t, ES256, mustOtherEC(t), esHeader(nil), claimsJSON(nil)), "bad signature"},
 		{"payload not JSON", v, signed(esHeader(nil), []byte("not json")), "malformed"},
+		{"sub given twice", v, signed(esHeader(nil), claimsAnd(`"sub":"usr_admin"`)), "malformed claims"},
+		{"sub beside SUB", v, signed(esHeader(nil), claimsAnd(`"SUB":"usr_admin"`)), "malformed claims"},
+		{"sub beside Sub", v, signed(esHeader(nil), claimsAnd(`"Sub":"usr_admin"`)), "malformed claims"},
+		{"sub beside an escaped sub", v, signed(esHeader(nil), claimsAnd(`"\u0073ub":"usr_admin"`)), "malformed claims"},
+		{"sub beside ſub, which folds to it", v, signed(esHeader(nil), claimsAnd(`"ſub":"usr_admin"`)), "malformed claims"},
+		{"exp given twice", v, signed(esHeader(nil), claimsAnd(`"exp":253402300799`)), "malformed claims"},
+		{"aud beside AUD", v, signed(esHeader(nil), claimsAnd(`"AUD":"billing"`)), "malformed claims"},
+		{"a claim of no meaning to us in two cases", v, signed(esHeader(nil), claimsAnd(`"x":1,"X":2`)), "malformed claims"},
+		{"claims not UTF-8", v, signed(esHeader(nil), claimsAnd("\"x\":\"\xff\"")), "malformed claims"},
 		{"payload an array", v, signed(esHeader(nil), []byte(`[1,2]`)), "malformed"},
 
 		{"missing exp", v, mustSign(t, ES256, "es", with(map[string]any{"exp": nil})), "required claim missing"},

@@ -25,12 +25,16 @@
 // Before anything is decoded, the token must be at most MaxTokenBytes (8 KB)
 // and have the JWS compact shape: three base64url segments, nothing else.
 // The header must not carry jku, x5u, jwk, x5c (a token may not choose its
-// own key) or crit, nor any parameter twice. The key is looked up by kid, and
-// the key source says which single algorithm that key is for: the header's
-// alg must be exactly that one and be listed in Config.Algorithms, so "none"
-// and a public key reused as an HS256 secret are both refused. Then
-// golang-jwt checks the signature, and exp (required), nbf, iat, iss and aud
-// with at most 60 s of leeway. sub, acc and tok must be present.
+// own key) or crit, and neither the header nor the claims may name a member
+// twice, even in two letter cases ("sub" and "SUB"), which parsers read
+// differently. An ES256 signature must have the low s, the one autho
+// writes: its malleated twin (r, n−s) would be a second string for the same
+// JWT. The key is looked up by kid, and the key source says which single
+// algorithm that key is for: the header's alg must be exactly that one and
+// be listed in Config.Algorithms, so "none" and a public key reused as an
+// HS256 secret are both refused. Then golang-jwt checks the signature, and
+// exp (required), nbf, iat, iss and aud with at most 60 s of leeway. sub,
+// acc and tok must be present.
 //
 // # Keys
 //

@@ -62,6 +62,7 @@ var (
 	errBadHeader    = invalid("malformed header", nil)
 	errForbiddenHdr = invalid("forbidden header parameter (jku, x5u, jwk, x5c or crit)", nil)
 	errBadTyp       = invalid(`typ is not "JWT"`, nil)
+	errBadClaims    = invalid("malformed claims (not a JSON object in UTF-8, or a name given twice or in two letter cases)", nil)
 	errHighS        = invalid("ES256 signature with a high s (the malleated twin of the low-s one)", nil)
 	errInactive     = invalid("introspection: token is not active", nil)
 )

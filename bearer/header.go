@@ -1,9 +1,12 @@
 package bearer
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -51,20 +54,15 @@ type header struct {
 var forbidden = map[string]bool{"jku": true, "x5u": true, "jwk": true, "x5c": true, "crit": true}
 
 // parseHeader decodes the protected header and applies the checks golang-jwt
-// does not make. A parameter given twice is refused: two "alg" values are
-// exactly where two parsers (ours and some proxy's) could disagree about
-// which one counts.
+// does not make.
 func parseHeader(seg string) (header, error) {
 	var h header
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(seg)
-	if err != nil || !utf8.Valid(raw) {
+	raw, ok := objectSegment(seg)
+	if !ok {
 		return h, errBadHeader
 	}
 	var params map[string]json.RawMessage
-	if json.Unmarshal(raw, &params) != nil || params == nil {
-		return h, errBadHeader
-	}
-	if countKeys(raw) != len(params) {
+	if json.Unmarshal(raw, &params) != nil {
 		return h, errBadHeader
 	}
 	for name := range params {
@@ -90,12 +88,35 @@ func parseHeader(seg string) (header, error) {
 	return h, nil
 }
 
-// countKeys counts the members of the top-level JSON object in raw, which
-// json.Unmarshal has already found valid. Compared with the number of
-// distinct names Unmarshal kept, it reveals a name given twice, including
-// spelled differently ("jku" and "j\u006bu").
-func countKeys(raw []byte) int {
-	n, depth := 0, 0
+// objectSegment decodes seg, the header or the claims segment of a token,
+// and returns the JSON object it holds, with the checks golang-jwt does not
+// make: strict base64url, valid UTF-8 (which encoding/json would silently
+// replace), nothing but one object, and every member name given once.
+func objectSegment(seg string) ([]byte, bool) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(seg)
+	if err != nil || !utf8.Valid(raw) || !json.Valid(raw) {
+		return nil, false
+	}
+	if trimmed := bytes.TrimLeft(raw, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, false
+	}
+	if !uniqueNames(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
+// uniqueNames reports whether no member name of the top-level JSON object
+// in raw (already found valid) is given twice, whether spelled the same,
+// with escapes ("jku" and "j\u006bu") or in other letter cases ("sub" and
+// "SUB"). Two members of one name are exactly where two parsers disagree:
+// encoding/json, which golang-jwt reads the claims with, matches names in
+// any letter case and keeps the last, while other JOSE libraries keep the
+// first or match exactly; so two "alg" or two "sub" could mean one thing
+// to us and another to a proxy or another service.
+func uniqueNames(raw []byte) bool {
+	names := make([]string, 0, 16)
+	depth := 0
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
 		case '{', '[':
@@ -105,10 +126,11 @@ func countKeys(raw []byte) int {
 		case '"':
 			// Skip the string; in a valid document, a string at depth 1 that
 			// is not a value is followed by ':' and so is a name.
-			j := i + 1
+			j, escaped := i+1, false
 			for ; j < len(raw) && raw[j] != '"'; j++ {
 				if raw[j] == '\\' {
 					j++
+					escaped = true
 				}
 			}
 			k := j + 1
@@ -116,10 +138,38 @@ func countKeys(raw []byte) int {
 				k++
 			}
 			if depth == 1 && k < len(raw) && raw[k] == ':' {
-				n++
+				name := string(raw[i+1 : j])
+				if escaped && json.Unmarshal(raw[i:j+1], &name) != nil {
+					return false
+				}
+				names = append(names, foldName(name))
 			}
 			i = j
 		}
 	}
-	return n
+	slices.Sort(names)
+	return len(slices.Compact(names)) == len(names)
+}
+
+// foldName maps the names encoding/json takes for one another to one
+// string: each rune becomes the one its case-folding orbit is known by,
+// the smallest of the orbit, in lower case when that is an ASCII letter
+// (so that the commonest names, in lower-case ASCII, are their own fold
+// and cost nothing). "ſ" (U+017F) and "S" both become "s", as
+// encoding/json matches them.
+func foldName(name string) string {
+	return strings.Map(func(r rune) rune {
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				r = f
+				break
+			}
+			r = f
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	}, name)
 }

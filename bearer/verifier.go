@@ -148,8 +148,10 @@ func New(cfg Config) (*Verifier, error) {
 //
 // The cheap structural checks run first, on the raw string, so hostile input
 // is refused before any base64 or JSON decoding and before any key lookup
-// (which may cost a JWKS fetch). golang-jwt then does the signature and the
-// registered claims.
+// (which may cost a JWKS fetch); then the header and the claims must each be
+// one JSON object naming each member once, and an ES256 signature must be
+// the low-s one. golang-jwt then does the signature and the registered
+// claims.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) {
 	if token == "" {
 		return nil, errEmpty
@@ -174,6 +176,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 	sigStart := strings.LastIndexByte(token, '.') + 1
 	if h.alg == ES256 && highS(token[sigStart:]) {
 		return nil, errHighS
+	}
+	if _, ok := objectSegment(token[headerEnd+1 : sigStart-1]); !ok {
+		return nil, errBadClaims
 	}
 
 	keyAlg, key, err := v.keys.Key(ctx, h.kid)

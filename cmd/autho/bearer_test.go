@@ -18,6 +18,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,6 +244,65 @@ func payloadOf(t *testing.T, token string) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestBearer_DuplicateClaims: a JWT whose claims name one member twice, or
+// in two letter cases, means one thing to one parser and another to the
+// next, so autho refuses it with 401 16 even when its own key signed it.
+// The deployment is HS256 so that the test can sign with autho's real key.
+func TestBearer_DuplicateClaims(t *testing.T) {
+	ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": "HS256"})
+	p := ts.newPartner()
+	good := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
+	file := filepath.Join(t.TempDir(), "hs256.key")
+	ts.mustCLI(nil, "keys", "export-hs256", "--out", file)
+	secret, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, payload := splitJWT(t, good)
+	other := ts.newPartner()
+	for _, tc := range []struct {
+		name  string
+		extra string // members added to the issued claims
+		want  int
+	}{
+		{"the issued claims, signed again", "", 200},
+		{"sub given twice", `"sub":"` + other.UserID + `"`, 401},
+		{"sub beside SUB", `"SUB":"` + other.UserID + `"`, 401},
+		{"acc beside Acc", `"Acc":"` + other.AccountID + `"`, 401},
+		{"tok beside an escaped tok", `"\u0074ok":"` + other.TokenID + `"`, 401},
+		{"exp beside EXP", `"EXP":253402300799`, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := payload
+			if tc.extra != "" {
+				claims = append(slices.Clip(payload[:len(payload)-1]), ","+tc.extra+"}"...)
+			}
+			r := get(t, ts.url+"/v1/autho/me/", "Bearer "+signHS256(secret, header, claims))
+			if tc.want == 200 {
+				if r.Status != 200 || r.data()["user_id"] != p.UserID {
+					t.Fatalf("%d %s", r.Status, r.Body)
+				}
+				return
+			}
+			wantError(t, r, 401, "16")
+		})
+	}
+}
+
+// splitJWT decodes a JWT's header and claims segments.
+func splitJWT(t *testing.T, token string) (header, claims []byte) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
+		t.Fatal(err)
+	}
+	return header, claims
 }
 
 // TestBearer_EndToEnd: a service using the bearer package with autho's JWKS

@@ -32,10 +32,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // MethodLabel is what metrics and logs may say of a request's method: one
-// of RFC 9110's methods, or "other". The method is whatever token the
-// client sent, up to the header limit: kept verbatim, every made-up one
-// would be a new series for as long as the process lives, and kilobytes of
-// log line.
+// of the standard methods (RFC 9110's and PATCH), or "other". The method
+// is whatever token the client sent, up to the header limit: kept
+// verbatim, every made-up one would be a new series for as long as the
+// process lives, and kilobytes of log line.
 func MethodLabel(method string) string {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
