@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -268,6 +269,50 @@ func TestPortal_AbandonedSignIn(t *testing.T) {
 			if strings.Contains(line, `"level":"ERROR"`) {
 				t.Errorf("logged as an error: %s", line)
 			}
+		}
+	})
+}
+
+// Item 4: password checks run in a bounded pool. A flood of sign-ins from
+// ever-new addresses (no throttle stops them) is answered at once beyond
+// it, with 503 and Retry-After, instead of running every argon2 check at
+// the same time. (What the flood costs the partner login is measured in
+// bench/run's flood scenario, not here.)
+func TestPortal_SignInFlood(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		nodes, _ := portalPair(t, b)
+		ts := nodes[0]
+		var (
+			mu    sync.Mutex
+			retry = map[string]int{}
+		)
+		// More than the pool's slots and waiting room hold on any machine
+		// (half the processors, and eight waiting per slot).
+		n := 5*runtime.GOMAXPROCS(0) + 60
+		counts := burst(t, []*testServer{ts}, n, func(i int, node *testServer) int {
+			req, _ := http.NewRequest("POST", node.url+"/portal/login", strings.NewReader(url.Values{
+				"email": {fmt.Sprintf("flood%d@raced.example", i)}, "password": {"some pass phrase"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.9.%d.%d", i/200, i%200+1))
+			res, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			if err != nil {
+				t.Error(err)
+				return 0
+			}
+			readAll(res)
+			if res.StatusCode == http.StatusServiceUnavailable {
+				mu.Lock()
+				retry[res.Header.Get("Retry-After")]++
+				mu.Unlock()
+			}
+			return res.StatusCode
+		})
+		if counts[http.StatusServiceUnavailable] == 0 || counts[http.StatusUnauthorized] == 0 ||
+			counts[http.StatusUnauthorized]+counts[http.StatusServiceUnavailable] != n {
+			t.Fatalf("%d sign-ins at once from as many addresses: %v, want some checked (401) and the rest told to retry (503)", n, counts)
+		}
+		if len(retry) != 1 || retry["1"] == 0 {
+			t.Fatalf("Retry-After on the 503s: %v, want 1 on every one", retry)
 		}
 	})
 }
