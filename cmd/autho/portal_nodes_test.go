@@ -30,20 +30,10 @@ func portalPost(t *testing.T, ts *testServer, ip, email, pw string) (int, string
 // from another address is not slowed.
 func TestPortal_ThrottleAcrossNodes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		env := map[string]string{"AUTHO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
-		a := startServerOn(t, b, env)
-		// The second node shares the first one's database (and, on
-		// PostgreSQL, its master key; a SQLite file has its key beside it).
-		full := map[string]string{"AUTHO_TRUSTED_PROXIES": env["AUTHO_TRUSTED_PROXIES"]}
-		if b == backendPostgres {
-			full["AUTHO_MASTER_KEY"] = a.env["AUTHO_MASTER_KEY"]
-		}
-		second := startServerAt(t, a.db, full)
-
-		var acc map[string]any
-		a.mustCLI(&acc, "account", "create", "--name", "Throttled Ltd")
-		victim := portalNodeUser(t, a, acc["id"].(string), "victim@throttled.example", "the victim's pass phrase")
-		other := portalNodeUser(t, a, acc["id"].(string), "other@throttled.example", "the other one's pass phrase")
+		nodes, acc := portalPair(t, b)
+		a, second := nodes[0], nodes[1]
+		victim := portalNodeUser(t, a, acc, "victim@throttled.example", "the victim's pass phrase")
+		other := portalNodeUser(t, a, acc, "other@throttled.example", "the other one's pass phrase")
 
 		for i, node := range []*testServer{a, second, a, second, a} {
 			if status, _ := portalPost(t, node, "203.0.113.5", victim, "guess number "+string(rune('1'+i))); status != http.StatusUnauthorized {

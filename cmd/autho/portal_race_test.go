@@ -24,14 +24,9 @@ func portalPair(t *testing.T, b backend) (nodes []*testServer, accountID string)
 	t.Helper()
 	env := map[string]string{"AUTHO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
 	a := startServerOn(t, b, env)
-	full := map[string]string{"AUTHO_TRUSTED_PROXIES": env["AUTHO_TRUSTED_PROXIES"]}
-	if b == backendPostgres {
-		full["AUTHO_MASTER_KEY"] = a.env["AUTHO_MASTER_KEY"]
-	}
-	second := startServerAt(t, a.db, full)
 	var acc map[string]any
 	a.mustCLI(&acc, "account", "create", "--name", "Raced Ltd")
-	return []*testServer{a, second}, acc["id"].(string)
+	return []*testServer{a, secondNode(t, b, a, env)}, acc["id"].(string)
 }
 
 // portalForm posts a form to a node as a browser behind a trusted proxy
