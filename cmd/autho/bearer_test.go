@@ -19,7 +19,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -254,8 +253,7 @@ func TestBearer_DuplicateClaims(t *testing.T) {
 	ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": "HS256"})
 	p := ts.newPartner()
 	good := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
-	file := filepath.Join(t.TempDir(), "hs256.key")
-	ts.mustCLI(nil, "keys", "export-hs256", "--out", file)
+	file := ts.exportHS256()
 	secret, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -479,8 +479,7 @@ func TestGateway_HS256(t *testing.T) {
 	ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": "HS256"})
 	p := ts.newPartner()
 	jwt := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
-	file := filepath.Join(t.TempDir(), "hs256.key")
-	ts.mustCLI(nil, "keys", "export-hs256", "--out", file)
+	file := ts.exportHS256()
 	up := newUpstream(t)
 	g := startTestGateway(t, ts, up.URL, gatewayFlags{hs256File: file}, nil)
 

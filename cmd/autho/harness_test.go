@@ -108,6 +108,15 @@ func (ts *testServer) cli(args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
+// exportHS256 writes the deployment's HS256 secret to a new file, as an
+// operator does for a verifier, and returns the file's path.
+func (ts *testServer) exportHS256() string {
+	ts.t.Helper()
+	file := filepath.Join(ts.t.TempDir(), "hs256.key")
+	ts.mustCLI(nil, "keys", "export-hs256", "--out", file)
+	return file
+}
+
 // mustCLI runs a command with --json and decodes its output into v.
 func (ts *testServer) mustCLI(v any, args ...string) {
 	ts.t.Helper()

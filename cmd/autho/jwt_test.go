@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +74,7 @@ func testJWTVerifiesWithJWKS(t *testing.T, b backend) {
 		if len(set.Keys) != 0 {
 			t.Fatalf("HS256 secret published: %v", set)
 		}
-		file := filepath.Join(t.TempDir(), "hs256.key")
-		ts.mustCLI(nil, "keys", "export-hs256", "--out", file)
+		file := ts.exportHS256()
 		secret, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
