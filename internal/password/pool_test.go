@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPool_Acquire(t *testing.T) {
@@ -54,10 +55,54 @@ func TestPool_Acquire(t *testing.T) {
 		if most.Load() > n {
 			t.Errorf("%d computations at once, want at most %d", most.Load(), n)
 		}
-		// 80 callers at once: n run, up to 8n wait, and most of the rest
-		// are told busy, though never the first n.
+		// 80 callers at once: n run, the rest wait, and those a slot
+		// does not reach within the wait (a slot rests after each
+		// computation) are told busy, though never the first n.
 		if b := busy.Load(); b == 0 || b > callers-n {
 			t.Errorf("%d of %d callers were told busy", b, callers)
+		}
+	})
+	t.Run("a slot rests after use", func(t *testing.T) {
+		p := NewPool(1)
+		release, err := p.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		release()
+		release() // a second call gives back nothing more
+		if len(p.slots) != 1 {
+			t.Fatal("a slot held for 100 ms was free again the moment it was given back")
+		}
+		release, err = p.Acquire(t.Context())
+		if err != nil {
+			t.Fatalf("after its rest: %v", err)
+		}
+		release()
+	})
+	t.Run("beyond the waiting room, busy at once", func(t *testing.T) {
+		p := NewPool(1)
+		release, _ := p.Acquire(t.Context())
+		defer release()
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer cancel()
+		for range roomPerSlot {
+			wg.Go(func() { p.Acquire(ctx) })
+		}
+		for i := 0; len(p.room) < roomPerSlot; i++ {
+			if i == 500 {
+				t.Fatalf("%d callers in the waiting room, want %d", len(p.room), roomPerSlot)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// The room is full, so this caller is not kept waiting: if it
+		// were, the ended context would answer instead of ErrBusy.
+		ended, stop := context.WithCancel(t.Context())
+		stop()
+		if _, err := p.Acquire(ended); !errors.Is(err, ErrBusy) {
+			t.Fatalf("with the waiting room full: %v, want ErrBusy", err)
 		}
 	})
 	t.Run("a caller who gives up leaves", func(t *testing.T) {
