@@ -70,3 +70,6 @@ func boolInt(b bool) int32 {
 func joinScopes(s []string) string { return strings.Join(s, " ") }
 
 func splitScopes(s string) []string { return strings.Fields(s) }
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }

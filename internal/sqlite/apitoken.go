@@ -55,22 +55,6 @@ func scanToken(sc scanner, t *autho.APIToken) error {
 	return nil
 }
 
-type constError string
-
-func (e constError) Error() string { return string(e) }
-
-const errBadHash = constError("stored hash is not hex")
-
-// Scopes are one space-separated TEXT column; none is the empty string.
-func joinScopes(s []string) string { return strings.Join(s, " ") }
-
-func splitScopes(s string) []string {
-	if s == "" {
-		return []string{}
-	}
-	return strings.Split(s, " ")
-}
-
 // CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
 	return s.tx(ctx, "create api token", func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
