@@ -11,10 +11,13 @@ import (
 //
 // Read methods return ErrNotFound for a missing row; create methods return
 // ErrConflict for a duplicate unique key (an email, a hash). Update methods
-// read the row, call fn, and write the result back atomically, so that a
-// read-modify-write cannot race with another node; an error from fn aborts
-// the update and is returned as is. Any method may return an error wrapping
-// ErrUnavailable when the database cannot be reached.
+// read the row, call fn, and write back the fields the method names,
+// atomically, so that a read-modify-write cannot race with another node; an
+// error from fn aborts the update and is returned as is. What fn does to any
+// other field is ignored rather than refused, so that the only errors are
+// fn's and the database's: the result, like a later read, shows what is
+// stored. Any method may return an error wrapping ErrUnavailable when the
+// database cannot be reached.
 //
 // A create that refers to a missing row (a user of an unknown account, a
 // token of an unknown user) returns ErrNotFound. Times come back in UTC at
@@ -24,6 +27,9 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken) error
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
+	// UpdateAccount writes Name, Status, ExpiresAt and UpdatedAt. The id and
+	// creation time never change; PartnerTokenHint follows
+	// RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error)
 
 	// RotatePartnerToken adds next as the account's current partner token
@@ -39,6 +45,9 @@ type Store interface {
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error) // matched by EmailKey
 	Users(ctx context.Context, accountID string) ([]*User, error)
+	// UpdateUser writes Email (and so its EmailKey; another user's is
+	// ErrConflict), PasswordHash, PasswordEpoch, Role, Active and
+	// UpdatedAt. The id, account and creation time never change.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
@@ -51,6 +60,9 @@ type Store interface {
 	CreateAPITokenCapped(ctx context.Context, t *APIToken, maxActive int) error
 	APIToken(ctx context.Context, id string) (*APIToken, error)
 	APITokens(ctx context.Context, f TokenFilter) ([]*APIToken, error) // newest first
+	// UpdateAPIToken writes Name, Scopes, ExpiresAt and RevokedAt. The id,
+	// owner (UserID, AccountID), Hash, Hint and creation time never change,
+	// and LastUsedAt and LastUsedIP are RecordTokenUse's alone.
 	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error) (*APIToken, error)
 	// APICredential finds an API token by the SHA-256 of its secret, with
 	// its user's state, whatever its expiry or revocation.
