@@ -120,7 +120,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
-		slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+		migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
 			if took < 0 {
 				log.Info("applying a migration to the database; on a large one this may take a minute", "migration", m.String())
 				return
