@@ -140,7 +140,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	if created {
-		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file)
+		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file.Path())
 	}
 	sealer, err := signer.NewSealer(key)
 	if err != nil {
