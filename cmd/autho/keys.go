@@ -78,12 +78,7 @@ func (a *app) keysCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("no current HS256 key: the server is not configured with AUTHO_JWT_ALG=HS256")
 			}
-			var kid string
-			for _, ki := range k.Keys() {
-				if ki.State == signer.StateSigning {
-					kid = ki.ID
-				}
-			}
+			cur, _ := k.Current()
 			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if err != nil {
 				return err
@@ -96,9 +91,9 @@ func (a *app) keysCmd() *cobra.Command {
 				return err
 			}
 			if a.json {
-				return printJSONTo(a, map[string]any{"id": kid, "file": *out})
+				return printJSONTo(a, map[string]any{"id": cur.ID, "file": *out})
 			}
-			fmt.Fprintf(a.stdout, "wrote the secret of %s to %s\n", kid, *out)
+			fmt.Fprintf(a.stdout, "wrote the secret of %s to %s\n", cur.ID, *out)
 			return nil
 		})
 	}

@@ -120,7 +120,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
-		slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+		migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
 			if took < 0 {
 				log.Info("applying a migration to the database; on a large one this may take a minute", "migration", m.String())
 				return
@@ -140,7 +140,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	if created {
-		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file)
+		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file.Path())
 	}
 	sealer, err := signer.NewSealer(key)
 	if err != nil {
