@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/autho/autho/internal/config"
 	"strings"
 	"time"
 
@@ -29,6 +30,15 @@ func (a *app) newOp() (*op, error) {
 		return nil, err
 	}
 	return &op{app: a, now: time.Now(), loc: loc}, nil
+}
+
+// location is AUTHO_TIMEZONE, the zone that dates are read and shown in.
+func (a *app) location() (*time.Location, error) {
+	c, err := config.Load(nil, config.Source{Getenv: a.getenv}, "AUTHO_TIMEZONE")
+	if err != nil {
+		return nil, err
+	}
+	return c.Location, nil
 }
 
 // withService opens the store, runs fn with an admin.Service on it, and

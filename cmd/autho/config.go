@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/autho/autho/internal/config"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -137,7 +138,7 @@ func parseServeConfig(db string, v map[string]string) (*serveConfig, error) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
 	}
 	duration := func(name string, dst *time.Duration, min time.Duration) {
-		d, err := parseDuration(v[name])
+		d, err := config.ParseDuration(v[name])
 		switch {
 		case err != nil:
 			bad(name, "%q is not a duration (like 24h or 90d)", v[name])

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/autho/autho/internal/config"
 	"os"
 	"time"
 
@@ -152,7 +153,7 @@ func (a *app) tokenTTL() (time.Duration, error) {
 	if v == "" {
 		return 24 * time.Hour, nil
 	}
-	d, err := parseDuration(v)
+	d, err := config.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("AUTHO_TOKEN_TTL: %q is not a duration (like 24h)", v)
 	}
