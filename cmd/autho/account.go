@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"github.com/autho/autho/internal/config"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // defaultAccountTerm is an account's life when --expires is not given: a

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/autho/autho/internal/config"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // op is what one operator command works with: the moment it started, which

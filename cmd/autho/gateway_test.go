@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/autho/autho/internal/config"
 )
 
 // upstream is the API behind the gateway. It has no authentication code:
@@ -100,7 +102,7 @@ func startTestGateway(t *testing.T, ts *testServer, up string, f gatewayFlags, e
 		full[k] = v
 	}
 	f.upstream, f.listen = up, "127.0.0.1:0"
-	cfg, err := parseGatewayConfig(f, func(k string) string { return full[k] })
+	cfg, err := parseGatewayConfig(f, config.Source{Getenv: func(k string) string { return full[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}

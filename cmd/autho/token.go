@@ -2,13 +2,13 @@ package main
 
 import (
 	"errors"
-	"github.com/autho/autho/internal/config"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // defaultTokenTerm is an API token's life when neither --expires-in nor

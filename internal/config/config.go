@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,4 +181,16 @@ func contains(ss []*setting, s *setting) bool {
 		}
 	}
 	return false
+}
+
+// Names lists the settings' variables in the table's order, but for those
+// in except.
+func Names(except ...string) []string {
+	var out []string
+	for _, s := range all {
+		if !slices.Contains(except, s.env) {
+			out = append(out, s.env)
+		}
+	}
+	return out
 }
