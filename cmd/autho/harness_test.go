@@ -66,7 +66,7 @@ func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func
 	for k, v := range env {
 		full[k] = v
 	}
-	set, err := config.Load(nil, config.Source{Getenv: func(k string) string {
+	set, err := config.Load(nil, config.Source{ReadFile: os.ReadFile, Getenv: func(k string) string {
 		if k == "AUTHO_DATABASE" {
 			return db
 		}
