@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/gateway"
 )
 
@@ -51,7 +52,7 @@ AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.`,
 			if cmd.Flags().Changed("jwks") && cmd.Flags().Changed("hs256-secret-file") {
 				return usageError{errors.New("give --jwks or --hs256-secret-file, not both")}
 			}
-			cfg, err := parseGatewayConfig(f, a.getenv)
+			cfg, err := parseGatewayConfig(f, a.source())
 			if err != nil {
 				return err
 			}
@@ -68,7 +69,7 @@ AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.`,
 
 // parseGatewayConfig checks every flag and setting and reports all mistakes
 // at once, one each, naming what to fix. Secrets are never repeated.
-func parseGatewayConfig(f gatewayFlags, getenv func(string) string) (*gatewayConfig, error) {
+func parseGatewayConfig(f gatewayFlags, src config.Source) (*gatewayConfig, error) {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	httpURL := func(name, v string) *url.URL {
@@ -80,23 +81,30 @@ func parseGatewayConfig(f gatewayFlags, getenv func(string) string) (*gatewayCon
 		return u
 	}
 
+	// The settings it shares with serve; the strict mode's secret only
+	// when it is used.
+	envs := []string{"AUTHO_ISSUER", "AUTHO_AUDIENCE", "AUTHO_LOG_LEVEL"}
+	if f.strict {
+		envs = append(envs, "AUTHO_INTROSPECTION_SECRET")
+	}
+	set, err := config.Load(nil, src, envs...)
+	if err != nil {
+		errs = append(errs, err.Error())
+		set, _ = config.Load(nil, config.Source{}, envs...)
+	}
 	c := &gatewayConfig{Config: gateway.Config{
-		Listen:   strings.TrimSpace(f.listen),
-		Issuer:   strings.TrimRight(strings.TrimSpace(getenv("AUTHO_ISSUER")), "/"),
-		Audience: strings.TrimSpace(getenv("AUTHO_AUDIENCE")),
-		Strict:   f.strict,
-	}, LogLevel: slog.LevelInfo}
+		Listen:              strings.TrimSpace(f.listen),
+		Issuer:              set.Issuer,
+		Audience:            set.Audience,
+		Strict:              f.strict,
+		IntrospectionSecret: set.IntrospectionSecret,
+	}, LogLevel: set.LogLevel}
 	c.Upstream = httpURL("--upstream", strings.TrimSpace(f.upstream))
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("--listen: %q is not host:port", c.Listen)
 	}
-	if c.Issuer == "" {
+	if strings.TrimSpace(src.Getenv("AUTHO_ISSUER")) == "" {
 		bad("AUTHO_ISSUER is required: the gateway accepts only tokens whose iss is autho's issuer, e.g. AUTHO_ISSUER=http://127.0.0.1:8080")
-	} else {
-		httpURL("AUTHO_ISSUER", c.Issuer)
-	}
-	if c.Audience == "" {
-		c.Audience = "autho"
 	}
 	if f.hs256File != "" {
 		secret, err := os.ReadFile(f.hs256File)
@@ -118,17 +126,11 @@ func parseGatewayConfig(f gatewayFlags, getenv func(string) string) (*gatewayCon
 		}
 	}
 	if c.Strict {
-		c.IntrospectionSecret = strings.TrimSpace(getenv("AUTHO_INTROSPECTION_SECRET"))
-		if c.IntrospectionSecret == "" {
+		if c.IntrospectionSecret == "" && src.Getenv("AUTHO_INTROSPECTION_SECRET") == "" && src.Getenv("AUTHO_INTROSPECTION_SECRET_FILE") == "" {
 			bad("--strict needs AUTHO_INTROSPECTION_SECRET, the secret autho's introspection endpoint was given")
 		}
 		if c.Issuer != "" {
 			c.IntrospectionURL = c.Issuer + "/v1/autho/token/introspect/"
-		}
-	}
-	if lv := strings.TrimSpace(getenv("AUTHO_LOG_LEVEL")); lv != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil || !validLevel(lv) {
-			bad("AUTHO_LOG_LEVEL: %q is not one of debug, info, warn, error", lv)
 		}
 	}
 	if len(errs) > 0 {

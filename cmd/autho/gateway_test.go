@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/gateway"
 )
 
@@ -60,7 +61,7 @@ func startTestGateway(t *testing.T, ts *testServer, up string, f gatewayFlags, e
 		full[k] = v
 	}
 	f.upstream, f.listen = up, "127.0.0.1:0"
-	cfg, err := parseGatewayConfig(f, func(k string) string { return full[k] })
+	cfg, err := parseGatewayConfig(f, config.Source{Getenv: func(k string) string { return full[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}

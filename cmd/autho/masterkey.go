@@ -35,7 +35,11 @@ const (
 // the key must be given. It runs before the database is opened, so that a
 // refusal makes nothing; open finishes the work.
 func (a *app) masterKey(db string) (*masterKey, error) {
-	if v := strings.TrimSpace(a.getenv(masterKeyEnv)); v != "" {
+	set, err := a.settings(masterKeyEnv)
+	if err != nil {
+		return nil, err
+	}
+	if v := set.MasterKey; v != "" {
 		key, err := signer.DecodeMasterKey(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s must be the standard base64 encoding of exactly %d random bytes (e.g. from: openssl rand -base64 32)", masterKeyEnv, signer.MasterKeyLen)
