@@ -113,3 +113,53 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// LoginRecord is what a login checks of its two secrets: the partner token
+// with its account, and the API token with its user's state. It holds
+// exactly what the checks read, so a store can read it from as few pages
+// as possible, and all of it is filled.
+type LoginRecord struct {
+	// PartnerTokenEnds is when the partner token stops working: zero for
+	// the account's current token, the end of the grace period for one
+	// rotated out.
+	PartnerTokenEnds time.Time
+	Account          LoginAccount
+	Token            *LoginToken // nil: no API token has the hash
+}
+
+// PartnerTokenEnded reports whether the partner token has stopped working
+// at now.
+func (r *LoginRecord) PartnerTokenEnded(now time.Time) bool {
+	return !r.PartnerTokenEnds.IsZero() && expired(r.PartnerTokenEnds, now)
+}
+
+// LoginAccount is the partner token's account, as a login checks it. Its
+// rules are Account's.
+type LoginAccount struct {
+	ID        string
+	Status    AccountStatus
+	ExpiresAt time.Time
+}
+
+// Expired is Account.Expired.
+func (a *LoginAccount) Expired(now time.Time) bool { return expired(a.ExpiresAt, now) }
+
+// Usable is Account.Usable.
+func (a *LoginAccount) Usable(now time.Time) bool { return usable(a.Status, a.ExpiresAt, now) }
+
+// LoginToken is an API token as a login checks it, with whether its user
+// is active. Its rules are APIToken's.
+type LoginToken struct {
+	ID         string
+	UserID     string
+	AccountID  string // the user's account
+	Scopes     []string
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero: not revoked
+	UserActive bool
+}
+
+// State is APIToken.State.
+func (t *LoginToken) State(now time.Time) TokenState {
+	return tokenState(t.ExpiresAt, t.RevokedAt, now)
+}
