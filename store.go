@@ -55,6 +55,11 @@ type Store interface {
 	// APICredential finds an API token by the SHA-256 of its secret, with
 	// its user's state, whatever its expiry or revocation.
 	APICredential(ctx context.Context, hash []byte) (*APICredential, error)
+	// LoginCredentials reads what a login checks of both secrets, by the
+	// SHA-256 of each, in one snapshot, whatever their state: the caller
+	// decides. An unknown partner token is ErrNotFound; an unknown API
+	// token (or a nil apiHash) is a record without a Token.
+	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*LoginRecord, error)
 	// RecordTokenUse sets last-used time and IP; a use older than the one
 	// stored does not overwrite it, and unknown token ids are ignored.
 	RecordTokenUse(ctx context.Context, uses []TokenUse) error
