@@ -1,13 +1,14 @@
 // Package login is the exchange at the heart of autho: an API token and a
 // partner token in, a signed JWT out. The contract's checks are written here
-// once, in the contract's order: the refusal table in Refusal. The HTTP
-// layer only parses the body and maps the resulting autho.Error to a
-// response.
+// once, in the contract's order: a request's pre-checks in Serve and Login,
+// the refusal table in Refusal. The HTTP layer only maps the resulting
+// autho.Error to a response.
 package login
 
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -70,8 +71,8 @@ func (e *RateLimitError) Error() string { return autho.ErrTooManyRequests.Error(
 func (e *RateLimitError) Is(target error) bool { return target == autho.ErrTooManyRequests }
 
 // CheckIP answers a *RateLimitError if clientIP (counted by its RateKey)
-// may not try now. The HTTP layer calls it before reading the body, so a
-// client that is refused costs nothing but this check.
+// may not try now. Serve calls it before reading the body; so must any
+// other way into Login (the OAuth2 token endpoint, with its own body).
 func (s *Service) CheckIP(clientIP string) error {
 	if d := s.limiter.Wait(ipKey(clientIP), s.cfg.Now()); d > 0 {
 		return &RateLimitError{RetryAfter: d}
@@ -81,6 +82,53 @@ func (s *Service) CheckIP(clientIP string) error {
 
 // ipKey is the limiter's key for a client IP.
 func ipKey(clientIP string) string { return "ip:" + RateKey(clientIP) }
+
+// Request is a login request as it arrives, before anything is checked.
+type Request struct {
+	ContentType string    // the Content-Type header; "" when absent
+	Length      int64     // the declared Content-Length; -1 when unknown
+	Body        io.Reader // never nil, as in an *http.Request a server hands over
+	ClientIP    string
+}
+
+// Serve answers a login request. Its checks run in the contract's order,
+// and the first that fails answers:
+//
+//	13  415  a Content-Type other than JSON (or none) or a form
+//	11  413  a declared length over MaxBodyBytes
+//	09  429  the client IP's bucket of refusals is empty
+//	11  413  a body longer than MaxBodyBytes
+//	08  400  a malformed body
+//	01  400  a secret missing, empty or not a string
+//	09  429  the partner token's bucket of refusals is empty (Login)
+//	         then the refusal table, 02 to 07 (Refusal)
+//
+// The IP's bucket is checked before the body is read, so that a client
+// that is refused costs nothing but the check.
+func (s *Service) Serve(ctx context.Context, req Request) (*Result, error) {
+	form, err := CheckContentType(req.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	if req.Length > MaxBodyBytes {
+		return nil, autho.ErrBodyTooLarge
+	}
+	if err := s.CheckIP(req.ClientIP); err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, autho.ErrMalformedBody
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, autho.ErrBodyTooLarge
+	}
+	c, err := ParseBody(body, form)
+	if err != nil {
+		return nil, err
+	}
+	return s.Login(ctx, c, req.ClientIP)
+}
 
 // Login exchanges two secrets, already parsed, for a JWT: the partner
 // token's bucket of refusals, then the refusal table; a refusal spends a
