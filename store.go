@@ -67,6 +67,11 @@ type Store interface {
 	// APICredential finds an API token by the SHA-256 of its secret, with
 	// its user's state, whatever its expiry or revocation.
 	APICredential(ctx context.Context, hash []byte) (*APICredential, error)
+	// LoginCredentials reads what a login checks of both secrets, by the
+	// SHA-256 of each, in one snapshot, whatever their state: the caller
+	// decides. An unknown partner token is ErrNotFound; an unknown API
+	// token (or a nil apiHash) is a record without a Token.
+	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*LoginRecord, error)
 	// RecordTokenUse sets last-used time and IP; a use older than the one
 	// stored does not overwrite it, and unknown token ids are ignored.
 	RecordTokenUse(ctx context.Context, uses []TokenUse) error
@@ -124,4 +129,54 @@ type Store interface {
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// LoginRecord is what a login checks of its two secrets: the partner token
+// with its account, and the API token with its user's state. It holds
+// exactly what the checks read, so a store can read it from as few pages
+// as possible, and all of it is filled.
+type LoginRecord struct {
+	// PartnerTokenEnds is when the partner token stops working: zero for
+	// the account's current token, the end of the grace period for one
+	// rotated out.
+	PartnerTokenEnds time.Time
+	Account          LoginAccount
+	Token            *LoginToken // nil: no API token has the hash
+}
+
+// PartnerTokenEnded reports whether the partner token has stopped working
+// at now.
+func (r *LoginRecord) PartnerTokenEnded(now time.Time) bool {
+	return !r.PartnerTokenEnds.IsZero() && expired(r.PartnerTokenEnds, now)
+}
+
+// LoginAccount is the partner token's account, as a login checks it. Its
+// rules are Account's.
+type LoginAccount struct {
+	ID        string
+	Status    AccountStatus
+	ExpiresAt time.Time
+}
+
+// Expired is Account.Expired.
+func (a *LoginAccount) Expired(now time.Time) bool { return expired(a.ExpiresAt, now) }
+
+// Usable is Account.Usable.
+func (a *LoginAccount) Usable(now time.Time) bool { return usable(a.Status, a.ExpiresAt, now) }
+
+// LoginToken is an API token as a login checks it, with whether its user
+// is active. Its rules are APIToken's.
+type LoginToken struct {
+	ID         string
+	UserID     string
+	AccountID  string // the user's account
+	Scopes     []string
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero: not revoked
+	UserActive bool
+}
+
+// State is APIToken.State.
+func (t *LoginToken) State(now time.Time) TokenState {
+	return tokenState(t.ExpiresAt, t.RevokedAt, now)
 }

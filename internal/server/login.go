@@ -1,11 +1,9 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"time"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/internal/login"
 )
 
@@ -27,33 +25,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// login does the work of handleLogin. The order of checks before the
-// exchange is the contract's: 415, 413, 429, then the body.
+// login does the work of handleLogin; login.Service.Serve runs every check,
+// in the contract's order.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
-	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return err
-	}
-	if r.ContentLength > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
-	}
-	ip := s.clientIP(r)
-	if err := s.deps.Login.CheckIP(ip); err != nil {
-		return err
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
-	if err != nil {
-		return autho.ErrMalformedBody
-	}
-	if len(body) > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
-	}
-	creds, err := login.ParseBody(body, form)
-	if err != nil {
-		return err
-	}
-	res, err := s.deps.Login.Login(r.Context(), creds, ip)
+	res, err := s.deps.Login.Serve(r.Context(), login.Request{
+		ContentType: r.Header.Get("Content-Type"),
+		Length:      r.ContentLength,
+		Body:        r.Body,
+		ClientIP:    s.clientIP(r),
+	})
 	if err != nil {
 		return err
 	}
