@@ -59,7 +59,8 @@ type APICredential struct {
 	UserActive bool
 }
 
-// TokenFilter narrows a token listing; empty fields do not filter.
+// TokenFilter narrows a store's token listing by ids; empty fields do not
+// filter.
 type TokenFilter struct {
 	AccountID string
 	UserID    string

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
 )
@@ -103,7 +102,7 @@ func (a *app) tokenListCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				ts, err := s.Tokens(cmd.Context(), autho.TokenFilter{AccountID: accountID, UserID: email})
+				ts, err := s.Tokens(cmd.Context(), admin.TokenQuery{AccountID: accountID, User: email})
 				if err != nil {
 					return err
 				}

@@ -117,17 +117,25 @@ func (s *Service) Token(ctx context.Context, id string) (*autho.APIToken, error)
 	return t, nil
 }
 
-// Tokens lists API tokens, newest first. f.UserID may be a user id or an
-// email. A filter naming an account or user that does not exist is an error
-// rather than an empty list, so a typo is not mistaken for "no tokens".
-func (s *Service) Tokens(ctx context.Context, f autho.TokenFilter) ([]*autho.APIToken, error) {
-	if f.AccountID != "" {
-		if _, err := s.Account(ctx, f.AccountID); err != nil {
+// TokenQuery narrows a token listing as an operator names things; empty
+// fields do not filter.
+type TokenQuery struct {
+	AccountID string
+	User      string // a user id or an email
+}
+
+// Tokens lists API tokens, newest first. A query naming an account or user
+// that does not exist is an error rather than an empty list, so a typo is
+// not mistaken for "no tokens".
+func (s *Service) Tokens(ctx context.Context, q TokenQuery) ([]*autho.APIToken, error) {
+	f := autho.TokenFilter{AccountID: q.AccountID}
+	if q.AccountID != "" {
+		if _, err := s.Account(ctx, q.AccountID); err != nil {
 			return nil, err
 		}
 	}
-	if f.UserID != "" {
-		u, err := s.User(ctx, f.UserID)
+	if q.User != "" {
+		u, err := s.User(ctx, q.User)
 		if err != nil {
 			return nil, err
 		}

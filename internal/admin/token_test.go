@@ -179,16 +179,16 @@ func TestService_Tokens(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		filter autho.TokenFilter
+		filter admin.TokenQuery
 		want   int
 		msg    string
 	}{
-		{"all", autho.TokenFilter{}, 3, ""},
-		{"by account", autho.TokenFilter{AccountID: a.ID}, 2, ""},
-		{"by user id", autho.TokenFilter{UserID: ub.ID}, 1, ""},
-		{"by user email", autho.TokenFilter{UserID: "ANN@example.com"}, 2, ""},
-		{"unknown account", autho.TokenFilter{AccountID: "acc_nope"}, 0, "account acc_nope not found"},
-		{"unknown user", autho.TokenFilter{UserID: "nobody@example.com"}, 0, "user nobody@example.com not found"},
+		{"all", admin.TokenQuery{}, 3, ""},
+		{"by account", admin.TokenQuery{AccountID: a.ID}, 2, ""},
+		{"by user id", admin.TokenQuery{User: ub.ID}, 1, ""},
+		{"by user email", admin.TokenQuery{User: "ANN@example.com"}, 2, ""},
+		{"unknown account", admin.TokenQuery{AccountID: "acc_nope"}, 0, "account acc_nope not found"},
+		{"unknown user", admin.TokenQuery{User: "nobody@example.com"}, 0, "user nobody@example.com not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
