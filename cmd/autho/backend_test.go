@@ -71,11 +71,6 @@ func pgTestURL(tb testing.TB) string { tb.Helper(); return pgtest.URL(tb) }
 
 func pgTestSkip(tb testing.TB, why string) { tb.Helper(); pgtest.Skip(tb, why) }
 
-func pgTestExec(tb testing.TB, conn, sql string, args ...any) {
-	tb.Helper()
-	pgtest.Exec(tb, conn, sql, args...)
-}
-
 // pgTestSchema is a schema of this test's own; autho takes only the URL
 // form of a PostgreSQL address, so the tests insist on it too.
 func pgTestSchema(tb testing.TB) (schemaURL, schema string) {

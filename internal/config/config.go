@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -62,9 +61,6 @@ type Source struct {
 	Getenv   func(string) string
 	ReadFile func(string) ([]byte, error) // for secrets given as *_FILE
 }
-
-// Environment is the process's own environment and files.
-func Environment() Source { return Source{Getenv: os.Getenv, ReadFile: os.ReadFile} }
 
 // Bind adds a flag for each setting of envs that has one (all of them when
 // envs is empty). Secrets never get one: ps would show them.

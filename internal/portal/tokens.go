@@ -69,8 +69,6 @@ func (*tokensView) page() string { return "tokens" }
 // expiryDays are the form's ready-made lifetimes.
 var expiryDays = []int{7, 30, 60, 90}
 
-const defaultExpiry = "90"
-
 func (p *Portal) maxTokenTTL() time.Duration {
 	if p.admin.MaxTokenTTL > 0 {
 		return p.admin.MaxTokenTTL

@@ -37,8 +37,3 @@ func mustSchema(tb testing.TB) (schemaURL, schema string) {
 	tb.Helper()
 	return pgtest.Schema(tb, "autho_test_")
 }
-
-func withSearchPath(tb testing.TB, conn, schema string) string {
-	tb.Helper()
-	return pgtest.WithSearchPath(tb, conn, schema)
-}
