@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/login"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/signer"
@@ -134,13 +135,13 @@ func (f *floor) login(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	exp := now.Add(f.ttl).Truncate(time.Second)
-	jwt, err := f.keys.Sign(&signer.Claims{
+	jwt, err := f.keys.Sign(&bearer.Claims{
 		Issuer:    f.issuer,
 		Subject:   f.user,
-		Audience:  f.audience,
-		IssuedAt:  now,
-		NotBefore: now,
-		ExpiresAt: exp,
+		Audience:  bearer.Audience{f.audience},
+		IssuedAt:  bearer.NumericDate{Time: now},
+		NotBefore: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: exp},
 		ID:        signer.NewJTI(),
 		Account:   f.account,
 		Token:     f.token,

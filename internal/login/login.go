@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/signer"
 )
@@ -33,7 +34,7 @@ type pairReader interface {
 
 // Signer signs the claims of a login JWT.
 type Signer interface {
-	Sign(c *signer.Claims) (string, error)
+	Sign(c *bearer.Claims) (string, error)
 }
 
 // Config is what the exchange needs to know of the deployment.
@@ -208,13 +209,13 @@ func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, no
 	// JWT times are whole seconds; truncating (never rounding up) keeps
 	// the JWT inside both expiries, and expires_on equal to exp.
 	exp = exp.Truncate(time.Second)
-	jwt, err := s.signer.Sign(&signer.Claims{
+	jwt, err := s.signer.Sign(&bearer.Claims{
 		Issuer:    s.cfg.Issuer,
 		Subject:   tok.UserID,
-		Audience:  s.cfg.Audience,
-		IssuedAt:  now,
-		NotBefore: now,
-		ExpiresAt: exp,
+		Audience:  bearer.Audience{s.cfg.Audience},
+		IssuedAt:  bearer.NumericDate{Time: now},
+		NotBefore: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: exp},
 		ID:        signer.NewJTI(),
 		Account:   acc.ID,
 		Token:     tok.ID,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
 )
@@ -15,18 +16,18 @@ import (
 // callers are other APIs and OAuth libraries that expect this shape. An
 // inactive token's answer is exactly {"active":false}.
 type introspectionAnswer struct {
-	Active    bool   `json:"active"`
-	TokenType string `json:"token_type,omitempty"`
-	Scope     string `json:"scope,omitempty"`
-	Issuer    string `json:"iss,omitempty"`
-	Subject   string `json:"sub,omitempty"`
-	Audience  any    `json:"aud,omitempty"` // a string when there is one, as autho issues
-	ExpiresAt int64  `json:"exp,omitempty"`
-	IssuedAt  int64  `json:"iat,omitempty"`
-	NotBefore int64  `json:"nbf,omitempty"`
-	ID        string `json:"jti,omitempty"`
-	Account   string `json:"acc,omitempty"`
-	Token     string `json:"tok,omitempty"`
+	Active    bool            `json:"active"`
+	TokenType string          `json:"token_type,omitempty"`
+	Scope     string          `json:"scope,omitempty"`
+	Issuer    string          `json:"iss,omitempty"`
+	Subject   string          `json:"sub,omitempty"`
+	Audience  bearer.Audience `json:"aud,omitempty"` // a string when there is one, as autho issues
+	ExpiresAt int64           `json:"exp,omitempty"`
+	IssuedAt  int64           `json:"iat,omitempty"`
+	NotBefore int64           `json:"nbf,omitempty"`
+	ID        string          `json:"jti,omitempty"`
+	Account   string          `json:"acc,omitempty"`
+	Token     string          `json:"tok,omitempty"`
 }
 
 // handleIntrospect answers POST /v1/autho/token/introspect/. It exists only
@@ -73,19 +74,13 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 			Scope:     c.Scope,
 			Issuer:    c.Issuer,
 			Subject:   c.Subject,
-			ExpiresAt: c.ExpiresAt,
-			IssuedAt:  c.IssuedAt,
-			NotBefore: c.NotBefore,
+			Audience:  c.Audience,
+			ExpiresAt: seconds(c.ExpiresAt),
+			IssuedAt:  seconds(c.IssuedAt),
+			NotBefore: seconds(c.NotBefore),
 			ID:        c.ID,
 			Account:   c.Account,
 			Token:     c.Token,
-		}
-		switch len(c.Audience) {
-		case 0:
-		case 1:
-			ans.Audience = c.Audience[0]
-		default:
-			ans.Audience = c.Audience
 		}
 	}
 	b, err := json.Marshal(ans)
@@ -94,6 +89,14 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, b)
 	return nil
+}
+
+// seconds is an answer's time: Unix seconds, 0 (so omitted) when absent.
+func seconds(d bearer.NumericDate) int64 {
+	if d.IsZero() {
+		return 0
+	}
+	return d.Unix()
 }
 
 // introspectionCaller checks the caller's bearer against the secret: none
