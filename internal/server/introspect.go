@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/wire"
 )
 
 // introspectionAnswer is RFC 7662's response, not the contract's envelope:
@@ -87,7 +87,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b)
+	wire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 
@@ -103,18 +103,11 @@ func seconds(d bearer.NumericDate) int64 {
 // (or another scheme) is result 15, a wrong one 16, both 401 with a
 // challenge, as for any bearer-protected route.
 func introspectionCaller(r *http.Request, svc *introspect.Service) error {
-	values := r.Header.Values("Authorization")
-	if len(values) == 0 || (len(values) == 1 && values[0] == "") {
-		return autho.ErrNoCredentials
+	secret, err := bearer.Token(r)
+	if err != nil {
+		return err
 	}
-	if len(values) > 1 {
-		return autho.ErrInvalidBearer
-	}
-	scheme, secret, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return autho.ErrNoCredentials
-	}
-	if !svc.Authorized(strings.Trim(secret, " \t")) {
+	if !svc.Authorized(secret) {
 		return autho.ErrInvalidBearer
 	}
 	return nil
