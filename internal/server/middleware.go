@@ -5,31 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/autho/autho/internal/reqlog"
 )
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // MethodLabel is what metrics and logs may say of a request's method: one
 // of the standard methods (RFC 9110's and PATCH), or "other". The method
@@ -51,7 +29,7 @@ func MethodLabel(method string) string {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &reqlog.Recorder{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		elapsed := time.Since(start)
 		route := r.Pattern
@@ -59,12 +37,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		method := MethodLabel(r.Method)
-		s.deps.Metrics.observe(route, method, sw.status, elapsed.Seconds())
+		s.deps.Metrics.observe(route, method, sw.Status, elapsed.Seconds())
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", method),
 			slog.String("route", route),
-			slog.Int("status", sw.status),
-			slog.Int("bytes", sw.bytes),
+			slog.Int("status", sw.Status),
+			slog.Int("bytes", sw.Bytes),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			slog.String("ip", s.clientIP(r)),
 		)
