@@ -2,13 +2,12 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/introspect"
-	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/wire"
 )
 
@@ -43,19 +42,13 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	if err := introspectionCaller(r, svc); err != nil {
 		return err
 	}
-	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	form, err := reqbody.Check(r)
 	if err != nil {
 		return err
 	}
-	if r.ContentLength > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
+	body, err := reqbody.Read(r)
 	if err != nil {
-		return autho.ErrMalformedBody
-	}
-	if len(body) > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
+		return err
 	}
 	token, err := introspect.ParseBody(body, form)
 	if err != nil {

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"time"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/wire"
 )
 
@@ -32,23 +31,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 // exchange is the contract's: 415, 413, 429, then the body.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
-	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	form, err := reqbody.Check(r)
 	if err != nil {
 		return err
-	}
-	if r.ContentLength > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
 	}
 	ip := s.clientIP(r)
 	if err := s.deps.Login.CheckIP(ip); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
+	body, err := reqbody.Read(r)
 	if err != nil {
-		return autho.ErrMalformedBody
-	}
-	if len(body) > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
+		return err
 	}
 	creds, err := login.ParseBody(body, form)
 	if err != nil {
