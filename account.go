@@ -30,12 +30,22 @@ type Account struct {
 }
 
 // Expired reports whether the account's expiry time has passed at now.
-func (a *Account) Expired(now time.Time) bool { return !now.Before(a.ExpiresAt) }
+func (a *Account) Expired(now time.Time) bool { return expired(a.ExpiresAt, now) }
 
-// Open reports whether the account is active and unexpired at now: only
-// then may its own people create tokens or change its users. A closed
-// account's people can still sign in, look, and revoke.
-func (a *Account) Open(now time.Time) bool { return a.Status == AccountActive && !a.Expired(now) }
+// Usable reports whether the account is active and unexpired at now: only
+// then do its secrets log in, and only then may its own people create
+// tokens or change its users. An unusable account's people can still sign
+// in to the portal, look, and revoke.
+func (a *Account) Usable(now time.Time) bool { return usable(a.Status, a.ExpiresAt, now) }
+
+// usable is Account.Usable's rule, shared with LoginAccount.
+func usable(s AccountStatus, expiresAt, now time.Time) bool {
+	return s == AccountActive && !expired(expiresAt, now)
+}
+
+// expired is every expiry's rule: a thing has expired from its expiry time
+// on, not only after it.
+func expired(expiresAt, now time.Time) bool { return !now.Before(expiresAt) }
 
 // PartnerToken is the one persistent secret of an account. Only its SHA-256
 // hash and a display hint are stored. After a rotation the previous token
@@ -50,8 +60,9 @@ type PartnerToken struct {
 	ExpiresAt time.Time // zero: no end
 }
 
-// PartnerCredential is what the login exchange needs to know about a partner
-// token: the token row and its account, read in one lookup by hash.
+// PartnerCredential is a partner token found by the hash of its secret,
+// with its account, read in one lookup. (A login reads a LoginRecord
+// instead: both secrets in one snapshot.)
 type PartnerCredential struct {
 	TokenID        string
 	TokenExpiresAt time.Time // zero: no end

@@ -11,10 +11,13 @@ import (
 //
 // Read methods return ErrNotFound for a missing row; create methods return
 // ErrConflict for a duplicate unique key (an email, a hash). Update methods
-// read the row, call fn, and write the result back atomically, so that a
-// read-modify-write cannot race with another node; an error from fn aborts
-// the update and is returned as is. Any method may return an error wrapping
-// ErrUnavailable when the database cannot be reached.
+// read the row, call fn, and write back the fields the method names,
+// atomically, so that a read-modify-write cannot race with another node; an
+// error from fn aborts the update and is returned as is. What fn does to any
+// other field is ignored rather than refused, so that the only errors are
+// fn's and the database's: the result, like a later read, shows what is
+// stored. Any method may return an error wrapping ErrUnavailable when the
+// database cannot be reached.
 //
 // A create that refers to a missing row (a user of an unknown account, a
 // token of an unknown user) returns ErrNotFound. Times come back in UTC at
@@ -24,6 +27,9 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken) error
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
+	// UpdateAccount writes Name, Status, ExpiresAt and UpdatedAt. The id and
+	// creation time never change; PartnerTokenHint follows
+	// RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error)
 
 	// RotatePartnerToken adds next as the account's current partner token
@@ -39,6 +45,9 @@ type Store interface {
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error) // matched by EmailKey
 	Users(ctx context.Context, accountID string) ([]*User, error)
+	// UpdateUser writes Email (and so its EmailKey; another user's is
+	// ErrConflict), PasswordHash, PasswordEpoch, Role, Active and
+	// UpdatedAt. The id, account and creation time never change.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
@@ -51,10 +60,18 @@ type Store interface {
 	CreateAPITokenCapped(ctx context.Context, t *APIToken, maxActive int) error
 	APIToken(ctx context.Context, id string) (*APIToken, error)
 	APITokens(ctx context.Context, f TokenFilter) ([]*APIToken, error) // newest first
+	// UpdateAPIToken writes Name, Scopes, ExpiresAt and RevokedAt. The id,
+	// owner (UserID, AccountID), Hash, Hint and creation time never change,
+	// and LastUsedAt and LastUsedIP are RecordTokenUse's alone.
 	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error) (*APIToken, error)
 	// APICredential finds an API token by the SHA-256 of its secret, with
 	// its user's state, whatever its expiry or revocation.
 	APICredential(ctx context.Context, hash []byte) (*APICredential, error)
+	// LoginCredentials reads what a login checks of both secrets, by the
+	// SHA-256 of each, in one snapshot, whatever their state: the caller
+	// decides. An unknown partner token is ErrNotFound; an unknown API
+	// token (or a nil apiHash) is a record without a Token.
+	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*LoginRecord, error)
 	// RecordTokenUse sets last-used time and IP; a use older than the one
 	// stored does not overwrite it, and unknown token ids are ignored.
 	RecordTokenUse(ctx context.Context, uses []TokenUse) error
@@ -112,4 +129,54 @@ type Store interface {
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// LoginRecord is what a login checks of its two secrets: the partner token
+// with its account, and the API token with its user's state. It holds
+// exactly what the checks read, so a store can read it from as few pages
+// as possible, and all of it is filled.
+type LoginRecord struct {
+	// PartnerTokenEnds is when the partner token stops working: zero for
+	// the account's current token, the end of the grace period for one
+	// rotated out.
+	PartnerTokenEnds time.Time
+	Account          LoginAccount
+	Token            *LoginToken // nil: no API token has the hash
+}
+
+// PartnerTokenEnded reports whether the partner token has stopped working
+// at now.
+func (r *LoginRecord) PartnerTokenEnded(now time.Time) bool {
+	return !r.PartnerTokenEnds.IsZero() && expired(r.PartnerTokenEnds, now)
+}
+
+// LoginAccount is the partner token's account, as a login checks it. Its
+// rules are Account's.
+type LoginAccount struct {
+	ID        string
+	Status    AccountStatus
+	ExpiresAt time.Time
+}
+
+// Expired is Account.Expired.
+func (a *LoginAccount) Expired(now time.Time) bool { return expired(a.ExpiresAt, now) }
+
+// Usable is Account.Usable.
+func (a *LoginAccount) Usable(now time.Time) bool { return usable(a.Status, a.ExpiresAt, now) }
+
+// LoginToken is an API token as a login checks it, with whether its user
+// is active. Its rules are APIToken's.
+type LoginToken struct {
+	ID         string
+	UserID     string
+	AccountID  string // the user's account
+	Scopes     []string
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero: not revoked
+	UserActive bool
+}
+
+// State is APIToken.State.
+func (t *LoginToken) State(now time.Time) TokenState {
+	return tokenState(t.ExpiresAt, t.RevokedAt, now)
 }

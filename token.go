@@ -19,14 +19,41 @@ type APIToken struct {
 	RevokedAt  time.Time // zero: not revoked
 }
 
+// TokenState is what an API token is at a moment: the word lists show, and
+// what the login decides on.
+type TokenState string
+
+// API token states. A revoked token is revoked whatever its expiry: a
+// revocation is a decision, an expiry only a date.
+const (
+	TokenActive  TokenState = "active"
+	TokenExpired TokenState = "expired"
+	TokenRevoked TokenState = "revoked"
+)
+
 // Revoked reports whether the token has been revoked.
 func (t *APIToken) Revoked() bool { return !t.RevokedAt.IsZero() }
 
 // Expired reports whether the token's expiry time has passed at now.
-func (t *APIToken) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
+func (t *APIToken) Expired(now time.Time) bool { return expired(t.ExpiresAt, now) }
 
-// APICredential is what the login exchange needs to know about an API token:
-// the token and whether its user is active, read in one lookup by hash.
+// State is the token's state at now.
+func (t *APIToken) State(now time.Time) TokenState { return tokenState(t.ExpiresAt, t.RevokedAt, now) }
+
+// tokenState is APIToken.State's rule, shared with LoginToken.
+func tokenState(expiresAt, revokedAt, now time.Time) TokenState {
+	switch {
+	case !revokedAt.IsZero():
+		return TokenRevoked
+	case expired(expiresAt, now):
+		return TokenExpired
+	}
+	return TokenActive
+}
+
+// APICredential is an API token found by the hash of its secret, with
+// whether its user is active, read in one lookup. (A login reads a
+// LoginRecord instead: both secrets in one snapshot.)
 type APICredential struct {
 	Token      APIToken
 	UserActive bool

@@ -8,6 +8,7 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // defaultAccountTerm is an account's life when --expires is not given: a
@@ -42,7 +43,7 @@ func (a *app) accountCreateCmd() *cobra.Command {
 			}
 			until := o.now.Add(defaultAccountTerm)
 			if cmd.Flags().Changed("expires") {
-				if until, err = parseTime(expires, o.loc); err != nil {
+				if until, err = config.ParseTime(expires, o.loc); err != nil {
 					return usageError{flagErr("expires", err)}
 				}
 			}
@@ -128,7 +129,7 @@ func (a *app) accountRenewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			until, err := parseTime(expires, loc)
+			until, err := config.ParseTime(expires, loc)
 			if err != nil {
 				return usageError{flagErr("expires", err)}
 			}
@@ -183,7 +184,7 @@ func (a *app) accountRotateCmd() *cobra.Command {
 			var g time.Duration
 			if cmd.Flags().Changed("grace") {
 				var err error
-				if g, err = parseDuration(grace); err != nil {
+				if g, err = config.ParseDuration(grace); err != nil {
 					return usageError{flagErr("grace", err)}
 				}
 				if g < 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // op is what one operator command works with: the moment it started, which
@@ -29,6 +30,15 @@ func (a *app) newOp() (*op, error) {
 		return nil, err
 	}
 	return &op{app: a, now: time.Now(), loc: loc}, nil
+}
+
+// location is AUTHO_TIMEZONE, the zone that dates are read and shown in.
+func (a *app) location() (*time.Location, error) {
+	c, err := config.Load(nil, config.Source{Getenv: a.getenv}, "AUTHO_TIMEZONE")
+	if err != nil {
+		return nil, err
+	}
+	return c.Location, nil
 }
 
 // withService opens the store, runs fn with an admin.Service on it, and

@@ -24,7 +24,7 @@ func (a *app) demo(ctx context.Context, d *daemon) error {
 	if len(accts) > 0 {
 		fmt.Fprintf(a.stdout, "\nautho is serving on %s\n--demo: the database %s already holds accounts, so no demo data was made "+
 			"(secrets are shown once, when created). For fresh demo credentials use a new database, e.g. --db demo-%d.db\n\n",
-			d.URL(), d.cfg.DB, time.Now().Unix())
+			d.URL(), d.cfg.Database, time.Now().Unix())
 		return nil
 	}
 	acc, partner, err := svc.CreateAccount(ctx, "Demo Partner", time.Now().AddDate(1, 0, 0))

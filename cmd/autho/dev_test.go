@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/autho/autho/internal/secret"
+	"github.com/autho/autho/internal/seed"
 )
 
 // TestDevSeed: on each backend, dev seed makes what it says, writes one
@@ -70,8 +71,8 @@ func TestDevSeed(t *testing.T) {
 		}
 		ts.mustCLI(&accts, "account", "list")
 		for _, a := range accts.Accounts {
-			if !strings.HasPrefix(a.Name, seedNamePrefix) || a.Status != "active" {
-				t.Errorf("account %q (%s): want an active account named %s…", a.Name, a.Status, seedNamePrefix)
+			if !strings.HasPrefix(a.Name, seed.NamePrefix) || a.Status != "active" {
+				t.Errorf("account %q (%s): want an active account named %s…", a.Name, a.Status, seed.NamePrefix)
 			}
 		}
 		for _, l := range []string{lines[0], lines[4], lines[9]} {

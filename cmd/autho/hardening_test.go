@@ -23,6 +23,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/autho/autho/internal/config"
 )
 
 // clientFrom is an HTTP client whose connections come from the given
@@ -254,9 +256,9 @@ func TestServe_BadSettings(t *testing.T) {
 		"AUTHO_PORTAL_CONTACT":            "two\nlines",
 	}
 	// The table must cover every setting serve has.
-	for _, s := range serveSettings() {
-		if _, ok := bad[s.env]; !ok {
-			t.Errorf("no bad value tested for %s", s.env)
+	for _, env := range config.Names() {
+		if _, ok := bad[env]; !ok {
+			t.Errorf("no bad value tested for %s", env)
 		}
 	}
 	for name, val := range bad {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/config"
 )
 
 // testServer is a real autho daemon on a loopback port, with its database,
@@ -65,17 +66,16 @@ func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func
 	for k, v := range env {
 		full[k] = v
 	}
-	vals := map[string]string{}
-	for _, s := range serveSettings() {
-		vals[s.env] = s.def
-		if v, ok := full[s.env]; ok {
-			vals[s.env] = v
+	set, err := config.Load(nil, config.Source{ReadFile: os.ReadFile, Getenv: func(k string) string {
+		if k == "AUTHO_DATABASE" {
+			return db
 		}
-	}
-	cfg, err := parseServeConfig(db, vals)
+		return full[k]
+	}})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg := &serveConfig{Config: set}
 	for _, f := range tweak {
 		f(cfg)
 	}

@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +150,37 @@ func TestIntrospect_logsNoSecret(t *testing.T) {
 	for _, s := range []string{testIntrospectionSecret, jwt, strings.Split(jwt, ".")[2]} {
 		if strings.Contains(log, s) {
 			t.Fatalf("log contains a secret")
+		}
+	}
+}
+
+// The secrets are read from *_FILE as from their variables, and are never
+// flags: a secret on the command line is visible to every local user.
+func TestServe_SecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	introFile := filepath.Join(dir, "introspection-secret")
+	if err := os.WriteFile(introFile, []byte(testIntrospectionSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "master-key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, map[string]string{"AUTHO_INTROSPECTION_SECRET_FILE": introFile, "AUTHO_MASTER_KEY_FILE": keyFile})
+	if _, err := os.Stat(ts.db + ".masterkey"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a key file was written beside the database although AUTHO_MASTER_KEY_FILE gave the key: %v", err)
+	}
+	p := ts.newPartner()
+	jwt := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
+	if res := ts.introspect(jwt, "Bearer "+testIntrospectionSecret); res.Status != 200 || !strings.Contains(string(res.Body), `"active":true`) {
+		t.Fatalf("introspection with the secret from the file: %d %s", res.Status, res.Body)
+	}
+
+	for _, flag := range []string{"--master-key=" + testIntrospectionSecret, "--introspection-secret=" + testIntrospectionSecret} {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), []string{"serve", "--db", filepath.Join(dir, "x.db"), flag}, strings.NewReader(""), &out, &errb, func(string) string { return "" })
+		if code != 2 || !strings.Contains(errb.String(), "unknown flag") || strings.Contains(errb.String(), testIntrospectionSecret) {
+			t.Errorf("serve %s: exit %d, %q; want a usage error that does not repeat the value", strings.SplitN(flag, "=", 2)[0], code, errb.String())
 		}
 	}
 }

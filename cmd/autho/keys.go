@@ -13,11 +13,7 @@ import (
 
 func (a *app) keysCmd() *cobra.Command {
 	alg := func(c *cobra.Command) *string {
-		def := a.getenv("AUTHO_JWT_ALG")
-		if def == "" {
-			def = "ES256"
-		}
-		return c.Flags().String("alg", def, "algorithm of the signing key (env AUTHO_JWT_ALG)")
+		return c.Flags().String("alg", "", "algorithm of the signing key (default AUTHO_JWT_ALG, else ES256)")
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -78,12 +74,7 @@ func (a *app) keysCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("no current HS256 key: the server is not configured with AUTHO_JWT_ALG=HS256")
 			}
-			var kid string
-			for _, ki := range k.Keys() {
-				if ki.State == signer.StateSigning {
-					kid = ki.ID
-				}
-			}
+			cur, _ := k.Current()
 			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if err != nil {
 				return err
@@ -96,9 +87,9 @@ func (a *app) keysCmd() *cobra.Command {
 				return err
 			}
 			if a.json {
-				return printJSONTo(a, map[string]any{"id": kid, "file": *out})
+				return printJSONTo(a, map[string]any{"id": cur.ID, "file": *out})
 			}
-			fmt.Fprintf(a.stdout, "wrote the secret of %s to %s\n", kid, *out)
+			fmt.Fprintf(a.stdout, "wrote the secret of %s to %s\n", cur.ID, *out)
 			return nil
 		})
 	}
@@ -107,13 +98,24 @@ func (a *app) keysCmd() *cobra.Command {
 
 // withKeyring opens the store and a keyring of the given algorithm on it.
 func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyring) error) error {
+	if alg == "" {
+		set, err := a.settings("AUTHO_JWT_ALG")
+		if err != nil {
+			return err
+		}
+		alg = set.Algorithm
+	}
 	if err := signer.CheckAlgorithm(alg); err != nil {
 		return usageError{fmt.Errorf("--alg: %q is not one of ES256, EdDSA, RS256, HS256", alg)}
 	}
-	ttl, err := a.tokenTTL()
+	// AUTHO_TOKEN_TTL bounds how long a replaced key must stay
+	// published; a bad value is refused rather than guessed, since a
+	// guess too short would unpublish a key whose tokens are still valid.
+	set, err := a.settings("AUTHO_TOKEN_TTL")
 	if err != nil {
 		return err
 	}
+	ttl := set.TokenTTL
 	mk, err := a.masterKey(a.db)
 	if err != nil {
 		return err
@@ -143,18 +145,3 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 
 // printJSONTo prints v as the command's one JSON object.
 func printJSONTo(a *app, v any) error { return (&op{app: a}).printJSON(v) }
-
-// tokenTTL is AUTHO_TOKEN_TTL, which bounds how long a replaced key must
-// stay published. A bad value is refused rather than guessed: a guess too
-// short would unpublish a key while tokens it signed are still valid.
-func (a *app) tokenTTL() (time.Duration, error) {
-	v := a.getenv("AUTHO_TOKEN_TTL")
-	if v == "" {
-		return 24 * time.Hour, nil
-	}
-	d, err := parseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("AUTHO_TOKEN_TTL: %q is not a duration (like 24h)", v)
-	}
-	return d, nil
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 func main() {
@@ -71,11 +72,15 @@ func (a *app) rootCmd() *cobra.Command {
 		// changes nothing.
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	def := a.getenv("AUTHO_DATABASE")
-	if def == "" {
-		def = "autho.db"
+	config.Bind(root.PersistentFlags(), "AUTHO_DATABASE")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := config.Load(cmd.Flags(), a.source(), "AUTHO_DATABASE")
+		if err != nil {
+			return err
+		}
+		a.db = c.Database
+		return nil
 	}
-	root.PersistentFlags().StringVar(&a.db, "db", def, "SQLite file path or postgres:// URL (env AUTHO_DATABASE)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout and nothing else there")
 	for _, c := range a.commands() {
 		root.AddCommand(c)

@@ -6,13 +6,11 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/autho/autho/internal/sqlite"
+	"github.com/autho/autho/internal/signer"
 )
 
 // nobody is the uid and gid of another local user, for files a test
@@ -46,24 +44,9 @@ func envApp(env map[string]string) *app {
 	return &app{getenv: func(k string) string { return env[k] }}
 }
 
-// keyStore is a migrated SQLite database at db, for the second step of
-// settling a master key.
-func keyStore(tb testing.TB, db string) *sqlite.Store {
-	tb.Helper()
-	st, err := sqlite.Open(db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
-
 // serveKey settles db's master key as serve does, both steps, the second
 // on st.
-func serveKey(a *app, db string, st signingKeyStore) (key []byte, created bool, err error) {
+func serveKey(a *app, db string, st signer.KeyStore) (key []byte, created bool, err error) {
 	m, err := a.masterKey(db)
 	if err != nil {
 		return nil, false, err
@@ -122,111 +105,5 @@ func TestMasterKey_PostgresNeedsEnv(t *testing.T) {
 		if strings.Contains(err.Error(), db) {
 			t.Fatal("error repeats the database URL")
 		}
-	}
-}
-
-func TestMasterKey_File(t *testing.T) {
-	t.Run("created then read", func(t *testing.T) {
-		db := filepath.Join(t.TempDir(), "autho.db")
-		a, st := envApp(nil), keyStore(t, db)
-		key, created, err := serveKey(a, db, st)
-		if err != nil || !created || len(key) != 32 {
-			t.Fatalf("first masterKey = %d bytes, created %v, %v", len(key), created, err)
-		}
-		info, err := os.Stat(db + ".masterkey")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 {
-			t.Fatalf("key file mode %04o, want 0600", info.Mode().Perm())
-		}
-		again, created, err := serveKey(a, db, st)
-		if err != nil || created || !bytes.Equal(again, key) {
-			t.Fatalf("second masterKey = created %v, %v, same key %v", created, err, bytes.Equal(again, key))
-		}
-	})
-
-	tests := []struct {
-		name    string
-		content string
-		mode    os.FileMode
-		msg     string
-	}{
-		{"readable by others", base64.StdEncoding.EncodeToString(make([]byte, 32)), 0o644, "chmod 600"},
-		{"readable by group", base64.StdEncoding.EncodeToString(make([]byte, 32)), 0o640, "chmod 600"},
-		{"short key", base64.StdEncoding.EncodeToString(make([]byte, 16)), 0o600, "base64 32-byte key"},
-		{"garbage", "hello", 0o600, "base64 32-byte key"},
-		{"empty", "", 0o600, "base64 32-byte key"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if runtime.GOOS == "windows" && tt.mode != 0o600 {
-				t.Skip("no Unix permissions")
-			}
-			db := filepath.Join(t.TempDir(), "autho.db")
-			if err := os.WriteFile(db+".masterkey", []byte(tt.content), tt.mode); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(db+".masterkey", tt.mode); err != nil { // past the umask
-				t.Fatal(err)
-			}
-			_, _, err := serveKey(envApp(nil), db, keyStore(t, db))
-			if err == nil || !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("masterKey = %v, want an error containing %q", err, tt.msg)
-			}
-			if tt.content != "" && strings.Contains(err.Error(), tt.content) {
-				t.Fatal("error repeats the file's content")
-			}
-		})
-	}
-
-	t.Run("read only by owner is fine", func(t *testing.T) {
-		db := filepath.Join(t.TempDir(), "autho.db")
-		want := bytes.Repeat([]byte{9}, 32)
-		if err := os.WriteFile(db+".masterkey", []byte(base64.StdEncoding.EncodeToString(want)+"\n"), 0o400); err != nil {
-			t.Fatal(err)
-		}
-		key, created, err := serveKey(envApp(nil), db, keyStore(t, db))
-		if err != nil || created || !bytes.Equal(key, want) {
-			t.Fatalf("masterKey = %x, %v, %v", key, created, err)
-		}
-	})
-
-	t.Run("missing directory", func(t *testing.T) {
-		db := filepath.Join(t.TempDir(), "no", "such", "autho.db")
-		if _, err := envApp(nil).masterKey(db); err == nil {
-			t.Fatal("masterKey made a key it could not store")
-		}
-	})
-}
-
-// Processes starting together must agree on one key: exactly one creates
-// the file, the rest read it.
-func TestMasterKey_ConcurrentFirstStart(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "autho.db")
-	st := keyStore(t, db)
-	const n = 16
-	keys := make([][]byte, n)
-	created := make([]bool, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { keys[i], created[i], errs[i] = serveKey(envApp(nil), db, st) })
-	}
-	wg.Wait()
-	creators := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("masterKey #%d: %v", i, errs[i])
-		}
-		if !bytes.Equal(keys[i], keys[0]) {
-			t.Fatal("two different master keys")
-		}
-		if created[i] {
-			creators++
-		}
-	}
-	if creators != 1 {
-		t.Fatalf("%d callers created the key, want 1", creators)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/autho/autho/internal/signer"
 )
 
 // withUmask sets the process's umask for the rest of the test. The umask is
@@ -23,7 +25,7 @@ func withUmask(tb testing.TB, mask int) {
 // writeKeyFile writes a well-formed master key file, mode exactly perm.
 func writeKeyFile(tb testing.TB, path string, perm os.FileMode) {
 	tb.Helper()
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, masterKeyLen)) + "\n"
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, signer.MasterKeyLen)) + "\n"
 	if err := os.WriteFile(path, []byte(key), perm); err != nil {
 		tb.Fatal(err)
 	}

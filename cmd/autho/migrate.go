@@ -44,14 +44,14 @@ func (a *app) migrateCmd() *cobra.Command {
 				MasterKeyFile string `json:"master_key_file,omitempty"` // when made now
 			}{Migrated: true}
 			if created {
-				res.MasterKeyFile = mk.file
+				res.MasterKeyFile = mk.file.Path()
 			}
 			if o.json {
 				return o.printJSON(res)
 			}
 			o.printf("The database schema is up to date.\n")
 			if created {
-				o.printf("Wrote a new master key to %s (mode 0600): back it up with the database, since the signing keys cannot be read without it.\n", mk.file)
+				o.printf("Wrote a new master key to %s (mode 0600): back it up with the database, since the signing keys cannot be read without it.\n", mk.file.Path())
 			}
 			return nil
 		},

@@ -87,7 +87,7 @@ func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 	return tokenJSON{
 		ID:         t.ID,
 		Name:       t.Name,
-		Status:     o.tokenStatus(t),
+		Status:     string(t.State(o.now)),
 		Hint:       t.Hint,
 		AccountID:  t.AccountID,
 		UserID:     t.UserID,
@@ -98,19 +98,6 @@ func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 		LastUsedIP: t.LastUsedIP,
 		RevokedAt:  optionalTime(t.RevokedAt),
 		Token:      plaintext,
-	}
-}
-
-// tokenStatus is one word for lists: revoked wins over expired, since a
-// revocation is a decision and an expiry only a date.
-func (o *op) tokenStatus(t *autho.APIToken) string {
-	switch {
-	case t.Revoked():
-		return "revoked"
-	case t.Expired(o.now):
-		return "expired"
-	default:
-		return "active"
 	}
 }
 
@@ -169,7 +156,7 @@ func (o *op) printToken(t *autho.APIToken) {
 		}
 	}
 	o.printf("%s  %q  %s  %s  expires %s  last used %s  user %s%s\n",
-		t.ID, t.Name, t.Hint, o.tokenStatus(t), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
+		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
 }
 
 // printSecret says plainly that a secret will not be shown again: the

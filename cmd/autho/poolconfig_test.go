@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/postgres"
 )
 
@@ -34,14 +35,11 @@ func TestServeConfig_DBPool(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vals := map[string]string{}
-			for _, s := range serveSettings() {
-				vals[s.env] = s.def
-			}
+			env := map[string]string{"AUTHO_DATABASE": "postgres://autho@127.0.0.1/autho"}
 			for k, v := range tt.env {
-				vals[k] = v
+				env[k] = v
 			}
-			cfg, err := parseServeConfig("postgres://autho@127.0.0.1/autho", vals)
+			cfg, err := config.Load(nil, config.Source{Getenv: func(k string) string { return env[k] }})
 			if tt.err != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.err+": ") {
 					t.Fatalf("error %v, want one naming %s", err, tt.err)

@@ -237,13 +237,6 @@ func TestPortal_AbandonedSignIn(t *testing.T) {
 			return n
 		}
 		for i := range 5 {
-			// Past the rest of the pool's slot after the previous check
-			// (at most half a second), so that this guess reaches its
-			// check: one that hangs up while waiting for a slot has had
-			// no password checked, and is not a guess.
-			if i > 0 {
-				time.Sleep(600 * time.Millisecond)
-			}
 			form := url.Values{"email": {u.email}, "password": {fmt.Sprintf("guess number %d", i)}}
 			req, _ := http.NewRequest("POST", ts.url+"/portal/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -289,9 +282,9 @@ func TestPortal_SignInFlood(t *testing.T) {
 			retry = map[string]int{}
 		)
 		// More than the pool's slots check in the second a caller waits,
-		// on any machine: half the processors, each slot resting five
-		// times as long as a check (at least 10 ms) took.
-		n := 10*runtime.GOMAXPROCS(0) + 60
+		// on any machine: half the processors, each with a second of
+		// budget and a check taking at least 10 ms.
+		n := 150*max(1, runtime.GOMAXPROCS(0)/2) + 60
 		counts := burst(t, []*testServer{ts}, n, func(i int, node *testServer) int {
 			req, _ := http.NewRequest("POST", node.url+"/portal/login", strings.NewReader(url.Values{
 				"email": {fmt.Sprintf("flood%d@raced.example", i)}, "password": {"some pass phrase"}}.Encode()))

@@ -19,6 +19,7 @@ import (
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
 	"github.com/autho/autho/internal/migrations"
@@ -30,32 +31,21 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	settings := serveSettings()
 	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: the login endpoint, the bearer APIs and the well-known documents",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			vals := resolve(cmd, settings, a.getenv)
-			cfg, err := parseServeConfig(a.db, vals)
+			// Every setting, --db (the root's flag) included.
+			c, err := config.Load(cmd.Flags(), a.source())
 			if err != nil {
 				return err
 			}
-			cfg.Demo = demo
-			// Helpers shared with the operator commands read the
-			// environment; serve's flags must win there too.
-			env := a.getenv
-			a.getenv = func(k string) string {
-				if v, ok := vals[k]; ok {
-					return v
-				}
-				return env(k)
-			}
-			return a.serve(cmd.Context(), cfg)
+			return a.serve(cmd.Context(), &serveConfig{Config: c, Demo: demo})
 		},
 	}
-	bindSettings(cmd, settings)
+	config.Bind(cmd.Flags(), config.Names("AUTHO_DATABASE")...)
 	cmd.Flags().BoolVar(&demo, "demo", false, "on an empty database, create a demo account, user and API token and print how to use them")
 	return cmd
 }
@@ -115,12 +105,12 @@ type daemon struct {
 // startDaemon opens the database (migrating it), loads the signing keys,
 // binds the listener and starts serving. On error nothing is left running.
 func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logger) (_ *daemon, err error) {
-	mk, err := a.masterKey(cfg.DB)
+	mk, err := a.masterKey(cfg.Database)
 	if err != nil {
 		return nil, err
 	}
 	st, err := a.openStoreWith(ctx, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
-		slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+		migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
 			if took < 0 {
 				log.Info("applying a migration to the database; on a large one this may take a minute", "migration", m.String())
 				return
@@ -140,7 +130,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	if created {
-		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file)
+		log.Warn("no AUTHO_MASTER_KEY given: wrote a new master key beside the database; back it up with the database", "file", mk.file.Path())
 	}
 	sealer, err := signer.NewSealer(key)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/autho/autho"
@@ -27,49 +26,13 @@ func (a *app) openStore(ctx context.Context) (autho.Store, error) {
 	say := func(msg string, args ...any) {
 		fmt.Fprintf(a.stderr, "autho: "+msg+"\n", args...)
 	}
-	return a.openStoreWith(ctx, postgres.Options{}, slowMigrations(time.Second, func(m migrations.Migration, took time.Duration) {
+	return a.openStoreWith(ctx, postgres.Options{}, migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
 		if took < 0 {
 			say("applying migration %s to the database; on a large one this may take a minute", m)
 			return
 		}
 		say("migration %s applied in %.1f s", m, took.Seconds())
 	}))
-}
-
-// slowMigrations is a migrations.Progress that says nothing of a migration
-// done within after, and of a longer one says so once it has taken that
-// long (took < 0), then again when it is done, with the time it took, so
-// that a command that seems to hang says why.
-func slowMigrations(after time.Duration, say func(m migrations.Migration, took time.Duration)) migrations.Progress {
-	var (
-		mu        sync.Mutex
-		timer     *time.Timer
-		current   int // counts migrations started; a timer speaks only for its own
-		announced bool
-	)
-	return func(m migrations.Migration, done bool, took time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			current++
-			mine := current
-			announced = false
-			timer = time.AfterFunc(after, func() {
-				mu.Lock()
-				defer mu.Unlock()
-				if mine == current && !announced {
-					announced = true
-					say(m, -1)
-				}
-			})
-			return
-		}
-		timer.Stop()
-		if announced {
-			say(m, took)
-		}
-		current++ // a timer of this migration that fired late stays quiet
-	}
 }
 
 // openStoreWith is openStore with PostgreSQL pool options: serve sizes its

@@ -8,6 +8,7 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
 )
 
 // defaultTokenTerm is an API token's life when neither --expires-in nor
@@ -43,7 +44,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 			until := o.now.Add(defaultTokenTerm)
 			switch {
 			case cmd.Flags().Changed("expires-in"):
-				d, err := parseDuration(expiresIn)
+				d, err := config.ParseDuration(expiresIn)
 				if err != nil {
 					return usageError{flagErr("expires-in", err)}
 				}
@@ -52,7 +53,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				}
 				until = o.now.Add(d)
 			case cmd.Flags().Changed("expires"):
-				if until, err = parseTime(expires, o.loc); err != nil {
+				if until, err = config.ParseTime(expires, o.loc); err != nil {
 					return usageError{flagErr("expires", err)}
 				}
 			}

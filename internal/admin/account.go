@@ -57,11 +57,11 @@ func (s *Service) Account(ctx context.Context, id string) (*autho.Account, error
 }
 
 // refuseClosed refuses a change by the account's own people while the
-// account is not open; what names the change. The operator's actions
+// account is not usable; what names the change. The operator's actions
 // never ask.
 func refuseClosed(a *autho.Account, now time.Time, what string) error {
 	switch {
-	case a.Open(now):
+	case a.Usable(now):
 		return nil
 	case a.Status != autho.AccountActive:
 		return forbidden("account", "account %s is %s: %s until it is reactivated", a.ID, a.Status, what)

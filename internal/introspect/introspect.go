@@ -15,6 +15,7 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/login"
 )
 
 // Store is what an answer reads: the token the JWT was exchanged for, its
@@ -96,10 +97,10 @@ func (s *Service) Introspect(ctx context.Context, token string) (*Result, error)
 	return &Result{Active: true, Claims: *c}, nil
 }
 
-// current checks the store's state of what id names, in the order the login
-// exchange does, and also that the three still belong together: a token
-// moved to another user (which nothing does today) must not keep speaking
-// for the old one.
+// current asks login.Refusal about the store's state of what id names,
+// so that introspection refuses exactly what a login would, and also
+// checks that the three still belong together: a token moved to another
+// user (which nothing does today) must not keep speaking for the old one.
 func (s *Service) current(ctx context.Context, id *bearer.Identity) (bool, error) {
 	now := s.now()
 	// The verifier allows a little clock leeway, as a resource server
@@ -111,24 +112,21 @@ func (s *Service) current(ctx context.Context, id *bearer.Identity) (bool, error
 	if err != nil {
 		return false, notFoundIsNo(err)
 	}
-	if tok.Revoked() || tok.Expired(now) || tok.UserID != id.UserID || tok.AccountID != id.AccountID {
+	if tok.UserID != id.UserID || tok.AccountID != id.AccountID {
 		return false, nil
 	}
 	usr, err := s.store.User(ctx, id.UserID)
 	if err != nil {
 		return false, notFoundIsNo(err)
 	}
-	if !usr.Active || usr.AccountID != id.AccountID {
+	if usr.AccountID != id.AccountID {
 		return false, nil
 	}
 	acc, err := s.store.Account(ctx, id.AccountID)
 	if err != nil {
 		return false, notFoundIsNo(err)
 	}
-	if acc.Status != autho.AccountActive || acc.Expired(now) {
-		return false, nil
-	}
-	return true, nil
+	return login.Refusal(login.RecordOf(acc, tok, usr), now) == nil, nil
 }
 
 // notFoundIsNo turns a missing row into an inactive answer (nil error) and

@@ -1,35 +1,28 @@
 // Package login is the exchange at the heart of autho: an API token and a
-// partner token in, a signed JWT out. The contract's error table is written
-// here once, as a sequence of checks in the table's order; the HTTP layer
-// only parses the body and maps the resulting autho.Error to a response.
+// partner token in, a signed JWT out. The contract's checks are written here
+// once, in the contract's order: a request's pre-checks in Serve and Login,
+// the refusal table in Refusal. The HTTP layer only maps the resulting
+// autho.Error to a response.
 package login
 
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/signer"
 )
 
-// Store is what the exchange reads: one indexed lookup per secret.
+// Store is what the exchange reads: both secrets' rows in one snapshot,
+// one statement per login.
 type Store interface {
-	PartnerCredential(ctx context.Context, hash []byte) (*autho.PartnerCredential, error)
-	APICredential(ctx context.Context, hash []byte) (*autho.APICredential, error)
-}
-
-// pairReader is a Store that can read both secrets' rows in one query.
-// The exchange uses it when both secrets are well formed: one statement
-// instead of two is most of a SQLite login's database time. The checks that
-// follow, and their order, are the same either way.
-type pairReader interface {
-	// LoginCredentials reads the partner token (autho.ErrNotFound when
-	// unknown) and the API token (nil when unknown) in one snapshot.
-	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error)
+	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.LoginRecord, error)
 }
 
 // Signer signs the claims of a login JWT.
@@ -80,8 +73,8 @@ func (e *RateLimitError) Error() string { return autho.ErrTooManyRequests.Error(
 func (e *RateLimitError) Is(target error) bool { return target == autho.ErrTooManyRequests }
 
 // CheckIP answers a *RateLimitError if clientIP (counted by its RateKey)
-// may not try now. The HTTP layer calls it before reading the body, so a
-// client that is refused costs nothing but this check.
+// may not try now. Serve calls it before reading the body; so must any
+// other way into Login (the OAuth2 token endpoint, with its own body).
 func (s *Service) CheckIP(clientIP string) error {
 	if d := s.limiter.Wait(ipKey(clientIP), s.cfg.Now()); d > 0 {
 		return &RateLimitError{RetryAfter: d}
@@ -92,10 +85,53 @@ func (s *Service) CheckIP(clientIP string) error {
 // ipKey is the limiter's key for a client IP.
 func ipKey(clientIP string) string { return "ip:" + RateKey(clientIP) }
 
-// Login runs the contract's checks in order; the first failing check
-// answers. Errors are *autho.Error values of the table, *RateLimitError, or
-// a store error (wrapping autho.ErrUnavailable when the database cannot be
-// reached) which the caller maps to 503 or 500.
+// Request is a login request as it arrives, before anything is checked.
+type Request struct {
+	ContentType string    // the Content-Type header; "" when absent
+	Length      int64     // the declared Content-Length; -1 when unknown
+	Body        io.Reader // never nil, as in an *http.Request a server hands over
+	ClientIP    string
+}
+
+// Serve answers a login request. Its checks run in the contract's order,
+// and the first that fails answers:
+//
+//	13  415  a Content-Type other than JSON (or none) or a form
+//	11  413  a declared length over reqbody.MaxBytes
+//	09  429  the client IP's bucket of refusals is empty
+//	11  413  a body longer than reqbody.MaxBytes
+//	08  400  a malformed body
+//	01  400  a secret missing, empty or not a string
+//	09  429  the partner token's bucket of refusals is empty (Login)
+//	         then the refusal table, 02 to 07 (Refusal)
+//
+// The IP's bucket is checked before the body is read, so that a client
+// that is refused costs nothing but the check.
+func (s *Service) Serve(ctx context.Context, req Request) (*Result, error) {
+	form, err := reqbody.Check(req.ContentType, req.Length)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckIP(req.ClientIP); err != nil {
+		return nil, err
+	}
+	body, err := reqbody.Read(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseBody(body, form)
+	if err != nil {
+		return nil, err
+	}
+	return s.Login(ctx, c, req.ClientIP)
+}
+
+// Login exchanges two secrets, already parsed, for a JWT: the partner
+// token's bucket of refusals, then the refusal table; a refusal spends a
+// token of the client IP's bucket and of the partner token's. Errors are
+// *autho.Error values of the table, *RateLimitError, or a store error
+// (wrapping autho.ErrUnavailable when the database cannot be reached) which
+// the caller maps to 503 or 500.
 func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*Result, error) {
 	now := s.cfg.Now()
 	// The partner token is checked and hashed once, here: the hash is both
@@ -129,76 +165,42 @@ func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*R
 	return res, nil
 }
 
-// exchange runs the error table; ptHash is the partner token's hash, nil
-// when the token is malformed.
+// exchange reads the pair, asks Refusal and signs; ptHash is the partner
+// token's hash, nil when the token is malformed.
 func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, now time.Time) (*Result, error) {
-	// Row 3: partner token malformed (no database read) or unknown.
-	if ptHash == nil {
-		return nil, autho.ErrInvalidPartnerToken
-	}
-	apiWellFormed := secret.Check(secret.APIToken, c.APIToken) == nil
-	var (
-		pc         *autho.PartnerCredential
-		ac         *autho.APICredential
-		apiFetched bool // ac is the answer, nil meaning unknown
-		err        error
-	)
-	if pr, ok := s.store.(pairReader); ok && apiWellFormed {
-		pc, ac, err = pr.LoginCredentials(ctx, ptHash, secret.Hash(c.APIToken))
-		apiFetched = err == nil
-	} else {
-		pc, err = s.store.PartnerCredential(ctx, ptHash)
-	}
-	if errors.Is(err, autho.ErrNotFound) {
-		return nil, autho.ErrInvalidPartnerToken
-	}
+	rec, err := s.read(ctx, ptHash, c.APIToken)
 	if err != nil {
 		return nil, err
 	}
-	if !pc.TokenExpiresAt.IsZero() && !now.Before(pc.TokenExpiresAt) {
-		return nil, autho.ErrInvalidPartnerToken // rotated out, grace over
+	if refusal := Refusal(rec, now); refusal != nil {
+		return nil, refusal
 	}
-	acc := &pc.Account
-	// Rows 4 and 5: the partner's account.
-	if acc.Expired(now) {
-		return nil, autho.ErrAccountExpired
-	}
-	if acc.Status != autho.AccountActive {
-		return nil, autho.ErrInvalidUser
-	}
-	// Row 6: API token malformed, unknown or revoked.
-	if !apiWellFormed {
-		return nil, autho.ErrInvalidAPIToken
-	}
-	if !apiFetched {
-		ac, err = s.store.APICredential(ctx, secret.Hash(c.APIToken))
-		if errors.Is(err, autho.ErrNotFound) {
-			return nil, autho.ErrInvalidAPIToken
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if ac == nil {
-		return nil, autho.ErrInvalidAPIToken
-	}
-	tok := &ac.Token
-	if tok.Revoked() {
-		return nil, autho.ErrInvalidAPIToken
-	}
-	// Row 7: the two secrets belong to different accounts.
-	if tok.AccountID != acc.ID {
-		return nil, autho.ErrWrongAccount
-	}
-	// Row 8: the API token's own expiry.
-	if tok.Expired(now) {
-		return nil, autho.ErrAPITokenExpired
-	}
-	// Row 9: the user.
-	if !ac.UserActive {
-		return nil, autho.ErrInvalidUser
-	}
+	return s.issue(rec, now)
+}
 
+// read is the login's one database read. A nil record, with no error,
+// means no partner token has the secret; a malformed one is never looked
+// up. A malformed API token is looked up as no hash, which matches nothing:
+// whatever the partner token's state, the answer is then Refusal's.
+func (s *Service) read(ctx context.Context, ptHash []byte, apiToken string) (*autho.LoginRecord, error) {
+	if ptHash == nil {
+		return nil, nil
+	}
+	var apiHash []byte
+	if secret.Check(secret.APIToken, apiToken) == nil {
+		apiHash = secret.Hash(apiToken)
+	}
+	rec, err := s.store.LoginCredentials(ctx, ptHash, apiHash)
+	if errors.Is(err, autho.ErrNotFound) {
+		return nil, nil
+	}
+	return rec, err
+}
+
+// issue signs the JWT of a pair Refusal let through. It expires after the
+// TTL, but never later than the account or the API token.
+func (s *Service) issue(rec *autho.LoginRecord, now time.Time) (*Result, error) {
+	acc, tok := &rec.Account, rec.Token
 	exp := now.Add(s.cfg.TTL)
 	if acc.ExpiresAt.Before(exp) {
 		exp = acc.ExpiresAt

@@ -1,14 +1,17 @@
-// Package migrations is the one source of truth for autho's schema. Each
-// version is a numbered .sql file in the subset of SQL that both SQLite and
-// PostgreSQL run unchanged: TEXT, BIGINT and INTEGER columns only, times as
-// Unix microseconds (UTC), hashes as lowercase hex, binary values as standard
-// base64, booleans as 0/1. Each backend applies the files in order, each in a
-// transaction, and records them in its own schema_migrations table.
+// Package migrations is the one source of autho's two schemas, SQLite's and
+// PostgreSQL's. Each backend applies its files in order, each in a
+// transaction, and records them in its own schema_migrations table; the two
+// never share a database.
 //
-// Where the two engines need different statements for the same purpose (an
-// index one of them can use and the other cannot hold), a version is a pair
-// of files, NNNN_name.sqlite.sql and NNNN_name.postgres.sql, so that version
-// numbers mean the same on both.
+// A version is either one file, NNNN_name.sql, in the subset of SQL that
+// both engines run unchanged (TEXT, BIGINT and INTEGER columns; times as
+// Unix microseconds, UTC; hashes as lowercase hex; binary values as standard
+// base64; booleans as 0/1), or, where one engine needs what the other does
+// not, a pair NNNN_name.sqlite.sql and NNNN_name.postgres.sql, one of which
+// may do nothing, so that version numbers mean the same on both. The pairs
+// make the schemas differ from 0003 on: SQLite keeps last use in
+// api_token_uses and the login's lookup in api_token_logins (with hashes as
+// BLOB), PostgreSQL keeps last use in api_tokens.
 package migrations
 
 import (

@@ -56,13 +56,13 @@ func TestPool_Acquire(t *testing.T) {
 			t.Errorf("%d computations at once, want at most %d", most.Load(), n)
 		}
 		// 80 callers at once: n run, the rest wait, and those a slot
-		// does not reach within the wait (a slot rests after each
-		// computation) are told busy, though never the first n.
+		// does not reach within the wait are told busy, though never the
+		// first n.
 		if b := busy.Load(); b == 0 || b > callers-n {
 			t.Errorf("%d of %d callers were told busy", b, callers)
 		}
 	})
-	t.Run("a slot rests after use", func(t *testing.T) {
+	t.Run("a slot rests only while the budget is overdrawn", func(t *testing.T) {
 		p := NewPool(1)
 		release, err := p.Acquire(t.Context())
 		if err != nil {
@@ -70,9 +70,18 @@ func TestPool_Acquire(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 		release()
+		if len(p.slots) != 0 {
+			t.Fatal("with its budget full, a slot held for 100 ms was not free the moment it was given back")
+		}
+		p.mu.Lock()
+		p.credit = 0
+		p.mu.Unlock()
+		release, _ = p.Acquire(t.Context())
+		time.Sleep(100 * time.Millisecond)
+		release()
 		release() // a second call gives back nothing more
 		if len(p.slots) != 1 {
-			t.Fatal("a slot held for 100 ms was free again the moment it was given back")
+			t.Fatal("with its budget spent, a slot held for 100 ms was free again the moment it was given back")
 		}
 		release, err = p.Acquire(t.Context())
 		if err != nil {

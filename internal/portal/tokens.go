@@ -26,22 +26,15 @@ type tokenRow struct {
 	LastUsed       time.Time // zero: never
 	LastUsedIP     string
 	Revoked        time.Time // zero: not revoked
-	Status         string    // "active", "expired" or "revoked"
+	Status         string    // an autho.TokenState: "active", "expired" or "revoked"
 }
 
 func (p *Portal) tokenRow(t *autho.APIToken, v *visit, owners map[string]string) tokenRow {
-	row := tokenRow{
+	return tokenRow{
 		ID: t.ID, Name: t.Name, Hint: t.Hint, Owner: owners[t.UserID], Mine: t.UserID == v.user.ID,
 		Scopes: t.Scopes, Created: t.CreatedAt, Expires: t.ExpiresAt, LastUsed: t.LastUsedAt,
-		LastUsedIP: t.LastUsedIP, Revoked: t.RevokedAt, Status: "active",
+		LastUsedIP: t.LastUsedIP, Revoked: t.RevokedAt, Status: string(t.State(v.now)),
 	}
-	switch {
-	case t.Revoked():
-		row.Status = "revoked"
-	case t.Expired(v.now):
-		row.Status = "expired"
-	}
-	return row
 }
 
 // tokenForm is what the create form holds, kept to show it again after a
@@ -110,7 +103,7 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	}
 	for _, t := range ts {
 		row := p.tokenRow(t, v, owners)
-		if row.Mine && row.Status == "active" {
+		if row.Mine && row.Status == string(autho.TokenActive) {
 			tv.Active++
 		}
 		tv.Tokens = append(tv.Tokens, row)
@@ -139,7 +132,7 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	tv.MaxDate = last.Format(time.DateOnly)
 	tv.MaxTTL = ttlText(maxTTL)
 	switch {
-	case !v.account.Open(v.now):
+	case !v.account.Usable(v.now):
 		tv.CannotCreate = "New tokens cannot be made while the account is " + accountState(v.account, v.now) + "."
 	case tv.Active >= tv.MaxActive:
 		tv.CannotCreate = fmt.Sprintf("You have %d active tokens, the most one person may hold. Revoke one you no longer use to make a new one.", tv.Active)

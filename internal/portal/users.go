@@ -47,7 +47,7 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 	}
 	active := map[string]int{}
 	for _, t := range ts {
-		if !t.Revoked() && !t.Expired(v.now) {
+		if t.State(v.now) == autho.TokenActive {
 			active[t.UserID]++
 		}
 	}

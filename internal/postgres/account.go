@@ -19,8 +19,6 @@ const accountColumns = `a.id, a.name, a.status, a.expires_at, a.created_at, a.up
 	COALESCE((SELECT p.hint FROM partner_tokens p WHERE p.account_id = a.id
 		ORDER BY p.expires_at IS NULL DESC, p.created_at DESC, p.id DESC LIMIT 1), '')`
 
-type scanner interface{ Scan(dest ...any) error }
-
 func scanAccount(row scanner, extra ...any) (*autho.Account, error) {
 	var (
 		a                          autho.Account

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// The shared schema's encodings. Columns are plain TEXT and BIGINT so that
-// the SQLite store reads what this one writes, and the other way round.
+// Values are stored as internal/migrations says for both engines' schemas:
+// times as Unix microseconds, hashes as hex, binary values as base64,
+// booleans as 0/1. Scopes are one space-separated TEXT.
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
@@ -69,3 +70,6 @@ func boolInt(b bool) int32 {
 func joinScopes(s []string) string { return strings.Join(s, " ") }
 
 func splitScopes(s string) []string { return strings.Fields(s) }
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }

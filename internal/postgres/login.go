@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"time"
 
@@ -46,13 +45,9 @@ func fromNullInt8(v pgtype.Int8) time.Time {
 	return fromMicros(v.Int64)
 }
 
-// LoginCredentials reads what a login checks of both secrets, in one
-// snapshot. An unknown partner token is autho.ErrNotFound; an unknown API
-// token is a nil *autho.APICredential and no error. Only the fields the
-// login reads are filled: of the partner token its end, of its account the
-// id, status and expiry; of the API token its id, owner, account, hash,
-// scopes, expiry and revocation, and its user's active flag.
-func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error) {
+// LoginCredentials reads a login's record in one snapshot and one round
+// trip.
+func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.LoginRecord, error) {
 	d := new(loginRow)
 	pt, api := hexOf(partnerHash), hexOf(apiHash)
 	err := s.runIdempotent(ctx, "login credentials", func(ctx context.Context, c *pgxpool.Conn) error {
@@ -61,20 +56,21 @@ func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byt
 			&d.tokID, &d.userID, &d.accountID, &d.scopes, &d.tokExpires, &d.revoked, &d.active)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	pc := &autho.PartnerCredential{TokenExpiresAt: fromNullInt8(d.ptExpires), Account: autho.Account{
+	rec := &autho.LoginRecord{PartnerTokenEnds: fromNullInt8(d.ptExpires), Account: autho.LoginAccount{
 		ID: d.accID, Status: autho.AccountStatus(d.accStatus), ExpiresAt: fromMicros(d.accExpires)}}
 	if !d.tokID.Valid {
-		return pc, nil, nil
+		return rec, nil
 	}
-	return pc, &autho.APICredential{UserActive: d.active.Int32 != 0, Token: autho.APIToken{
-		ID:        d.tokID.String,
-		UserID:    d.userID.String,
-		AccountID: d.accountID.String,
-		Hash:      bytes.Clone(apiHash),
-		Scopes:    splitScopes(d.scopes.String),
-		ExpiresAt: fromMicros(d.tokExpires.Int64),
-		RevokedAt: fromNullInt8(d.revoked),
-	}}, nil
+	rec.Token = &autho.LoginToken{
+		ID:         d.tokID.String,
+		UserID:     d.userID.String,
+		AccountID:  d.accountID.String,
+		Scopes:     splitScopes(d.scopes.String),
+		ExpiresAt:  fromMicros(d.tokExpires.Int64),
+		RevokedAt:  fromNullInt8(d.revoked),
+		UserActive: d.active.Int32 != 0,
+	}
+	return rec, nil
 }

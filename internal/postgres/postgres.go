@@ -13,9 +13,11 @@
 // or must not pass a cap (a user's active API tokens) serialise on a lock
 // before they look.
 //
-// The schema is the shared one in internal/migrations; its encodings (times
-// as Unix microseconds, hashes as hex, bytes as base64, booleans as 0/1) are
-// the only thing the SQLite and PostgreSQL stores have to agree on.
+// The schema is internal/migrations' PostgreSQL one: the common files and
+// the .postgres.sql side of each pair, so last use stays in api_tokens. Its
+// columns use that package's encodings (codec.go). What this store and the
+// SQLite one must agree on is the Store contract, which internal/storetest
+// holds them to; neither reads the other's database.
 package postgres
 
 import (

@@ -209,7 +209,7 @@ func allCalls(s *Store) []struct {
 		}},
 		{"APICredential", func(ctx context.Context) error { _, err := s.APICredential(ctx, []byte{1}); return err }},
 		{"LoginCredentials", func(ctx context.Context) error {
-			_, _, err := s.LoginCredentials(ctx, []byte{1}, []byte{2})
+			_, err := s.LoginCredentials(ctx, []byte{1}, []byte{2})
 			return err
 		}},
 		{"RecordTokenUse", func(ctx context.Context) error {
@@ -483,7 +483,7 @@ func TestRecovery(t *testing.T) {
 			return s.RecordTokenUse(t.Context(), []autho.TokenUse{{TokenID: "tok_x", At: time.Now()}})
 		}},
 		{"LoginCredentials", func() error {
-			_, _, err := s.LoginCredentials(t.Context(), []byte{1}, []byte{2})
+			_, err := s.LoginCredentials(t.Context(), []byte{1}, []byte{2})
 			if errors.Is(err, autho.ErrNotFound) {
 				err = nil // an empty schema: reached, and answered
 			}

@@ -11,7 +11,6 @@ package reqbody
 import (
 	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -48,22 +47,23 @@ func ContentType(header string) (form bool, err error) {
 	return false, autho.ErrUnsupportedMedia
 }
 
-// Check is what is known of r's body before reading it: its Content-Type
-// (415, see ContentType) and its declared length (413 beyond MaxBytes).
-func Check(r *http.Request) (form bool, err error) {
-	if form, err = ContentType(r.Header.Get("Content-Type")); err != nil {
+// Check is what is known of a body before reading it: its Content-Type
+// header (415, see ContentType) and its declared length (413 beyond
+// MaxBytes; -1 when unknown).
+func Check(contentType string, length int64) (form bool, err error) {
+	if form, err = ContentType(contentType); err != nil {
 		return false, err
 	}
-	if r.ContentLength > MaxBytes {
+	if length > MaxBytes {
 		return false, autho.ErrBodyTooLarge
 	}
 	return form, nil
 }
 
-// Read reads r's body: ErrMalformedBody if it cannot be read,
+// Read reads a body: ErrMalformedBody if it cannot be read,
 // ErrBodyTooLarge beyond MaxBytes.
-func Read(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBytes+1))
+func Read(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, autho.ErrMalformedBody
 	}

@@ -42,11 +42,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	if err := introspectionCaller(r, svc); err != nil {
 		return err
 	}
-	form, err := reqbody.Check(r)
+	form, err := reqbody.Check(r.Header.Get("Content-Type"), r.ContentLength)
 	if err != nil {
 		return err
 	}
-	body, err := reqbody.Read(r)
+	body, err := reqbody.Read(r.Body)
 	if err != nil {
 		return err
 	}

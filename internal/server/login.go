@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/autho/autho/internal/login"
-	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/wire"
 )
 
@@ -27,27 +26,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// login does the work of handleLogin. The order of checks before the
-// exchange is the contract's: 415, 413, 429, then the body.
+// login does the work of handleLogin; login.Service.Serve runs every check,
+// in the contract's order.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
-	form, err := reqbody.Check(r)
-	if err != nil {
-		return err
-	}
-	ip := s.clientIP(r)
-	if err := s.deps.Login.CheckIP(ip); err != nil {
-		return err
-	}
-	body, err := reqbody.Read(r)
-	if err != nil {
-		return err
-	}
-	creds, err := login.ParseBody(body, form)
-	if err != nil {
-		return err
-	}
-	res, err := s.deps.Login.Login(r.Context(), creds, ip)
+	res, err := s.deps.Login.Serve(r.Context(), login.Request{
+		ContentType: r.Header.Get("Content-Type"),
+		Length:      r.ContentLength,
+		Body:        r.Body,
+		ClientIP:    s.clientIP(r),
+	})
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,35 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/autho/autho/internal/reqlog"
 )
+
+// StatusWriter records an answer's status and size for the request log,
+// the server's and the gateway's. Unwrap lets a handler reach the real
+// writer's Flush and Hijack (for WebSockets) through
+// http.ResponseController.
+type StatusWriter struct {
+	http.ResponseWriter
+	Status int // the first status written; 0 until then
+	Bytes  int
+}
+
+func (w *StatusWriter) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.Bytes += n
+	return n, err
+}
+
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // MethodLabel is what metrics and logs may say of a request's method: one
 // of the standard methods (RFC 9110's and PATCH), or "other". The method
@@ -29,7 +55,7 @@ func MethodLabel(method string) string {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &reqlog.Recorder{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		elapsed := time.Since(start)
 		route := r.Pattern

@@ -9,4 +9,8 @@
 // Rotation is coordinated through the store alone: whoever adds a key (a
 // node, or the CLI in another process) retires the older ones, and every
 // keyring that refreshes picks the same current key.
+//
+// The master key is given to the process, or kept in a KeyFile beside a
+// SQLite database: made once, with the first signing key, and refused if
+// anyone but its owner could have read or planted it.
 package signer

@@ -436,3 +436,37 @@ func TestNewKeyring_Refuses(t *testing.T) {
 		t.Error("NewKey(RS512) = nil error")
 	}
 }
+
+// TestKeyring_Current: Current names the key Sign uses, after each change
+// of the store; a keyring of another algorithm has none.
+func TestKeyring_Current(t *testing.T) {
+	db := newTestDB(t)
+	k, other := db.keyring(t, ES256), db.keyring(t, EdDSA)
+	for _, step := range []struct {
+		name    string
+		do      func(t *testing.T)
+		current bool
+	}{
+		{"empty", func(t *testing.T) { mustRefresh(t, k) }, false},
+		{"first key", func(t *testing.T) { mustEnsureKey(t, k) }, true},
+		{"rotated", func(t *testing.T) { mustRotate(t, k) }, true},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			step.do(t)
+			got, ok := k.Current()
+			token, err := k.Sign(testClaims(db.clock.Now()))
+			switch {
+			case ok != step.current:
+				t.Fatalf("Current = %+v, %v; want a current key: %v", got, ok, step.current)
+			case !ok && !errors.Is(err, ErrNoKey):
+				t.Fatalf("Current = none, but Sign: %v", err)
+			case ok && (err != nil || kidOf(t, token) != got.ID || got.State != StateSigning):
+				t.Fatalf("Current = %+v, but Sign: %v", got, err)
+			}
+			mustRefresh(t, other)
+			if got, ok := other.Current(); ok {
+				t.Fatalf("the EdDSA keyring's Current = %q, want none", got.ID)
+			}
+		})
+	}
+}

@@ -77,9 +77,9 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 	return out, wrap("accounts", rows.Err())
 }
 
-// UpdateAccount applies fn to the account in one write transaction. Only the
-// name, status, expiry and update time are written; whatever fn does to the
-// other fields is undone, so the result is what is stored.
+// UpdateAccount applies fn to a copy of the account in one write transaction
+// and takes from it only the fields store.go lets an update write: the name,
+// status, expiry and update time.
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error) (*autho.Account, error) {
 	a := new(autho.Account)
 	err := s.tx(ctx, "update account", func(tx *sql.Tx) error {
@@ -87,12 +87,11 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 		if err := scanAccount(row, a); err != nil {
 			return wrap("update account", err)
 		}
-		before := *a
-		if err := fn(a); err != nil {
+		w := *a
+		if err := fn(&w); err != nil {
 			return err
 		}
-		a.ID, a.CreatedAt, a.PartnerTokenHint = before.ID, before.CreatedAt, before.PartnerTokenHint
-		a.ExpiresAt, a.UpdatedAt = stored(a.ExpiresAt), stored(a.UpdatedAt)
+		a.Name, a.Status, a.ExpiresAt, a.UpdatedAt = w.Name, w.Status, stored(w.ExpiresAt), stored(w.UpdatedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 			a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.UpdatedAt), a.ID)
 		return wrap("update account", err)

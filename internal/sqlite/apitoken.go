@@ -55,22 +55,6 @@ func scanToken(sc scanner, t *autho.APIToken) error {
 	return nil
 }
 
-type constError string
-
-func (e constError) Error() string { return string(e) }
-
-const errBadHash = constError("stored hash is not hex")
-
-// Scopes are one space-separated TEXT column; none is the empty string.
-func joinScopes(s []string) string { return strings.Join(s, " ") }
-
-func splitScopes(s string) []string {
-	if s == "" {
-		return []string{}
-	}
-	return strings.Split(s, " ")
-}
-
 // CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
 	return s.tx(ctx, "create api token", func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
@@ -149,23 +133,20 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 	return out, wrap("api tokens", rows.Err())
 }
 
-// UpdateAPIToken applies fn to the token in one write transaction. The name,
-// scopes, expiry and revocation time are written; last use belongs to
-// RecordTokenUse, and the id, owner, hash, hint and creation time never
-// change.
+// UpdateAPIToken applies fn to a copy of the token in one write transaction
+// and takes from it only the fields store.go lets an update write: the name,
+// scopes, expiry and revocation time.
 func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
 	t := new(autho.APIToken)
 	err := s.tx(ctx, "update api token", func(tx *sql.Tx) error {
 		if err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM `+tokenFrom+` WHERE t.id = ?`, id), t); err != nil {
 			return wrap("update api token", err)
 		}
-		before := *t
-		if err := fn(t); err != nil {
+		w := *t
+		if err := fn(&w); err != nil {
 			return err
 		}
-		t.ID, t.UserID, t.AccountID, t.Hash, t.Hint, t.CreatedAt = before.ID, before.UserID, before.AccountID, before.Hash, before.Hint, before.CreatedAt
-		t.LastUsedAt, t.LastUsedIP = before.LastUsedAt, before.LastUsedIP
-		t.ExpiresAt, t.RevokedAt = stored(t.ExpiresAt), stored(t.RevokedAt)
+		t.Name, t.Scopes, t.ExpiresAt, t.RevokedAt = w.Name, w.Scopes, stored(w.ExpiresAt), stored(w.RevokedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET name = ?, scopes = ?, expires_at = ?, revoked_at = ? WHERE id = ?`,
 			t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.RevokedAt), t.ID)
 		return wrap("update api token", err)

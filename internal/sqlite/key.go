@@ -56,18 +56,3 @@ func (s *Store) SigningKeys(ctx context.Context) ([]*autho.SigningKey, error) {
 	}
 	return out, wrap("signing keys", rows.Err())
 }
-
-func decode64(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		// Not err itself: it quotes the offending input, which may be
-		// sealed key material.
-		return nil, errBadBase64
-	}
-	return b, nil
-}
-
-const errBadBase64 = constError("stored key is not base64")

@@ -9,26 +9,22 @@ import (
 
 // loginCredentialsSQL is the whole of a login's reading in one statement:
 // the partner token by its unique hash with its account, and the API token
-// by its unique hash with its user's active flag. One statement is one read
-// transaction and one trip through database/sql and the driver instead of
-// two, and it reads only the columns the login checks (PartnerCredential's
-// account hint costs an extra index probe the login never uses).
+// by its unique hash with its user's active flag, reading only the columns
+// the login checks. One statement is one read transaction instead of two.
 //
 // The API token is a subquery, which SQLite materializes before it looks up
-// the partner token. Written as a plain LEFT JOIN (looked up inside the
-// partner's loop) the same index probes cost four times the page reads
-// while the last-used flush was writing (19.7 read syscalls per login
-// against 4.5, 165 against 150 µs of CPU per login in bench/run's ES256
-// setup).
+// the partner token: as a plain LEFT JOIN, looked up inside the partner's
+// loop, the same probes read four times the pages while the last-used flush
+// writes (bench/RESULTS.md).
 //
-// Each lookup names its index: left to itself the planner prefers a
-// unique index, which finds the row id and then reads the table, two
-// B-trees where one holds everything. The partner token, account and user
-// are read from covering indexes (migration 0003_login_reads); the API
-// token from api_token_logins, a table keyed by the first 60 bits of its
-// hash (migration 0005_login_keys, which says why), where ?3, the whole
-// hash, is checked too. If an index or that table were missing, preparing
-// the statement would fail loudly rather than quietly read more.
+// Each lookup names its index, so that each reads one B-tree: left to
+// itself the planner prefers a unique index, which finds the row id and
+// then reads the table. The partner token, account and user are read from
+// covering indexes (migration 0003_login_reads); the API token from
+// api_token_logins, a table keyed by the first 60 bits of its hash
+// (migration 0005_login_keys says why), where ?3, the whole hash, is
+// checked too. A missing index or table fails the statement's preparation
+// loudly rather than quietly reading more.
 const loginCredentialsSQL = `SELECT p.expires_at, a.id, a.status, a.expires_at,
 	x.id, x.user_id, x.account_id, x.scopes, x.expires_at, x.revoked_at, x.active
 	FROM partner_tokens p INDEXED BY partner_tokens_login
@@ -50,21 +46,12 @@ func loginKey(hash []byte) int64 {
 	return int64(binary.BigEndian.Uint64(hash) >> 4)
 }
 
-// LoginCredentials reads what a login checks of both secrets, in one
-// snapshot. An unknown partner token is autho.ErrNotFound; an unknown API
-// token is a nil *autho.APICredential and no error. Only the fields the
-// login reads are filled: of the partner token its end, of its account the
-// id, status and expiry; of the API token its id, owner, account, hash,
-// scopes, expiry and revocation, and its user's active flag.
-func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error) {
-	c, err := s.login.get()
+// LoginCredentials reads a login's record in one snapshot, on the login's
+// own connections (loginPool, loginconn.go).
+func (s *Store) LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.LoginRecord, error) {
+	rec, err := s.login.read(partnerHash, apiHash)
 	if err != nil {
-		return nil, nil, wrap("login credentials", err)
+		return nil, wrap("login credentials", err)
 	}
-	pc, ac, err := c.query(partnerHash, apiHash)
-	s.login.put(c)
-	if err != nil {
-		return nil, nil, wrap("login credentials", err)
-	}
-	return pc, ac, nil
+	return rec, nil
 }

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -18,21 +17,19 @@ import (
 	"github.com/autho/autho"
 )
 
-// loginPool runs loginCredentialsSQL, the one statement of every login, on
-// a few read connections of its own, through SQLite's C API as
-// modernc.org/sqlite/lib exposes it rather than through database/sql and
-// the driver. The statement is prepared once per connection; a login binds
-// three values, steps once, reads eleven columns and resets. In a profile
-// of bench/run's load the layers this skips (database/sql's pool and
-// statement bookkeeping, the driver's per-query column metadata and value
-// conversions, its argument copies and per-call mutexes) were a third of
-// the login's database time, about 10 µs of a 100 µs login. Every other
-// read stays on the database/sql pool.
+// loginPool is the login's read: loginCredentialsSQL on a few connections
+// of its own, through SQLite's C API as modernc.org/sqlite/lib exposes it
+// rather than through database/sql and the driver, whose per-query
+// bookkeeping was about a third of a login's database time
+// (bench/RESULTS.md).
+// read and close are all the rest of the package uses of it; the C API
+// stays behind them, in this file. Every other read stays on the
+// database/sql pool.
 //
-// The connections are opened lazily (the statement's tables exist only
-// after Migrate) and each is used by one goroutine at a time, so SQLite's
-// per-connection mutex is off (SQLITE_OPEN_NOMUTEX). They are query_only,
-// like the read pool.
+// The statement is prepared once per connection. The connections are
+// opened lazily (the statement's tables exist only after Migrate) and each
+// is used by one goroutine at a time, so SQLite's per-connection mutex is
+// off (SQLITE_OPEN_NOMUTEX). They are query_only, like the read pool.
 type loginPool struct {
 	path string
 	free chan *loginConn
@@ -46,11 +43,23 @@ type loginPool struct {
 var errPoolClosed = errors.New("sqlite: store closed")
 
 // newLoginPool makes a pool of one connection per processor (at least
-// two): a login holds one for a few microseconds without blocking, so more
-// only add page caches. Against four on 2 cores, under bench/run's load:
-// 4.7 MiB less peak RSS, the same throughput, a lower p99.
+// two): a login holds one for microseconds without blocking, so more would
+// only add page caches (bench/RESULTS.md).
 func newLoginPool(path string) *loginPool {
 	return &loginPool{path: path, free: make(chan *loginConn, max(2, runtime.GOMAXPROCS(0))), done: make(chan struct{})}
+}
+
+// read runs the statement on an idle connection: the record, or
+// autho.ErrNotFound when no partner token has partnerHash. Other errors are
+// the connection's, for wrap to translate.
+func (p *loginPool) read(partnerHash, apiHash []byte) (*autho.LoginRecord, error) {
+	c, err := p.get()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := c.query(partnerHash, apiHash)
+	p.put(c)
+	return rec, err
 }
 
 // get returns an idle connection, opens one if fewer than the pool's size
@@ -195,13 +204,13 @@ func (c *loginConn) exec(q string) error {
 	return nil
 }
 
-// query runs the statement and reads its row into what the login checks
-// (LoginCredentials). No partner token with the hash is autho.ErrNotFound;
-// no API token with its hash, a nil *autho.APICredential (the LEFT JOIN's
-// NULLs). The read transaction ends before it returns.
-func (c *loginConn) query(partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error) {
+// query runs the statement and reads its row into a record. No partner
+// token with the hash is autho.ErrNotFound; no API token with its hash, a
+// record without a Token (the LEFT JOIN's NULLs). The read transaction ends
+// before it returns.
+func (c *loginConn) query(partnerHash, apiHash []byte) (*autho.LoginRecord, error) {
 	if len(partnerHash) > hashLen {
-		return nil, nil, autho.ErrNotFound
+		return nil, autho.ErrNotFound
 	}
 	if len(apiHash) > hashLen {
 		apiHash = nil // no stored hash is longer: bound empty, it matches nothing
@@ -214,35 +223,36 @@ func (c *loginConn) query(partnerHash, apiHash []byte) (*autho.PartnerCredential
 	defer sqlite3.Xsqlite3_reset(t, st)
 	// SQLITE_STATIC (0): the buffer outlives the statement's use of it.
 	if rc := sqlite3.Xsqlite3_bind_text(t, st, 1, c.args, int32(pn), 0); rc != sqlite3.SQLITE_OK {
-		return nil, nil, c.err(rc)
+		return nil, c.err(rc)
 	}
 	if rc := sqlite3.Xsqlite3_bind_int64(t, st, 2, loginKey(apiHash)); rc != sqlite3.SQLITE_OK {
-		return nil, nil, c.err(rc)
+		return nil, c.err(rc)
 	}
 	if rc := sqlite3.Xsqlite3_bind_blob(t, st, 3, c.args+2*hashLen, int32(an), 0); rc != sqlite3.SQLITE_OK {
-		return nil, nil, c.err(rc)
+		return nil, c.err(rc)
 	}
 	switch rc := sqlite3.Xsqlite3_step(t, st); rc {
 	case sqlite3.SQLITE_ROW:
 	case sqlite3.SQLITE_DONE:
-		return nil, nil, autho.ErrNotFound
+		return nil, autho.ErrNotFound
 	default:
-		return nil, nil, c.err(rc)
+		return nil, c.err(rc)
 	}
-	pc := &autho.PartnerCredential{TokenExpiresAt: c.time(0), Account: autho.Account{
+	rec := &autho.LoginRecord{PartnerTokenEnds: c.time(0), Account: autho.LoginAccount{
 		ID: c.text(1), Status: autho.AccountStatus(c.text(2)), ExpiresAt: c.time(3)}}
 	if sqlite3.Xsqlite3_column_type(t, st, 4) == sqlite3.SQLITE_NULL {
-		return pc, nil, nil
+		return rec, nil
 	}
-	return pc, &autho.APICredential{UserActive: c.int(10) != 0, Token: autho.APIToken{
-		ID:        c.text(4),
-		UserID:    c.text(5),
-		AccountID: c.text(6),
-		Hash:      bytes.Clone(apiHash),
-		Scopes:    splitScopes(c.text(7)),
-		ExpiresAt: c.time(8),
-		RevokedAt: c.time(9),
-	}}, nil
+	rec.Token = &autho.LoginToken{
+		ID:         c.text(4),
+		UserID:     c.text(5),
+		AccountID:  c.text(6),
+		Scopes:     splitScopes(c.text(7)),
+		ExpiresAt:  c.time(8),
+		RevokedAt:  c.time(9),
+		UserActive: c.int(10) != 0,
+	}
+	return rec, nil
 }
 
 func (c *loginConn) int(i int32) int64 {

@@ -29,10 +29,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/autho/autho"
 )
@@ -177,45 +175,6 @@ func uncancelable(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// wrap translates a driver error into the Store's sentinels, by result code.
-// The driver's message names tables and columns, never values, so it is kept
-// for the log; no query argument (a hash) ever reaches an error.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w", op, autho.ErrNotFound)
-	}
-	// The driver's *sqlite.Error, or loginConn's resultError.
-	var se interface{ Code() int }
-	if errors.As(err, &se) {
-		if sentinel := sentinelFor(se.Code()); sentinel != nil {
-			return fmt.Errorf("sqlite: %s: %w (%w)", op, sentinel, err)
-		}
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-func sentinelFor(code int) error {
-	switch code {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return autho.ErrConflict
-	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return autho.ErrNotFound
-	}
-	// Extended codes carry the primary code in their low byte.
-	switch code & 0xff {
-	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
-		sqlite3.SQLITE_PERM, sqlite3.SQLITE_PROTOCOL:
-		return autho.ErrUnavailable
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		// Still locked after busy_timeout: another process holds the file.
-		return autho.ErrUnavailable
-	}
-	return nil
-}
-
 // lazyStmt is a statement prepared on the read pool on first use and kept;
 // database/sql re-prepares it on each pool connection as needed.
 type lazyStmt struct {
@@ -247,46 +206,6 @@ func (l *lazyStmt) close() error {
 	}
 	return nil
 }
-
-// Times are Unix microseconds; nullable columns hold "never" as NULL, which
-// maps to the zero time.Time.
-
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func nullMicros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
-
-// stored is t as a read will return it: microseconds, in UTC. Updates return
-// their result through it, so it equals the next read.
-func stored(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return fromMicros(micros(t))
-}
-
-func fromNullMicros(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return fromMicros(v.Int64)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
 
 // DBStats reports the connection pools' statistics, for metrics.
 func (s *Store) DBStats() (read, write sql.DBStats) { return s.r.Stats(), s.w.Stats() }

@@ -1,20 +1,14 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/migrations"
@@ -31,24 +25,6 @@ func TestStore(t *testing.T) {
 func TestStore_TokenCapAcrossStores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "autho.db")
 	storetest.TestTokenCapAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
-}
-
-// mustOpen opens and migrates a store on path, closed when the test ends.
-func mustOpen(tb testing.TB, path string) *Store {
-	tb.Helper()
-	s, err := Open(path)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	if err := s.Migrate(context.Background()); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return s
 }
 
 func TestOpen_Pragmas(t *testing.T) {
@@ -261,128 +237,6 @@ func TestStore_SharedFile(t *testing.T) {
 			t.Fatalf("ExpiresAt = %v, want %v", got.ExpiresAt, want)
 		}
 	})
-}
-
-func TestSentinelFor(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		code int
-		want error
-	}{
-		{"unique", sqlite3.SQLITE_CONSTRAINT_UNIQUE, autho.ErrConflict},
-		{"primary key", sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, autho.ErrConflict},
-		{"foreign key", sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, autho.ErrNotFound},
-		{"not null", sqlite3.SQLITE_CONSTRAINT_NOTNULL, nil},
-		{"cannot open", sqlite3.SQLITE_CANTOPEN, autho.ErrUnavailable},
-		{"io error", sqlite3.SQLITE_IOERR, autho.ErrUnavailable},
-		{"io error on fsync", sqlite3.SQLITE_IOERR | 4<<8, autho.ErrUnavailable},
-		{"disk full", sqlite3.SQLITE_FULL, autho.ErrUnavailable},
-		{"busy past the timeout", sqlite3.SQLITE_BUSY, autho.ErrUnavailable},
-		{"generic error", sqlite3.SQLITE_ERROR, nil},
-		{"corrupt", sqlite3.SQLITE_CORRUPT, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := sentinelFor(tc.code); got != tc.want {
-				t.Fatalf("sentinelFor(%d) = %v, want %v", tc.code, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestWrap(t *testing.T) {
-	s := mustOpen(t, filepath.Join(t.TempDir(), "autho.db"))
-	t.Run("not found", func(t *testing.T) {
-		_, err := s.Account(t.Context(), secret.NewID("acc"))
-		if !errors.Is(err, autho.ErrNotFound) || errors.Is(err, sql.ErrNoRows) {
-			t.Fatalf("err = %v, want ErrNotFound and not sql.ErrNoRows", err)
-		}
-	})
-	t.Run("conflict keeps the driver's code", func(t *testing.T) {
-		a, _ := seedAccount(t, s)
-		_, err := s.w.ExecContext(t.Context(), `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at)
-			VALUES (?, 'x', 'active', 0, 0, 0)`, a.ID)
-		err = wrap("test", err)
-		var se *sqlite.Error
-		if !errors.Is(err, autho.ErrConflict) || !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-			t.Fatalf("err = %v, want ErrConflict wrapping SQLITE_CONSTRAINT_PRIMARYKEY", err)
-		}
-	})
-}
-
-// BenchmarkAPICredential is the login's hot read, from many goroutines at
-// once as under load.
-func BenchmarkAPICredential(b *testing.B) {
-	s := mustOpen(b, filepath.Join(b.TempDir(), "autho.db"))
-	ctx := context.Background()
-	hashes := seedTokens(b, s, 100, 10_000)
-	b.ReportAllocs()
-	b.ResetTimer()
-	var next atomic.Uint64
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			h := hashes[next.Add(1)%uint64(len(hashes))]
-			if _, err := s.APICredential(ctx, h); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
-// seedTokens writes users and tokens in one transaction, since one fsync'd
-// transaction per token would make the setup the benchmark. It returns the
-// tokens' hashes.
-func seedTokens(tb testing.TB, s *Store, users, tokens int) [][]byte {
-	tb.Helper()
-	ctx := context.Background()
-	now := time.Now()
-	a, _ := seedAccount(tb, s)
-	hashes := make([][]byte, 0, tokens)
-	err := s.tx(ctx, "seed", func(tx *sql.Tx) error {
-		uids := make([]string, users)
-		for i := range uids {
-			uids[i] = secret.NewID("usr")
-			_, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, email, email_key, password_hash, role, active, created_at, updated_at)
-				VALUES (?, ?, ?, ?, '', 'member', 1, ?, ?)`, uids[i], a.ID, uids[i]+"@example.com", uids[i]+"@example.com", micros(now), micros(now))
-			if err != nil {
-				return err
-			}
-		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
-			created_at, expires_at, revoked_at) VALUES (?, ?, ?, 'bench', ?, ?, 'read write', ?, ?, NULL)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for i := range tokens {
-			t := secret.New(secret.APIToken)
-			h := secret.Hash(t)
-			if _, err := st.ExecContext(ctx, secret.NewID("tok"), uids[i%users], a.ID, hex.EncodeToString(h), secret.Hint(t),
-				micros(now), micros(now.Add(time.Hour))); err != nil {
-				return err
-			}
-			hashes = append(hashes, h)
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return hashes
-}
-
-// seedAccount stores an active account expiring in an hour.
-func seedAccount(tb testing.TB, s *Store) (*autho.Account, *autho.PartnerToken) {
-	tb.Helper()
-	now := time.Now()
-	tok := secret.New(secret.PartnerToken)
-	a := &autho.Account{ID: secret.NewID("acc"), Name: "Partner", Status: autho.AccountActive,
-		ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
-	pt := &autho.PartnerToken{ID: secret.NewID("ptk"), AccountID: a.ID, Hash: secret.Hash(tok), Hint: secret.Hint(tok), CreatedAt: now}
-	if err := s.CreateAccount(context.Background(), a, pt); err != nil {
-		tb.Fatal(err)
-	}
-	return a, pt
 }
 
 func TestMigrateProgress(t *testing.T) {

@@ -64,22 +64,22 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 	return out, wrap("users", rows.Err())
 }
 
-// UpdateUser applies fn to the user in one write transaction. The email (and
-// so its key), password hash and epoch, role, active flag and update time
-// are written;
-// the id, account and creation time stay as they were.
+// UpdateUser applies fn to a copy of the user in one write transaction and
+// takes from it only the fields store.go lets an update write: the email
+// (and so its key), password hash and epoch, role, active flag and update
+// time.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
 	u := new(autho.User)
 	err := s.tx(ctx, "update user", func(tx *sql.Tx) error {
 		if err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id), u); err != nil {
 			return wrap("update user", err)
 		}
-		before := *u
-		if err := fn(u); err != nil {
+		w := *u
+		if err := fn(&w); err != nil {
 			return err
 		}
-		u.ID, u.AccountID, u.CreatedAt = before.ID, before.AccountID, before.CreatedAt
-		u.UpdatedAt = stored(u.UpdatedAt)
+		u.Email, u.PasswordHash, u.PasswordEpoch = w.Email, w.PasswordHash, w.PasswordEpoch
+		u.Role, u.Active, u.UpdatedAt = w.Role, w.Active, stored(w.UpdatedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, password_epoch = ?, role = ?, active = ?,
 			updated_at = ? WHERE id = ?`,
 			u.Email, autho.EmailKey(u.Email), u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)

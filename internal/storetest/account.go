@@ -116,6 +116,16 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		wantErr(t, "Account", err, nil)
 		check(t, "Account after update", read, &want)
 	})
+	t.Run("writes only its fields", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := mustAccount(t, s)
+		next, _ := newAccount()
+		next.Name, next.Status, next.ExpiresAt = "Renamed", autho.AccountSuspended, at(48*time.Hour)
+		next.CreatedAt, next.UpdatedAt, next.PartnerTokenHint = at(-time.Hour), at(time.Hour), "not a hint"
+		checkUpdateWrites(t, a.ID, a, next, s.UpdateAccount, s.Account, func(dst, src *autho.Account) {
+			dst.Name, dst.Status, dst.ExpiresAt, dst.UpdatedAt = src.Name, src.Status, src.ExpiresAt, src.UpdatedAt
+		})
+	})
 	t.Run("fn error", func(t *testing.T) {
 		s := newStore(t)
 		a, _ := mustAccount(t, s)

@@ -177,6 +177,24 @@ func testUpdateAPIToken(t *testing.T, newStore newStoreFunc) {
 			t.Error("token not revoked after update")
 		}
 	})
+	t.Run("writes only its fields", func(t *testing.T) {
+		s := newStore(t)
+		_, u := mustAll(t, s)
+		tk := mustAPIToken(t, s, u, t0)
+		use := autho.TokenUse{TokenID: tk.ID, At: at(time.Minute), IP: "192.0.2.1"}
+		wantErr(t, "RecordTokenUse", s.RecordTokenUse(t.Context(), []autho.TokenUse{use}), nil)
+		tk.LastUsedAt, tk.LastUsedIP = use.At, use.IP
+		// Owned by a user of another account, both of which exist, so that
+		// a store writing them would not fail on a foreign key instead.
+		_, v := mustAll(t, s)
+		next := newAPIToken(v, at(-time.Hour))
+		next.Name, next.Hint = "renamed", "not a hint"
+		next.Scopes, next.ExpiresAt, next.RevokedAt = []string{"x:y"}, at(time.Hour), at(30*time.Minute)
+		next.LastUsedAt, next.LastUsedIP = at(2*time.Hour), "192.0.2.2"
+		checkUpdateWrites(t, tk.ID, tk, next, s.UpdateAPIToken, s.APIToken, func(dst, src *autho.APIToken) {
+			dst.Name, dst.Scopes, dst.ExpiresAt, dst.RevokedAt = src.Name, src.Scopes, src.ExpiresAt, src.RevokedAt
+		})
+	})
 	t.Run("clear scopes", func(t *testing.T) {
 		s := newStore(t)
 		_, u := mustAll(t, s)

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -13,48 +12,35 @@ import (
 	"github.com/autho/autho/internal/secret"
 )
 
-// pairReader is the login's one-round-trip read (internal/login uses it when
-// a store has it). Every backend must have it: without it each login costs
-// two round trips.
-type pairReader interface {
-	LoginCredentials(ctx context.Context, partnerHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential, error)
+// loginRecordOf is the record LoginCredentials must answer for a pair, from
+// what PartnerCredential and APICredential (nil: unknown) find of it.
+func loginRecordOf(pc *autho.PartnerCredential, ac *autho.APICredential) *autho.LoginRecord {
+	r := &autho.LoginRecord{PartnerTokenEnds: pc.TokenExpiresAt, Account: loginAccountOf(&pc.Account)}
+	if ac != nil {
+		r.Token = loginTokenOf(ac)
+	}
+	return r
 }
 
-// loginPartner and loginAPI are the fields of each credential that the login
-// reads; LoginCredentials need fill no others.
-type loginPartner struct {
-	TokenExpiresAt, AccountExpiresAt time.Time
-	AccountID                        string
-	AccountStatus                    autho.AccountStatus
+func loginAccountOf(a *autho.Account) autho.LoginAccount {
+	return autho.LoginAccount{ID: a.ID, Status: a.Status, ExpiresAt: a.ExpiresAt}
 }
 
-type loginAPI struct {
-	ID, UserID, AccountID string
-	Hash                  []byte
-	Scopes                []string
-	ExpiresAt, RevokedAt  time.Time
-	UserActive            bool
-}
-
-func partnerView(c *autho.PartnerCredential) loginPartner {
-	return loginPartner{TokenExpiresAt: c.TokenExpiresAt, AccountExpiresAt: c.Account.ExpiresAt,
-		AccountID: c.Account.ID, AccountStatus: c.Account.Status}
-}
-
-func apiView(c *autho.APICredential) loginAPI {
+func loginTokenOf(c *autho.APICredential) *autho.LoginToken {
 	t := &c.Token
-	return loginAPI{ID: t.ID, UserID: t.UserID, AccountID: t.AccountID, Hash: t.Hash, Scopes: t.Scopes,
+	return &autho.LoginToken{ID: t.ID, UserID: t.UserID, AccountID: t.AccountID, Scopes: t.Scopes,
 		ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, UserActive: c.UserActive}
 }
 
-// describeAPI shows c for a failure, without its hash.
-func describeAPI(c *autho.APICredential) string {
-	if c == nil {
-		return "no API token"
+// describeLogin shows a record for a failure (it holds no hash).
+func describeLogin(r *autho.LoginRecord) string {
+	switch {
+	case r == nil:
+		return "no record"
+	case r.Token == nil:
+		return fmt.Sprintf("%+v, no API token", *r)
 	}
-	v := apiView(c)
-	v.Hash = nil
-	return fmt.Sprintf("%+v", v)
+	return fmt.Sprintf("%+v, API token %+v", *r, *r.Token)
 }
 
 // loginFixture is one account with its partner token, one user of it and
@@ -68,45 +54,40 @@ type loginFixture struct {
 }
 
 // agreeLogin fails unless LoginCredentials answers what PartnerCredential
-// and APICredential answer, on every field the login reads, and returns its
+// and APICredential answer, on every field of the record, and returns its
 // answer.
-func agreeLogin(t *testing.T, s autho.Store, ptHash, apiHash []byte) (*autho.PartnerCredential, *autho.APICredential) {
+func agreeLogin(t *testing.T, s autho.Store, ptHash, apiHash []byte) *autho.LoginRecord {
 	t.Helper()
-	pc, ac, err := s.(pairReader).LoginCredentials(t.Context(), ptHash, apiHash)
+	rec, err := s.LoginCredentials(t.Context(), ptHash, apiHash)
 	noLeak(t, err, ptHash)
 	noLeak(t, err, apiHash)
 	wantP, errP := s.PartnerCredential(t.Context(), ptHash)
 	if errP != nil {
 		wantErr(t, "PartnerCredential", errP, autho.ErrNotFound)
 		wantErr(t, "LoginCredentials of an unknown partner token", err, autho.ErrNotFound)
-		if pc != nil || ac != nil {
-			t.Fatalf("LoginCredentials of an unknown partner token = %+v, %s, want nil, nil", pc, describeAPI(ac))
+		if rec != nil {
+			t.Fatalf("LoginCredentials of an unknown partner token = %s, want nil", describeLogin(rec))
 		}
-		return nil, nil
+		return nil
 	}
 	wantErr(t, "LoginCredentials", err, nil)
-	check(t, "partner", partnerView(pc), partnerView(wantP))
 	wantA, errA := s.APICredential(t.Context(), apiHash)
 	if errA != nil {
 		wantErr(t, "APICredential", errA, autho.ErrNotFound)
-		if ac != nil {
-			t.Fatalf("LoginCredentials of an unknown API token = %s, want nil", describeAPI(ac))
+		if rec.Token != nil {
+			t.Fatalf("LoginCredentials of an unknown API token = %s, want no API token", describeLogin(rec))
 		}
-		return pc, nil
-	}
-	if ac == nil {
+		wantA = nil
+	} else if rec.Token == nil {
 		t.Fatalf("LoginCredentials: no API token, APICredential found %s", wantA.Token.ID)
 	}
-	check(t, "api", apiView(ac), apiView(wantA))
-	return pc, ac
+	check(t, "LoginCredentials", rec, loginRecordOf(wantP, wantA))
+	return rec
 }
 
 // testLoginCredentials: the one-statement read agrees with the two lookups
 // it replaces, in every state a login tells apart.
 func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
-	if _, ok := newStore(t).(pairReader); !ok {
-		t.Fatal("the store has no LoginCredentials: every backend must read a login in one round trip")
-	}
 	setup := func(t *testing.T) *loginFixture {
 		s := newStore(t)
 		a, pt := mustAccount(t, s)
@@ -144,12 +125,12 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		change func(t *testing.T, f *loginFixture) (ptHash, apiHash []byte)
 		// want checks that the case reached its state, so that agreement
 		// is not over a state never set up.
-		want func(pc *autho.PartnerCredential, ac *autho.APICredential) error
+		want func(r *autho.LoginRecord) error
 	}{
 		{name: "ok", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) { return f.pt.Hash, f.tk.Hash },
-			want: func(pc *autho.PartnerCredential, ac *autho.APICredential) error {
-				if ac == nil || ac.Token.AccountID != pc.Account.ID || !ac.UserActive || ac.Token.Revoked() ||
-					!pc.TokenExpiresAt.IsZero() || pc.Account.Status != autho.AccountActive {
+			want: func(r *autho.LoginRecord) error {
+				if r.Token == nil || r.Token.AccountID != r.Account.ID || !r.Token.UserActive || !r.Token.RevokedAt.IsZero() ||
+					!r.PartnerTokenEnds.IsZero() || r.Account.Status != autho.AccountActive {
 					return fmt.Errorf("not a good pair")
 				}
 				return nil
@@ -159,8 +140,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			tk.Scopes = nil
 			wantErr(t, "CreateAPIToken", f.s.CreateAPIToken(t.Context(), tk), nil)
 			return f.pt.Hash, tk.Hash
-		}, want: func(_ *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || len(ac.Token.Scopes) != 0 {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || len(r.Token.Scopes) != 0 {
 				return fmt.Errorf("want a token without scopes")
 			}
 			return nil
@@ -170,8 +151,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			tk.Scopes = []string{"z", "a:read", "b:write"}
 			wantErr(t, "CreateAPIToken", f.s.CreateAPIToken(t.Context(), tk), nil)
 			return f.pt.Hash, tk.Hash
-		}, want: func(_ *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || len(ac.Token.Scopes) != 3 {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || len(r.Token.Scopes) != 3 {
 				return fmt.Errorf("want three scopes")
 			}
 			return nil
@@ -179,8 +160,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "api token revoked", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			updateToken(t, f, func(tk *autho.APIToken) { tk.RevokedAt = at(time.Minute) })
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(_ *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || !ac.Token.Revoked() {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || r.Token.RevokedAt.IsZero() {
 				return fmt.Errorf("want a revoked token")
 			}
 			return nil
@@ -188,8 +169,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "api token expired", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			updateToken(t, f, func(tk *autho.APIToken) { tk.ExpiresAt = at(-time.Hour) })
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(_ *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || !ac.Token.Expired(t0) {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || r.Token.State(t0) != autho.TokenExpired {
 				return fmt.Errorf("want an expired token")
 			}
 			return nil
@@ -202,8 +183,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "user deactivated", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			deactivate(t, f)
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(_ *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || ac.UserActive {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || r.Token.UserActive {
 				return fmt.Errorf("want an inactive user")
 			}
 			return nil
@@ -211,8 +192,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "account suspended", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			updateAccount(t, f, func(a *autho.Account) { a.Status = autho.AccountSuspended })
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, _ *autho.APICredential) error {
-			if pc.Account.Status != autho.AccountSuspended {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Account.Status != autho.AccountSuspended {
 				return fmt.Errorf("want a suspended account")
 			}
 			return nil
@@ -220,8 +201,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "account expired", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			updateAccount(t, f, func(a *autho.Account) { a.ExpiresAt = at(-time.Hour) })
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, _ *autho.APICredential) error {
-			if !pc.Account.Expired(t0) {
+		}, want: func(r *autho.LoginRecord) error {
+			if !r.Account.Expired(t0) {
 				return fmt.Errorf("want an expired account")
 			}
 			return nil
@@ -230,8 +211,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			b, _ := mustAccount(t, f.s)
 			other := mustAPIToken(t, f.s, mustUser(t, f.s, b.ID), t0)
 			return f.pt.Hash, other.Hash
-		}, want: func(pc *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || ac.Token.AccountID == pc.Account.ID {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || r.Token.AccountID == r.Account.ID {
 				return fmt.Errorf("want a token of another account")
 			}
 			return nil
@@ -239,8 +220,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "partner token rotated, in grace", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			rotate(t, f, at(time.Hour))
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, _ *autho.APICredential) error {
-			if !pc.TokenExpiresAt.After(t0) {
+		}, want: func(r *autho.LoginRecord) error {
+			if !r.PartnerTokenEnds.After(t0) {
 				return fmt.Errorf("want a partner token ending after now")
 			}
 			return nil
@@ -248,16 +229,16 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 		{name: "partner token rotated, grace over", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			rotate(t, f, at(-time.Minute))
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, _ *autho.APICredential) error {
-			if pc.TokenExpiresAt.IsZero() || pc.TokenExpiresAt.After(t0) {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.PartnerTokenEnds.IsZero() || r.PartnerTokenEnds.After(t0) {
 				return fmt.Errorf("want a partner token that has ended")
 			}
 			return nil
 		}},
 		{name: "partner token rotated in", change: func(t *testing.T, f *loginFixture) ([]byte, []byte) {
 			return rotate(t, f, at(time.Hour)).Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, _ *autho.APICredential) error {
-			if !pc.TokenExpiresAt.IsZero() {
+		}, want: func(r *autho.LoginRecord) error {
+			if !r.PartnerTokenEnds.IsZero() {
 				return fmt.Errorf("want the current partner token")
 			}
 			return nil
@@ -267,8 +248,8 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			updateAccount(t, f, func(a *autho.Account) { a.Status = autho.AccountSuspended })
 			rotate(t, f, at(time.Minute))
 			return f.pt.Hash, f.tk.Hash
-		}, want: func(pc *autho.PartnerCredential, ac *autho.APICredential) error {
-			if ac == nil || ac.UserActive || pc.Account.Status != autho.AccountSuspended || pc.TokenExpiresAt.IsZero() {
+		}, want: func(r *autho.LoginRecord) error {
+			if r.Token == nil || r.Token.UserActive || r.Account.Status != autho.AccountSuspended || r.PartnerTokenEnds.IsZero() {
 				return fmt.Errorf("want every change seen")
 			}
 			return nil
@@ -306,10 +287,10 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			// calls must not hide the change from the next login.
 			agreeLogin(t, f.s, f.pt.Hash, f.tk.Hash)
 			ptHash, apiHash := tc.change(t, f)
-			pc, ac := agreeLogin(t, f.s, ptHash, apiHash)
-			if tc.want != nil && pc != nil {
-				if err := tc.want(pc, ac); err != nil {
-					t.Fatalf("%v: got %+v, %s", err, partnerView(pc), describeAPI(ac))
+			rec := agreeLogin(t, f.s, ptHash, apiHash)
+			if tc.want != nil && rec != nil {
+				if err := tc.want(rec); err != nil {
+					t.Fatalf("%v: got %s", err, describeLogin(rec))
 				}
 			}
 		})
@@ -325,27 +306,27 @@ func testLoginCredentials(t *testing.T, newStore newStoreFunc) {
 			a, pt := mustAccount(t, s)
 			pairs[i] = pair{pt.Hash, mustAPIToken(t, s, mustUser(t, s, a.ID), t0).Hash}
 		}
-		want := make([]loginAPI, n)
+		want := make([]*autho.LoginToken, n)
 		for i, p := range pairs {
 			c, err := s.APICredential(t.Context(), p.api)
 			wantErr(t, "APICredential", err, nil)
-			want[i] = apiView(c)
+			want[i] = loginTokenOf(c)
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		for i := range n {
 			wg.Go(func() {
 				for range 50 {
-					pc, ac, err := s.(pairReader).LoginCredentials(t.Context(), pairs[i].pt, pairs[i].api)
+					rec, err := s.LoginCredentials(t.Context(), pairs[i].pt, pairs[i].api)
 					if err != nil {
 						errs <- err
 						return
 					}
 					var diffs []string
-					if ac == nil || pc.Account.ID != want[i].AccountID {
+					if rec.Token == nil || rec.Account.ID != want[i].AccountID {
 						diffs = append(diffs, "wrong pair")
 					} else {
-						diff("api", reflect.ValueOf(apiView(ac)), reflect.ValueOf(want[i]), &diffs)
+						diff("api", reflect.ValueOf(rec.Token), reflect.ValueOf(want[i]), &diffs)
 					}
 					if len(diffs) > 0 {
 						errs <- fmt.Errorf("pair %d: %q", i, diffs)

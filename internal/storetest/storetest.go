@@ -21,6 +21,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -290,6 +291,34 @@ func diff(path string, got, want reflect.Value, out *[]string) {
 			*out = append(*out, fmt.Sprintf("%s = %#v, want %#v", path, got.Interface(), want.Interface()))
 		}
 	}
+}
+
+// checkUpdateWrites pins the fields an Update method writes (store.go names
+// them). fn overwrites every field of cur, the row stored under id, with
+// next's, which must differ from cur's in every field, so that a field added
+// to the type later must be placed on one side or the other; the result and
+// a later read must both be cur with only the fields write copies taken
+// from next.
+func checkUpdateWrites[T any](t *testing.T, id string, cur, next *T,
+	update func(ctx context.Context, id string, fn func(*T) error) (*T, error),
+	read func(ctx context.Context, id string) (*T, error),
+	write func(dst, src *T)) {
+	t.Helper()
+	c, n := reflect.ValueOf(cur).Elem(), reflect.ValueOf(next).Elem()
+	for i := range c.NumField() {
+		var d []string
+		if diff("", c.Field(i), n.Field(i), &d); len(d) == 0 {
+			t.Fatalf("%s: next must differ from the stored row in every field", c.Type().Field(i).Name)
+		}
+	}
+	want := *cur
+	write(&want, next)
+	got, err := update(t.Context(), id, func(x *T) error { *x = *next; return nil })
+	wantErr(t, "update", err, nil)
+	check(t, "update result", got, &want)
+	got, err = read(t.Context(), id)
+	wantErr(t, "read after update", err, nil)
+	check(t, "read after update", got, &want)
 }
 
 // ids lists the ids of stored objects, in the order given.

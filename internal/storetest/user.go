@@ -167,6 +167,21 @@ func testUpdateUser(t *testing.T, newStore newStoreFunc) {
 		_, err = s.UserByEmail(t.Context(), u.Email)
 		wantErr(t, "UserByEmail old address", err, autho.ErrNotFound)
 	})
+	t.Run("writes only its fields", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := mustAccount(t, s)
+		b, _ := mustAccount(t, s)
+		u := mustUser(t, s, a.ID)
+		// Of an account that exists, so that a store writing it would not
+		// fail on the foreign key instead.
+		next := newUser(b.ID)
+		next.PasswordEpoch, next.Role, next.Active = u.PasswordEpoch+1, autho.RoleAdmin, false
+		next.CreatedAt, next.UpdatedAt = at(-time.Hour), at(time.Hour)
+		checkUpdateWrites(t, u.ID, u, next, s.UpdateUser, s.User, func(dst, src *autho.User) {
+			dst.Email, dst.PasswordHash, dst.PasswordEpoch = src.Email, src.PasswordHash, src.PasswordEpoch
+			dst.Role, dst.Active, dst.UpdatedAt = src.Role, src.Active, src.UpdatedAt
+		})
+	})
 	t.Run("reactivate", func(t *testing.T) {
 		s := newStore(t)
 		a, _ := mustAccount(t, s)

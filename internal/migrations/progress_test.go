@@ -1,16 +1,14 @@
-package main
+package migrations
 
 import (
 	"testing"
 	"time"
-
-	"github.com/autho/autho/internal/migrations"
 )
 
-// TestSlowMigrations: a migration done within the threshold is not
+// TestReportSlow: a migration done within the threshold is not
 // mentioned; a longer one is announced once it passes it and reported when
 // done.
-func TestSlowMigrations(t *testing.T) {
+func TestReportSlow(t *testing.T) {
 	type said struct {
 		m    string
 		took time.Duration
@@ -27,8 +25,8 @@ func TestSlowMigrations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			heard := make(chan said, 10)
-			p := slowMigrations(tc.after, func(m migrations.Migration, took time.Duration) { heard <- said{m.String(), took} })
-			m := migrations.Migration{Version: 5, Name: "login_keys"}
+			p := ReportSlow(tc.after, func(m Migration, took time.Duration) { heard <- said{m.String(), took} })
+			m := Migration{Version: 5, Name: "login_keys"}
 			p(m, false, 0)
 			var got []said
 			if tc.wait {

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -13,24 +13,10 @@ import (
 	_ "time/tzdata"
 )
 
-// location is AUTHO_TIMEZONE, the zone that dates are read and shown in;
-// UTC when unset.
-func (a *app) location() (*time.Location, error) {
-	name := strings.TrimSpace(a.getenv("AUTHO_TIMEZONE"))
-	if name == "" {
-		return time.UTC, nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("AUTHO_TIMEZONE: unknown time zone %q (want an IANA name such as Europe/Berlin, or UTC)", name)
-	}
-	return loc, nil
-}
-
-// parseTime reads an expiry: RFC 3339 ("2027-03-31T12:00:00Z", with any
+// ParseTime reads an expiry: RFC 3339 ("2027-03-31T12:00:00Z", with any
 // offset), or a date ("2027-03-31") meaning the last second of that day
 // in loc, which is what an operator means by "valid until the 31st".
-func parseTime(s string, loc *time.Location) (time.Time, error) {
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
@@ -44,11 +30,11 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 // maxDays keeps N*24h within a time.Duration (about 292 years).
 const maxDays = 106751
 
-// parseDuration reads a Go duration ("36h", "90m") with a leading count of
+// ParseDuration reads a Go duration ("36h", "90m") with a leading count of
 // days allowed ("90d", "1d12h"): the unit expiries are thought in, which
 // time.ParseDuration lacks. Days are 24 hours; fractional days ("1.5d") are
 // refused rather than guessed.
-func parseDuration(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	bad := fmt.Errorf("%q is not a duration: want e.g. 90d, 1d12h, 36h or 30m", admin.Redact(s))
 	neg := false

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strings"
@@ -34,10 +34,10 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseTime(tt.in, tt.loc)
+			got, err := ParseTime(tt.in, tt.loc)
 			if tt.want == "" {
 				if err == nil {
-					t.Fatalf("parseTime(%q) = %v, want an error", tt.in, got)
+					t.Fatalf("ParseTime(%q) = %v, want an error", tt.in, got)
 				}
 				if !strings.Contains(err.Error(), "RFC 3339") {
 					t.Fatalf("error %q does not say what is expected", err)
@@ -48,7 +48,7 @@ func TestParseTime(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s := got.UTC().Format(time.RFC3339Nano); s != tt.want {
-				t.Fatalf("parseTime(%q) = %s, want %s", tt.in, s, tt.want)
+				t.Fatalf("ParseTime(%q) = %s, want %s", tt.in, s, tt.want)
 			}
 		})
 	}
@@ -90,48 +90,15 @@ func TestParseDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseDuration(tt.in)
+			got, err := ParseDuration(tt.in)
 			if !tt.ok {
 				if err == nil {
-					t.Fatalf("parseDuration(%q) = %v, want an error", tt.in, got)
+					t.Fatalf("ParseDuration(%q) = %v, want an error", tt.in, got)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("parseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
-
-func TestLocation(t *testing.T) {
-	tests := []struct {
-		env, want string
-		ok        bool
-	}{
-		{"", "UTC", true},
-		{"UTC", "UTC", true},
-		{"Europe/Berlin", "Europe/Berlin", true},
-		{"Mars/Olympus_Mons", "", false},
-		{"../../etc/passwd", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.env, func(t *testing.T) {
-			a := &app{getenv: func(k string) string {
-				if k == "AUTHO_TIMEZONE" {
-					return tt.env
-				}
-				return ""
-			}}
-			loc, err := a.location()
-			if !tt.ok {
-				if err == nil || !strings.Contains(err.Error(), "AUTHO_TIMEZONE") {
-					t.Fatalf("location() = %v, %v; want an error naming AUTHO_TIMEZONE", loc, err)
-				}
-				return
-			}
-			if err != nil || loc.String() != tt.want {
-				t.Fatalf("location() = %v, %v; want %s", loc, err, tt.want)
+				t.Fatalf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 			}
 		})
 	}

@@ -133,8 +133,9 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 	return ts, nil
 }
 
-// UpdateAPIToken writes back what fn changes of name, scopes, expiry,
-// last use and revocation, with the row locked from read to commit.
+// UpdateAPIToken writes back what fn changes of name, scopes, expiry and
+// revocation, with the row locked from read to commit. RETURNING hands back
+// the row as stored, so whatever else fn changed is not in the result.
 func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
 	var t *autho.APIToken
 	err := s.inTx(ctx, "update api token", func(ctx context.Context, tx pgx.Tx) error {
@@ -147,9 +148,8 @@ func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.AP
 			return &fnError{err}
 		}
 		t, err = scanToken(tx.QueryRow(ctx, `UPDATE api_tokens t SET name = $2, scopes = $3, expires_at = $4,
-			last_used_at = $5, last_used_ip = $6, revoked_at = $7 WHERE t.id = $1 RETURNING `+tokenColumns,
-			id, t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.LastUsedAt), t.LastUsedIP,
-			nullMicros(t.RevokedAt)))
+			revoked_at = $5 WHERE t.id = $1 RETURNING `+tokenColumns,
+			id, t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.RevokedAt)))
 		return err
 	})
 	if err != nil {

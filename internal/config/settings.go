@@ -1,0 +1,196 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/autho/autho/internal/signer"
+)
+
+// setting is one configuration value: an environment variable, the flag
+// that overrides it (none for a secret), its default, and how its text
+// becomes a field of Config.
+type setting struct {
+	env, flag, def, usage string
+	secret                bool
+	parse                 func(c *Config, v string) error
+}
+
+// all is the table of settings; the README's configuration table mirrors
+// it. Its defaults are the only place a default is written.
+var all = []*setting{
+	{env: "AUTHO_DATABASE", flag: "db", def: "autho.db", usage: "SQLite file path or postgres:// URL",
+		parse: func(c *Config, v string) error { c.Database = v; return nil }},
+	// The pool settings apply to PostgreSQL; SQLite is one local file with
+	// a connection layout of its own.
+	{env: "AUTHO_DB_MAX_CONNS", flag: "db-max-conns", usage: "PostgreSQL: most connections this node opens (default the URL's pool_max_conns, else 10)",
+		parse: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			// The ceiling is far above any sensible pool; it only keeps
+			// the value inside the pool's int32.
+			n, err := wholeNumber(v, 1, 10000)
+			c.DBMaxConns = int32(n)
+			return err
+		}},
+	{env: "AUTHO_DB_ACQUIRE_TIMEOUT", flag: "db-acquire-timeout", def: "2s", usage: "PostgreSQL: longest wait for a connection before a request is answered 503",
+		parse: duration(func(c *Config) *time.Duration { return &c.DBAcquireTimeout })},
+	{env: "AUTHO_ADDR", flag: "addr", def: "127.0.0.1:8080", usage: "listen address",
+		parse: address(func(c *Config) *string { return &c.Addr })},
+	{env: "AUTHO_ISSUER", flag: "issuer", usage: "JWT iss and base of published URLs (default http:// + the listen address)",
+		parse: httpURL(func(c *Config) *string { return &c.Issuer })},
+	{env: "AUTHO_PUBLIC_URL", flag: "public-url", usage: "where people reach the portal (default the issuer)",
+		parse: httpURL(func(c *Config) *string { return &c.PublicURL })},
+	{env: "AUTHO_AUDIENCE", flag: "audience", def: "autho", usage: "JWT aud",
+		parse: func(c *Config, v string) error { c.Audience = v; return nil }},
+	{env: "AUTHO_JWT_ALG", flag: "jwt-alg", def: signer.ES256, usage: "ES256, EdDSA, RS256 or HS256",
+		parse: func(c *Config, v string) error {
+			if signer.CheckAlgorithm(v) != nil {
+				return fmt.Errorf("%q is not one of ES256, EdDSA, RS256, HS256", v)
+			}
+			c.Algorithm = v
+			return nil
+		}},
+	{env: "AUTHO_TOKEN_TTL", flag: "token-ttl", def: "24h", usage: "lifetime of a login JWT",
+		parse: duration(func(c *Config) *time.Duration { return &c.TokenTTL })},
+	{env: "AUTHO_MAX_TOKEN_TTL", flag: "max-token-ttl", def: "8760h", usage: "longest expiry a portal user may give an API token",
+		parse: duration(func(c *Config) *time.Duration { return &c.MaxTokenTTL })},
+	{env: "AUTHO_MASTER_KEY", secret: true, usage: "base64 32-byte key encrypting private keys at rest (default: a key file beside a SQLite database)",
+		parse: func(c *Config, v string) error { c.MasterKey = v; return nil }},
+	{env: "AUTHO_TIMEZONE", flag: "timezone", def: "UTC", usage: "time zone of expires_on and of dates given to commands",
+		parse: func(c *Config, v string) error {
+			loc, err := time.LoadLocation(v)
+			if err != nil || v == "" {
+				return fmt.Errorf("%q is not a time zone name (like UTC or Asia/Kathmandu)", v)
+			}
+			c.Location = loc
+			return nil
+		}},
+	{env: "AUTHO_KEY_ROTATION", flag: "key-rotation", def: "720h", usage: "how often a new signing key is made",
+		parse: duration(func(c *Config) *time.Duration { return &c.KeyRotation })},
+	{env: "AUTHO_LOGIN_FAILURES_PER_MINUTE", flag: "login-failures-per-minute", def: "30", usage: "refused logins allowed per client IP and per partner token; 0 disables",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a whole number ≥ 0", v)
+			}
+			c.FailuresPerMinute = n
+			return nil
+		}},
+	{env: "AUTHO_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated CIDRs whose X-Forwarded-For is believed",
+		parse: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			var bad []string
+			for _, part := range strings.Split(v, ",") {
+				p, err := netip.ParsePrefix(strings.TrimSpace(part))
+				if err != nil {
+					bad = append(bad, fmt.Sprintf("%q is not a CIDR (like 10.0.0.0/8)", part))
+					continue
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
+			if len(bad) > 0 {
+				return errors.New(strings.Join(bad, ", "))
+			}
+			return nil
+		}},
+	{env: "AUTHO_INTROSPECTION_SECRET", secret: true, usage: "bearer secret for the introspection endpoint; unset: 404",
+		parse: func(c *Config, v string) error { c.IntrospectionSecret = v; return nil }},
+	{env: "AUTHO_METRICS_ADDR", flag: "metrics-addr", usage: "separate listen address for /metrics (default the main listener)",
+		parse: address(func(c *Config) *string { return &c.MetricsAddr })},
+	{env: "AUTHO_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error",
+		parse: func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "debug", "info", "warn", "error":
+				return c.LogLevel.UnmarshalText([]byte(v))
+			}
+			return fmt.Errorf("%q is not one of debug, info, warn, error", v)
+		}},
+	{env: "AUTHO_TLS_CERT", flag: "tls-cert", usage: "PEM certificate (chain) file: serve HTTPS, reloaded on SIGHUP",
+		parse: func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{env: "AUTHO_TLS_KEY", flag: "tls-key", usage: "PEM private key file of AUTHO_TLS_CERT",
+		parse: func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{env: "AUTHO_MAX_ACTIVE_TOKENS", flag: "max-active-tokens", def: "50", usage: "most active API tokens one portal user may hold",
+		parse: func(c *Config, v string) (err error) { c.MaxActiveTokens, err = wholeNumber(v, 1, 100000); return err }},
+	{env: "AUTHO_PORTAL_CONTACT", flag: "portal-contact", usage: "whom partners should talk to about their account, shown in the portal (an email address or a short text)",
+		parse: func(c *Config, v string) error { c.PortalContact = v; return nil }},
+}
+
+// rule is a condition on a parsed Config that makes the setting env wrong.
+type rule struct {
+	env    string
+	broken func(*Config) bool
+	msg    string
+}
+
+// rules are checked after parsing, for the settings a command loaded.
+var rules = []rule{
+	{"AUTHO_DATABASE", func(c *Config) bool { return c.Database == "" }, "must not be empty"},
+	{"AUTHO_DB_ACQUIRE_TIMEOUT", func(c *Config) bool { return c.DBAcquireTimeout < 100*time.Millisecond }, "must be at least 100ms"},
+	{"AUTHO_AUDIENCE", func(c *Config) bool { return c.Audience == "" }, "must not be empty"},
+	{"AUTHO_TOKEN_TTL", func(c *Config) bool { return c.TokenTTL < time.Minute }, "must be at least 1m0s"},
+	{"AUTHO_MAX_TOKEN_TTL", func(c *Config) bool { return c.MaxTokenTTL < time.Hour }, "must be at least 1h0m0s"},
+	{"AUTHO_KEY_ROTATION", func(c *Config) bool { return c.KeyRotation < time.Hour }, "must be at least 1h0m0s"},
+	{"AUTHO_INTROSPECTION_SECRET", func(c *Config) bool { return c.IntrospectionSecret != "" && len(c.IntrospectionSecret) < 32 },
+		"must be at least 32 characters"},
+	{"AUTHO_PORTAL_CONTACT", func(c *Config) bool {
+		return len(c.PortalContact) > 200 || strings.ContainsFunc(c.PortalContact, unicode.IsControl)
+	}, "must be one line of at most 200 characters"},
+	{"AUTHO_TLS_CERT", func(c *Config) bool { return (c.TLSCert == "") != (c.TLSKey == "") },
+		"AUTHO_TLS_CERT and AUTHO_TLS_KEY must be given together"},
+}
+
+func duration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (like 24h or 90d)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func address(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("%q is not host:port", v)
+			}
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func httpURL(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		v = strings.TrimRight(v, "/")
+		if v != "" {
+			p, err := url.Parse(v)
+			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+				return fmt.Errorf("%q is not an http(s) URL", v)
+			}
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func wholeNumber(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+	}
+	return n, nil
+}
