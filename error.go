@@ -13,7 +13,7 @@ var (
 )
 
 // Error is an answer of the contract: a result code and the message partners
-// see. The HTTP status for each code is chosen in one place, the server.
+// see. The HTTP status for each code is chosen in one place, internal/wire.
 type Error struct {
 	Code    string
 	Message string
@@ -40,5 +40,6 @@ var (
 	ErrServiceUnavailable  = &Error{"14", "Service unavailable"}
 	ErrNoCredentials       = &Error{"15", "Authentication credentials were not provided."}
 	ErrInvalidBearer       = &Error{"16", "Invalid or expired token"}
+	ErrInsufficientScope   = &Error{"17", "Insufficient scope"} // bearer.RequireScope's; not in the contract's table
 	ErrInternal            = &Error{"99", "Internal error"}
 )

@@ -2,9 +2,9 @@ package bearer
 
 import "errors"
 
-// The kinds of refusal. Every error Verify, VerifyRequest and Middleware
-// produce is an *Error whose Kind is one of these, so callers map them to an
-// answer with errors.Is and never by reading text.
+// The kinds of refusal. Every error Token, Verify, VerifyClaims, VerifyRequest
+// and Middleware produce is an *Error whose Kind is one of these, so callers
+// map them to an answer with errors.Is and never by reading text.
 var (
 	// ErrNoCredentials: the request carries no bearer at all (no
 	// Authorization header, or another scheme such as Basic). Result 15.

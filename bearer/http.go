@@ -4,38 +4,42 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/wire"
 )
 
-// The contract's answers. Their text is the contract: do not reword them.
-const (
-	wwwNoCredentials = `Bearer realm="autho"`
-	wwwInvalidToken  = `Bearer realm="autho", error="invalid_token"`
-
-	bodyNoCredentials = `{"data":{"message":"Authentication credentials were not provided."},"meta":{},"result":"15","status":"ERROR"}`
-	bodyInvalidToken  = `{"data":{"message":"Invalid or expired token"},"meta":{},"result":"16","status":"ERROR"}`
-	// The contract has no code for a missing scope; 17 is this package's
-	// choice (see RequireScope).
-	bodyInsufficientScope = `{"data":{"message":"Insufficient scope"},"meta":{},"result":"17","status":"ERROR"}`
-)
-
-// VerifyRequest reads the bearer from r's Authorization header and verifies
-// it. It is Middleware without the response, for callers that answer in their
-// own way: ErrNoCredentials when there is no header or another scheme,
-// ErrInvalidToken for anything else. Tokens in the query string or form body
-// are not looked at (RFC 6750 §2.3 and §5.3: they end up in logs).
-func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
+// Token returns the credentials of r's "Authorization: Bearer" header, for
+// any bearer (a JWT, or a shared secret such as autho's introspection
+// caller's): ErrNoCredentials when there is no header or another scheme,
+// ErrInvalidToken when the header is given more than once. The token may be
+// empty. Tokens in the query string or form body are not looked at (RFC
+// 6750 §2.3 and §5.3: they end up in logs).
+func Token(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch {
 	case len(values) == 0 || (len(values) == 1 && values[0] == ""):
-		return nil, errNoHeader
+		return "", errNoHeader
 	case len(values) > 1:
-		return nil, errManyHeaders
+		return "", errManyHeaders
 	}
 	scheme, token, _ := strings.Cut(values[0], " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return nil, errOtherScheme
+		return "", errOtherScheme
 	}
-	return v.Verify(r.Context(), strings.Trim(token, " \t"))
+	return strings.Trim(token, " \t"), nil
+}
+
+// VerifyRequest reads the bearer from r's Authorization header (see Token)
+// and verifies it. It is Middleware without the response, for callers that
+// answer in their own way: ErrNoCredentials when there is no header or
+// another scheme, ErrInvalidToken for anything else.
+func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
+	token, err := Token(r)
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(r.Context(), token)
 }
 
 // Middleware lets a request through to next only with a valid bearer, and puts
@@ -63,19 +67,17 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 // calls VerifyRequest itself.
 func WriteError(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrNoCredentials) {
-		writeEnvelope(w, http.StatusUnauthorized, wwwNoCredentials, bodyNoCredentials)
+		writeRefusal(w, autho.ErrNoCredentials)
 		return
 	}
-	writeEnvelope(w, http.StatusUnauthorized, wwwInvalidToken, bodyInvalidToken)
+	writeRefusal(w, autho.ErrInvalidBearer)
 }
 
-func writeEnvelope(w http.ResponseWriter, status int, challenge, body string) {
-	h := w.Header()
-	h.Set("WWW-Authenticate", challenge)
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+// writeRefusal answers with e; the status and, for 15 and 16, the challenge
+// are the wire table's.
+func writeRefusal(w http.ResponseWriter, e *autho.Error) {
+	w.Header().Set("Cache-Control", "no-store")
+	wire.WriteBare(w, wire.Error(e))
 }
 
 // RequireScope lets a request through to next only if Middleware's identity
@@ -101,7 +103,8 @@ func RequireScope(scope string, next http.Handler) http.Handler {
 			return
 		}
 		if !id.HasScope(scope) {
-			writeEnvelope(w, http.StatusForbidden, challenge, bodyInsufficientScope)
+			w.Header().Set("WWW-Authenticate", challenge)
+			writeRefusal(w, autho.ErrInsufficientScope)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autho/autho"
 )
 
 const (
@@ -90,11 +92,23 @@ func TestVerifier_Middleware(t *testing.T) {
 	}
 }
 
-// The contract's bodies are fixed strings here; this pins them to the
-// envelope's JSON shape so a typo in either cannot pass unnoticed.
+// The contract's bodies are fixed strings here; this pins the answers, as
+// written through the envelope, to them byte for byte.
 func TestEnvelopeBodies(t *testing.T) {
-	if bodyNoCredentials != want15 || bodyInvalidToken != want16 || bodyInsufficientScope != want17 {
-		t.Fatal("envelope bodies drifted from the contract")
+	for _, tc := range []struct {
+		name  string
+		write func(http.ResponseWriter)
+		want  string
+	}{
+		{"15", func(w http.ResponseWriter) { WriteError(w, ErrNoCredentials) }, want15},
+		{"16", func(w http.ResponseWriter) { WriteError(w, ErrInvalidToken) }, want16},
+		{"17", func(w http.ResponseWriter) { writeRefusal(w, autho.ErrInsufficientScope) }, want17},
+	} {
+		w := httptest.NewRecorder()
+		tc.write(w)
+		if w.Body.String() != tc.want {
+			t.Fatalf("%s: envelope body drifted from the contract: %s", tc.name, w.Body)
+		}
 	}
 }
 

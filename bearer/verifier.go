@@ -145,6 +145,16 @@ func New(cfg Config) (*Verifier, error) {
 
 // Verify checks token (the part after "Bearer ") and returns who it speaks
 // for. A refusal is an *Error of kind ErrInvalidToken.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) {
+	c, err := v.VerifyClaims(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c.Identity(), nil
+}
+
+// VerifyClaims checks token as Verify does and returns all its claims, for
+// a caller that repeats them (autho's introspection answer).
 //
 // The cheap structural checks run first, on the raw string, so hostile input
 // is refused before any base64 or JSON decoding and before any key lookup
@@ -152,7 +162,7 @@ func New(cfg Config) (*Verifier, error) {
 // one JSON object naming each member once, and an ES256 signature must be
 // the low-s one. golang-jwt then does the signature and the registered
 // claims.
-func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) {
+func (v *Verifier) VerifyClaims(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, errEmpty
 	}
@@ -192,12 +202,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 		return nil, invalid("unusable key", err)
 	}
 
-	var c claims
-	_, err = v.parsers[keyAlg].ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil })
+	c := new(Claims)
+	_, err = v.parsers[keyAlg].ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return nil, invalid(jwtReason(err), err)
 	}
-	id := c.identity()
 
 	if v.introspect != nil {
 		active, err := v.introspect.active(ctx, token, c.ID)
@@ -208,7 +217,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 			return nil, errInactive
 		}
 	}
-	return id, nil
+	return c, nil
 }
 
 // jwtReason names the first check golang-jwt reports as failed.

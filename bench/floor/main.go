@@ -31,7 +31,9 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/signer"
 )
@@ -105,17 +107,17 @@ type floor struct {
 func (f *floor) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	form, err := reqbody.ContentType(r.Header.Get("Content-Type"))
 	if err != nil {
 		fail(w, http.StatusUnsupportedMediaType, err)
 		return
 	}
-	if r.ContentLength > login.MaxBodyBytes {
+	if r.ContentLength > reqbody.MaxBytes {
 		fail(w, http.StatusRequestEntityTooLarge, autho.ErrBodyTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
-	if err != nil || len(body) > login.MaxBodyBytes {
+	body, err := io.ReadAll(io.LimitReader(r.Body, reqbody.MaxBytes+1))
+	if err != nil || len(body) > reqbody.MaxBytes {
 		fail(w, http.StatusBadRequest, autho.ErrMalformedBody)
 		return
 	}
@@ -134,13 +136,13 @@ func (f *floor) login(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	exp := now.Add(f.ttl).Truncate(time.Second)
-	jwt, err := f.keys.Sign(&signer.Claims{
+	jwt, err := f.keys.Sign(&bearer.Claims{
 		Issuer:    f.issuer,
 		Subject:   f.user,
-		Audience:  f.audience,
-		IssuedAt:  now,
-		NotBefore: now,
-		ExpiresAt: exp,
+		Audience:  bearer.Audience{f.audience},
+		IssuedAt:  bearer.NumericDate{Time: now},
+		NotBefore: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: exp},
 		ID:        signer.NewJTI(),
 		Account:   f.account,
 		Token:     f.token,

@@ -346,10 +346,11 @@ func TestBearer_EndToEnd(t *testing.T) {
 	parts := strings.Split(good, ".")
 	now := time.Now()
 	// Tokens signed by autho's real key with one thing wrong.
-	sign := func(edit func(c *signer.Claims)) string {
-		c := &signer.Claims{
-			Issuer: ts.url, Subject: p.UserID, Audience: "autho", IssuedAt: now, NotBefore: now,
-			ExpiresAt: now.Add(time.Hour), ID: signer.NewJTI(), Account: p.AccountID, Token: scoped.TokenID,
+	at := func(t time.Time) bearer.NumericDate { return bearer.NumericDate{Time: t} }
+	sign := func(edit func(c *bearer.Claims)) string {
+		c := &bearer.Claims{
+			Issuer: ts.url, Subject: p.UserID, Audience: bearer.Audience{"autho"}, IssuedAt: at(now), NotBefore: at(now),
+			ExpiresAt: at(now.Add(time.Hour)), ID: signer.NewJTI(), Account: p.AccountID, Token: scoped.TokenID,
 		}
 		edit(c)
 		tok, err := ts.d.keys.Sign(c)
@@ -395,12 +396,12 @@ func TestBearer_EndToEnd(t *testing.T) {
 		{"tampered signature", "Bearer " + parts[0] + "." + parts[1] + "." + flipMiddle(parts[2]), "16", `bad signature`},
 		{"kid pointing nowhere", "Bearer " + signES256(t, attacker, []byte(`{"alg":"ES256","typ":"JWT","kid":"nowhere"}`), mustJSONBytes(t, claims)), "16", `key lookup failed`},
 		{"jku to the attacker's keys", "Bearer " + signES256(t, attacker, []byte(`{"alg":"ES256","typ":"JWT","kid":"evil","jku":"`+jku.URL+`"}`), mustJSONBytes(t, claims)), "16", `forbidden header parameter`},
-		{"wrong iss", "Bearer " + sign(func(c *signer.Claims) { c.Issuer = "http://evil.example" }), "16", `wrong issuer`},
-		{"wrong aud", "Bearer " + sign(func(c *signer.Claims) { c.Audience = "another-api" }), "16", `wrong audience`},
-		{"expired", "Bearer " + sign(func(c *signer.Claims) {
-			c.IssuedAt, c.NotBefore, c.ExpiresAt = now.Add(-3*time.Hour), now.Add(-3*time.Hour), now.Add(-2*time.Hour)
+		{"wrong iss", "Bearer " + sign(func(c *bearer.Claims) { c.Issuer = "http://evil.example" }), "16", `wrong issuer`},
+		{"wrong aud", "Bearer " + sign(func(c *bearer.Claims) { c.Audience = bearer.Audience{"another-api"} }), "16", `wrong audience`},
+		{"expired", "Bearer " + sign(func(c *bearer.Claims) {
+			c.IssuedAt, c.NotBefore, c.ExpiresAt = at(now.Add(-3*time.Hour)), at(now.Add(-3*time.Hour)), at(now.Add(-2*time.Hour))
 		}), "16", `expired`},
-		{"nbf in the future", "Bearer " + sign(func(c *signer.Claims) { c.NotBefore, c.ExpiresAt = now.Add(10*time.Minute), now.Add(time.Hour) }), "16", `not valid yet`},
+		{"nbf in the future", "Bearer " + sign(func(c *bearer.Claims) { c.NotBefore, c.ExpiresAt = at(now.Add(10*time.Minute)), at(now.Add(time.Hour)) }), "16", `not valid yet`},
 		{"100 KB token", "Bearer " + parts[0] + "." + strings.Repeat("A", 100<<10) + "." + parts[2], "16", `token larger than MaxTokenBytes`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -118,10 +119,11 @@ func TestMe_RefusesForgedTokens(t *testing.T) {
 	}
 	// A validly signed token with chosen claims, from the server's own
 	// keyring: what a clock or a misconfigured issuer would produce.
-	signed := func(mod func(*signer.Claims)) string {
-		c := &signer.Claims{
-			Issuer: ts.url, Subject: p.UserID, Audience: "autho", IssuedAt: time.Now(), NotBefore: time.Now(),
-			ExpiresAt: time.Now().Add(time.Hour), ID: signer.NewJTI(), Account: p.AccountID, Token: p.TokenID,
+	at := func(t time.Time) bearer.NumericDate { return bearer.NumericDate{Time: t} }
+	signed := func(mod func(*bearer.Claims)) string {
+		c := &bearer.Claims{
+			Issuer: ts.url, Subject: p.UserID, Audience: bearer.Audience{"autho"}, IssuedAt: at(time.Now()), NotBefore: at(time.Now()),
+			ExpiresAt: at(time.Now().Add(time.Hour)), ID: signer.NewJTI(), Account: p.AccountID, Token: p.TokenID,
 		}
 		mod(c)
 		s, err := ts.d.keys.Sign(c)
@@ -148,12 +150,12 @@ func TestMe_RefusesForgedTokens(t *testing.T) {
 		{"HS256 signed with the public key", hsWithPublic},
 		{"tampered payload", parts[0] + "." + enc(with("sub", "usr_someoneelse")) + "." + parts[2]},
 		{"tampered signature", parts[0] + "." + parts[1] + "." + b64([]byte("x"+parts[2]))},
-		{"expired", signed(func(c *signer.Claims) {
-			c.IssuedAt, c.NotBefore, c.ExpiresAt = time.Now().Add(-3*time.Hour), time.Now().Add(-3*time.Hour), time.Now().Add(-2*time.Hour)
+		{"expired", signed(func(c *bearer.Claims) {
+			c.IssuedAt, c.NotBefore, c.ExpiresAt = at(time.Now().Add(-3*time.Hour)), at(time.Now().Add(-3*time.Hour)), at(time.Now().Add(-2*time.Hour))
 		})},
-		{"not yet valid", signed(func(c *signer.Claims) { c.NotBefore = time.Now().Add(time.Hour) })},
-		{"wrong issuer", signed(func(c *signer.Claims) { c.Issuer = "https://evil.example" })},
-		{"wrong audience", signed(func(c *signer.Claims) { c.Audience = "someone-else" })},
+		{"not yet valid", signed(func(c *bearer.Claims) { c.NotBefore = at(time.Now().Add(time.Hour)) })},
+		{"wrong issuer", signed(func(c *bearer.Claims) { c.Issuer = "https://evil.example" })},
+		{"wrong audience", signed(func(c *bearer.Claims) { c.Audience = bearer.Audience{"someone-else"} })},
 		{"garbage", "not.a.jwt"},
 		{"unknown kid", enc(map[string]any{"alg": "ES256", "kid": "key_nope"}) + "." + parts[1] + "." + parts[2]},
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/signer"
 	"github.com/autho/autho/internal/sqlite"
 )
@@ -83,9 +84,10 @@ type caller struct {
 func (is *issuer) jwt(t *testing.T, c caller) string {
 	t.Helper()
 	now := time.Now()
-	tok, err := is.keys.Sign(&signer.Claims{
-		Issuer: is.URL, Subject: c.user, Audience: "autho",
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour),
+	at := func(t time.Time) bearer.NumericDate { return bearer.NumericDate{Time: t} }
+	tok, err := is.keys.Sign(&bearer.Claims{
+		Issuer: is.URL, Subject: c.user, Audience: bearer.Audience{"autho"},
+		IssuedAt: at(now), NotBefore: at(now), ExpiresAt: at(now.Add(time.Hour)),
 		ID: signer.NewJTI(), Account: c.account, Token: c.token, Scope: strings.Join(c.scopes, " "),
 	})
 	if err != nil {

@@ -10,13 +10,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"strings"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
@@ -31,10 +26,10 @@ type Store interface {
 	Account(ctx context.Context, id string) (*autho.Account, error)
 }
 
-// Verifier checks a JWT's signature and registered claims; a
-// *bearer.Verifier on the server's own keys.
+// Verifier checks a JWT's signature and registered claims and returns its
+// claims; a *bearer.Verifier on the server's own keys.
 type Verifier interface {
-	Verify(ctx context.Context, token string) (*bearer.Identity, error)
+	VerifyClaims(ctx context.Context, token string) (*bearer.Claims, error)
 }
 
 // Config configures a Service.
@@ -76,26 +71,11 @@ func (s *Service) Authorized(presented string) bool {
 	return subtle.ConstantTimeCompare(h[:], s.secret[:]) == 1
 }
 
-// Claims are the JWT's claims, as RFC 7662 names them. Times are Unix
-// seconds; zero means absent.
-type Claims struct {
-	Issuer    string
-	Subject   string
-	Audience  []string
-	ExpiresAt int64
-	IssuedAt  int64
-	NotBefore int64
-	ID        string
-	Account   string
-	Token     string
-	Scope     string
-}
-
 // Result is an answer. When Active is false, Claims is empty: an inactive
 // token's answer tells the caller nothing else (RFC 7662 §2.2).
 type Result struct {
 	Active bool
-	Claims Claims
+	Claims bearer.Claims
 }
 
 var inactive = &Result{}
@@ -106,21 +86,15 @@ var inactive = &Result{}
 // error; an error means the store could not be read, and then no answer can
 // be given at all (a caller in strict mode refuses the token meanwhile).
 func (s *Service) Introspect(ctx context.Context, token string) (*Result, error) {
-	id, err := s.verify.Verify(ctx, token)
+	c, err := s.verify.VerifyClaims(ctx, token)
 	if err != nil {
 		return inactive, nil
 	}
-	ok, err := s.current(ctx, id)
+	ok, err := s.current(ctx, c.Identity())
 	if err != nil || !ok {
 		return inactive, err
 	}
-	c, err := payload(token)
-	if err != nil {
-		// Verify has decoded this very payload: failing here is a bug,
-		// and a bug must not make a token active.
-		return inactive, err
-	}
-	return &Result{Active: true, Claims: c}, nil
+	return &Result{Active: true, Claims: *c}, nil
 }
 
 // current asks login.Refusal about the store's state of what id names,
@@ -162,50 +136,4 @@ func notFoundIsNo(err error) error {
 		return nil
 	}
 	return err
-}
-
-// wireClaims reads the claims of an already verified payload; aud may be a
-// string or an array.
-type wireClaims struct {
-	Iss   string           `json:"iss"`
-	Sub   string           `json:"sub"`
-	Aud   jwt.ClaimStrings `json:"aud"`
-	Exp   float64          `json:"exp"`
-	Iat   float64          `json:"iat"`
-	Nbf   float64          `json:"nbf"`
-	Jti   string           `json:"jti"`
-	Acc   string           `json:"acc"`
-	Tok   string           `json:"tok"`
-	Scope string           `json:"scope"`
-}
-
-// payload decodes the claims of a token that Verify accepted. bearer's
-// Identity carries what a handler needs; an introspection answer also
-// repeats iss, aud and nbf, so they are read here rather than widening the
-// public package's API.
-func payload(token string) (Claims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return Claims{}, errors.New("introspect: verified token is not compact")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return Claims{}, err
-	}
-	var w wireClaims
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return Claims{}, err
-	}
-	return Claims{
-		Issuer:    w.Iss,
-		Subject:   w.Sub,
-		Audience:  w.Aud,
-		ExpiresAt: int64(w.Exp),
-		IssuedAt:  int64(w.Iat),
-		NotBefore: int64(w.Nbf),
-		ID:        w.Jti,
-		Account:   w.Acc,
-		Token:     w.Tok,
-		Scope:     w.Scope,
-	}, nil
 }

@@ -151,9 +151,10 @@ func TestService_Introspect_claims(t *testing.T) {
 	if err != nil || !res.Active {
 		t.Fatalf("%+v %v", res, err)
 	}
-	want := Claims{
-		Issuer: "https://auth.example", Subject: "usr_1", Audience: []string{"autho"},
-		ExpiresAt: testNow.Add(time.Hour).Unix(), IssuedAt: testNow.Unix(), NotBefore: testNow.Unix(),
+	at := func(sec int64) bearer.NumericDate { return bearer.NumericDate{Time: time.Unix(sec, 0)} }
+	want := bearer.Claims{
+		Issuer: "https://auth.example", Subject: "usr_1", Audience: bearer.Audience{"autho"},
+		ExpiresAt: at(testNow.Add(time.Hour).Unix()), IssuedAt: at(testNow.Unix()), NotBefore: at(testNow.Unix()),
 		ID: "j1", Account: "acc_1", Token: "tok_1", Scope: "orders:read",
 	}
 	if fmt.Sprint(res.Claims) != fmt.Sprint(want) {

@@ -8,32 +8,6 @@ import (
 	"github.com/autho/autho"
 )
 
-func TestCheckContentType(t *testing.T) {
-	tests := []struct {
-		header string
-		form   bool
-		err    error
-	}{
-		{"", false, nil},
-		{"application/json", false, nil},
-		{"application/json; charset=utf-8", false, nil},
-		{"Application/JSON", false, nil},
-		{"application/x-www-form-urlencoded", true, nil},
-		{"application/x-www-form-urlencoded; charset=UTF-8", true, nil},
-		{"text/plain", false, autho.ErrUnsupportedMedia},
-		{"multipart/form-data; boundary=x", false, autho.ErrUnsupportedMedia},
-		{"application/json;;", false, autho.ErrUnsupportedMedia},
-	}
-	for _, tt := range tests {
-		t.Run(tt.header, func(t *testing.T) {
-			form, err := CheckContentType(tt.header)
-			if form != tt.form || err != tt.err {
-				t.Fatalf("CheckContentType(%q) = %v, %v; want %v, %v", tt.header, form, err, tt.form, tt.err)
-			}
-		})
-	}
-}
-
 func TestParseBody(t *testing.T) {
 	ok := Credentials{APIToken: "a", PartnerToken: "p"}
 	tests := []struct {

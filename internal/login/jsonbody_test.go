@@ -12,9 +12,9 @@ import (
 	"github.com/autho/autho"
 )
 
-// decoderParseJSON is the parser parseJSON replaced, on encoding/json's
-// Decoder. It stays here as the reference: the hand-written parser must
-// answer exactly as it does, for every body.
+// decoderParseJSON is the parser reqbody's hand-written one replaced, on
+// encoding/json's Decoder. It stays here as the reference: ParseBody must
+// answer exactly as it does, for every JSON body.
 func decoderParseJSON(body []byte) (Credentials, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -59,17 +59,23 @@ func decoderParseJSON(body []byte) (Credentials, error) {
 	return c, nil
 }
 
-// checkAgainstDecoder fails if parseJSON and the Decoder-based parser
-// answer body differently.
+// reserved reports whether k is one of our keys in another letter case.
+func reserved(k string) bool {
+	return (strings.EqualFold(k, keyAPI) && k != keyAPI) ||
+		(strings.EqualFold(k, keyPartner) && k != keyPartner)
+}
+
+// checkAgainstDecoder fails if ParseBody and the Decoder-based parser
+// answer a JSON body differently.
 func checkAgainstDecoder(t *testing.T, body []byte) {
 	t.Helper()
 	if !utf8.Valid(body) {
 		return // ParseBody refuses it before either parser runs
 	}
-	got, gerr := parseJSON(body)
+	got, gerr := ParseBody(body, false)
 	want, werr := decoderParseJSON(body)
 	if got != want || !errors.Is(gerr, werr) || (gerr == nil) != (werr == nil) {
-		t.Fatalf("body %q: parseJSON = %+v, %v; encoding/json = %+v, %v", body, got, gerr, want, werr)
+		t.Fatalf("body %q: ParseBody = %+v, %v; encoding/json = %+v, %v", body, got, gerr, want, werr)
 	}
 }
 
@@ -136,7 +142,7 @@ func TestParseJSON_AgreesWithDecoder(t *testing.T) {
 	}
 }
 
-// FuzzParseJSON checks parseJSON against encoding/json's Decoder on any
+// FuzzParseJSON checks ParseBody on JSON against encoding/json's Decoder on any
 // body: same credentials, same error.
 func FuzzParseJSON(f *testing.F) {
 	for _, s := range []string{

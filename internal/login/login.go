@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/reqbody"
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/signer"
 )
@@ -25,7 +27,7 @@ type Store interface {
 
 // Signer signs the claims of a login JWT.
 type Signer interface {
-	Sign(c *signer.Claims) (string, error)
+	Sign(c *bearer.Claims) (string, error)
 }
 
 // Config is what the exchange needs to know of the deployment.
@@ -95,9 +97,9 @@ type Request struct {
 // and the first that fails answers:
 //
 //	13  415  a Content-Type other than JSON (or none) or a form
-//	11  413  a declared length over MaxBodyBytes
+//	11  413  a declared length over reqbody.MaxBytes
 //	09  429  the client IP's bucket of refusals is empty
-//	11  413  a body longer than MaxBodyBytes
+//	11  413  a body longer than reqbody.MaxBytes
 //	08  400  a malformed body
 //	01  400  a secret missing, empty or not a string
 //	09  429  the partner token's bucket of refusals is empty (Login)
@@ -106,22 +108,16 @@ type Request struct {
 // The IP's bucket is checked before the body is read, so that a client
 // that is refused costs nothing but the check.
 func (s *Service) Serve(ctx context.Context, req Request) (*Result, error) {
-	form, err := CheckContentType(req.ContentType)
+	form, err := reqbody.Check(req.ContentType, req.Length)
 	if err != nil {
 		return nil, err
-	}
-	if req.Length > MaxBodyBytes {
-		return nil, autho.ErrBodyTooLarge
 	}
 	if err := s.CheckIP(req.ClientIP); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	body, err := reqbody.Read(req.Body)
 	if err != nil {
-		return nil, autho.ErrMalformedBody
-	}
-	if len(body) > MaxBodyBytes {
-		return nil, autho.ErrBodyTooLarge
+		return nil, err
 	}
 	c, err := ParseBody(body, form)
 	if err != nil {
@@ -215,13 +211,13 @@ func (s *Service) issue(rec *autho.LoginRecord, now time.Time) (*Result, error) 
 	// JWT times are whole seconds; truncating (never rounding up) keeps
 	// the JWT inside both expiries, and expires_on equal to exp.
 	exp = exp.Truncate(time.Second)
-	jwt, err := s.signer.Sign(&signer.Claims{
+	jwt, err := s.signer.Sign(&bearer.Claims{
 		Issuer:    s.cfg.Issuer,
 		Subject:   tok.UserID,
-		Audience:  s.cfg.Audience,
-		IssuedAt:  now,
-		NotBefore: now,
-		ExpiresAt: exp,
+		Audience:  bearer.Audience{s.cfg.Audience},
+		IssuedAt:  bearer.NumericDate{Time: now},
+		NotBefore: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: exp},
 		ID:        signer.NewJTI(),
 		Account:   acc.ID,
 		Token:     tok.ID,

@@ -10,6 +10,7 @@ import (
 	"testing/iotest"
 
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/reqbody"
 )
 
 // TestService_Serve: a request's pre-checks, in the contract's order (415,
@@ -29,7 +30,7 @@ func TestService_Serve(t *testing.T) {
 		return fmt.Sprintf(`{"api_token":%q,"partner_token":%q}`, p.APIToken, p.PartnerToken)
 	}
 	form := url.Values{"api_token": {good.APIToken}, "partner_token": {good.PartnerToken}}.Encode()
-	big := strings.Repeat(" ", login.MaxBodyBytes) + jsonOf(good)
+	big := strings.Repeat(" ", reqbody.MaxBytes) + jsonOf(good)
 
 	for i, tc := range []struct {
 		name        string
@@ -44,9 +45,9 @@ func TestService_Serve(t *testing.T) {
 		{"00 no Content-Type", "", -1, strings.NewReader(jsonOf(good)), "", "00"},
 		{"00 form", "application/x-www-form-urlencoded", -1, strings.NewReader(form), "", "00"},
 		{"13 another Content-Type", "text/plain", -1, strings.NewReader(jsonOf(good)), "", "13"},
-		{"13 before 11: another Content-Type, declared too long", "text/plain", login.MaxBodyBytes + 1, strings.NewReader(jsonOf(good)), "", "13"},
-		{"11 declared too long", "application/json", login.MaxBodyBytes + 1, strings.NewReader(jsonOf(good)), "", "11"},
-		{"11 before 09: declared too long, from a spent IP", "application/json", login.MaxBodyBytes + 1, strings.NewReader(jsonOf(good)), spentIP, "11"},
+		{"13 before 11: another Content-Type, declared too long", "text/plain", reqbody.MaxBytes + 1, strings.NewReader(jsonOf(good)), "", "13"},
+		{"11 declared too long", "application/json", reqbody.MaxBytes + 1, strings.NewReader(jsonOf(good)), "", "11"},
+		{"11 before 09: declared too long, from a spent IP", "application/json", reqbody.MaxBytes + 1, strings.NewReader(jsonOf(good)), spentIP, "11"},
 		{"09 a spent IP", "application/json", -1, strings.NewReader(jsonOf(good)), spentIP, "09"},
 		{"09 before 08: a spent IP, a malformed body", "application/json", -1, strings.NewReader("{"), spentIP, "09"},
 		{"11 a body longer than declared", "application/json", 10, strings.NewReader(big), "", "11"},

@@ -2,8 +2,8 @@ package portal
 
 import (
 	"net/http"
-	"slices"
-	"strings"
+
+	"github.com/autho/autho/internal/dispatch"
 )
 
 // access is who may reach a route.
@@ -28,9 +28,9 @@ type route struct {
 	h       handler
 }
 
-// routeTable lists every page of the portal. Methods are matched here, not
-// in ServeMux patterns, so that a wrong method gets the portal's own page
-// with Allow rather than ServeMux's plain text.
+// routeTable lists every page of the portal. Methods are matched by package
+// dispatch, so that a wrong method gets the portal's own page with Allow
+// rather than ServeMux's plain text.
 func (p *Portal) routeTable() []route {
 	return []route{
 		{"GET", "/portal/{$}", public, p.home},
@@ -65,48 +65,18 @@ func (p *Portal) routeTable() []route {
 
 func (p *Portal) routes() http.Handler {
 	mux := http.NewServeMux()
-	byPattern := map[string][]route{}
-	var order []string
+	var rts []dispatch.Route
 	for _, rt := range p.routeTable() {
-		if _, ok := byPattern[rt.pattern]; !ok {
-			order = append(order, rt.pattern)
-		}
-		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
+		rts = append(rts, dispatch.Route{Method: rt.method, Pattern: rt.pattern, Handler: p.wrap(rt.who, rt.h)})
 	}
-	for _, pat := range order {
-		mux.Handle(pat, p.dispatch(byPattern[pat]))
-	}
+	dispatch.Register(mux, rts, func(allow string) http.Handler {
+		return p.wrap(public, func(w http.ResponseWriter, _ *http.Request, _ *visit) error {
+			w.Header().Set("Allow", allow)
+			return errMethod
+		})
+	})
 	mux.Handle("/portal/", p.wrap(public, func(http.ResponseWriter, *http.Request, *visit) error { return errNotFound }))
 	return mux
-}
-
-// dispatch picks the route for the request's method; GET routes answer
-// HEAD too.
-func (p *Portal) dispatch(rts []route) http.Handler {
-	var allow []string
-	handlers := map[string]http.Handler{}
-	for _, rt := range rts {
-		h := p.wrap(rt.who, rt.h)
-		handlers[rt.method] = h
-		allow = append(allow, rt.method)
-		if rt.method == http.MethodGet {
-			handlers[http.MethodHead] = h
-			allow = append(allow, http.MethodHead)
-		}
-	}
-	slices.Sort(allow)
-	allowHeader := strings.Join(allow, ", ")
-	notAllowed := p.wrap(public, func(w http.ResponseWriter, _ *http.Request, _ *visit) error {
-		w.Header().Set("Allow", allowHeader)
-		return errMethod
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := handlers[r.Method]; ok {
-			h.ServeHTTP(w, r)
-			return
-		}
-		notAllowed.ServeHTTP(w, r)
-	})
 }
 
 // wrap reads the session, enforces who may reach the route, runs h and

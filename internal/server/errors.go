@@ -8,30 +8,10 @@ import (
 	"strconv"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/wire"
 )
-
-// statusOf is the one table from the contract's result codes to HTTP
-// statuses.
-var statusOf = map[string]int{
-	"01": http.StatusBadRequest,
-	"02": http.StatusUnauthorized,
-	"03": http.StatusForbidden,
-	"04": http.StatusUnauthorized,
-	"05": http.StatusUnauthorized,
-	"06": http.StatusUnauthorized,
-	"07": http.StatusForbidden,
-	"08": http.StatusBadRequest,
-	"09": http.StatusTooManyRequests,
-	"10": http.StatusMethodNotAllowed,
-	"11": http.StatusRequestEntityTooLarge,
-	"12": http.StatusNotFound,
-	"13": http.StatusUnsupportedMediaType,
-	"14": http.StatusServiceUnavailable,
-	"15": http.StatusUnauthorized,
-	"16": http.StatusUnauthorized,
-	"99": http.StatusInternalServerError,
-}
 
 // retryAfterUnavailable is what a client is told to wait while the
 // database is down.
@@ -52,6 +32,12 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 func contractError(err error) *autho.Error {
 	var ae *autho.Error
 	switch {
+	// A refused bearer is 15 or 16 whatever its cause (a key lookup that
+	// met the database down is still a refusal).
+	case errors.Is(err, bearer.ErrNoCredentials):
+		return autho.ErrNoCredentials
+	case errors.Is(err, bearer.ErrInvalidToken):
+		return autho.ErrInvalidBearer
 	case errors.Is(err, autho.ErrTooManyRequests):
 		return autho.ErrTooManyRequests
 	case errors.As(err, &ae):
@@ -70,8 +56,9 @@ func resultCode(err error) string {
 	return contractError(err).Code
 }
 
-// fail writes err as the contract's error envelope. Only unexpected errors
-// are logged, and their text never reaches the client.
+// fail writes err as the contract's error envelope, at the status (and with
+// the challenge) the wire table gives its code. Only unexpected errors are
+// logged, and their text never reaches the client.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := contractError(err)
 	h := w.Header()
@@ -83,10 +70,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			secs = max(int(math.Ceil(rl.RetryAfter.Seconds())), 1)
 		}
 		h.Set("Retry-After", strconv.Itoa(secs))
-	case autho.ErrNoCredentials:
-		h.Set("WWW-Authenticate", `Bearer realm="autho"`)
-	case autho.ErrInvalidBearer:
-		h.Set("WWW-Authenticate", `Bearer realm="autho", error="invalid_token"`)
 	case autho.ErrServiceUnavailable:
 		s.log.Warn("database unavailable", "route", r.Pattern, "err", err)
 		h.Set("Retry-After", retryAfterUnavailable)
@@ -98,9 +81,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.Error("internal error", "route", r.Pattern, "err", err)
 		}
 	}
-	status, ok := statusOf[ae.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeEnvelope(w, status, "ERROR", ae.Code, message{ae.Message})
+	wire.Write(w, wire.Error(ae))
 }

@@ -2,31 +2,31 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/introspect"
-	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/reqbody"
+	"github.com/autho/autho/internal/wire"
 )
 
 // introspectionAnswer is RFC 7662's response, not the contract's envelope:
 // callers are other APIs and OAuth libraries that expect this shape. An
 // inactive token's answer is exactly {"active":false}.
 type introspectionAnswer struct {
-	Active    bool   `json:"active"`
-	TokenType string `json:"token_type,omitempty"`
-	Scope     string `json:"scope,omitempty"`
-	Issuer    string `json:"iss,omitempty"`
-	Subject   string `json:"sub,omitempty"`
-	Audience  any    `json:"aud,omitempty"` // a string when there is one, as autho issues
-	ExpiresAt int64  `json:"exp,omitempty"`
-	IssuedAt  int64  `json:"iat,omitempty"`
-	NotBefore int64  `json:"nbf,omitempty"`
-	ID        string `json:"jti,omitempty"`
-	Account   string `json:"acc,omitempty"`
-	Token     string `json:"tok,omitempty"`
+	Active    bool            `json:"active"`
+	TokenType string          `json:"token_type,omitempty"`
+	Scope     string          `json:"scope,omitempty"`
+	Issuer    string          `json:"iss,omitempty"`
+	Subject   string          `json:"sub,omitempty"`
+	Audience  bearer.Audience `json:"aud,omitempty"` // a string when there is one, as autho issues
+	ExpiresAt int64           `json:"exp,omitempty"`
+	IssuedAt  int64           `json:"iat,omitempty"`
+	NotBefore int64           `json:"nbf,omitempty"`
+	ID        string          `json:"jti,omitempty"`
+	Account   string          `json:"acc,omitempty"`
+	Token     string          `json:"tok,omitempty"`
 }
 
 // handleIntrospect answers POST /v1/autho/token/introspect/. It exists only
@@ -42,19 +42,13 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	if err := introspectionCaller(r, svc); err != nil {
 		return err
 	}
-	form, err := login.CheckContentType(r.Header.Get("Content-Type"))
+	form, err := reqbody.Check(r.Header.Get("Content-Type"), r.ContentLength)
 	if err != nil {
 		return err
 	}
-	if r.ContentLength > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, login.MaxBodyBytes+1))
+	body, err := reqbody.Read(r.Body)
 	if err != nil {
-		return autho.ErrMalformedBody
-	}
-	if len(body) > login.MaxBodyBytes {
-		return autho.ErrBodyTooLarge
+		return err
 	}
 	token, err := introspect.ParseBody(body, form)
 	if err != nil {
@@ -73,45 +67,40 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 			Scope:     c.Scope,
 			Issuer:    c.Issuer,
 			Subject:   c.Subject,
-			ExpiresAt: c.ExpiresAt,
-			IssuedAt:  c.IssuedAt,
-			NotBefore: c.NotBefore,
+			Audience:  c.Audience,
+			ExpiresAt: seconds(c.ExpiresAt),
+			IssuedAt:  seconds(c.IssuedAt),
+			NotBefore: seconds(c.NotBefore),
 			ID:        c.ID,
 			Account:   c.Account,
 			Token:     c.Token,
-		}
-		switch len(c.Audience) {
-		case 0:
-		case 1:
-			ans.Audience = c.Audience[0]
-		default:
-			ans.Audience = c.Audience
 		}
 	}
 	b, err := json.Marshal(ans)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, b)
+	wire.WriteJSON(w, http.StatusOK, b)
 	return nil
+}
+
+// seconds is an answer's time: Unix seconds, 0 (so omitted) when absent.
+func seconds(d bearer.NumericDate) int64 {
+	if d.IsZero() {
+		return 0
+	}
+	return d.Unix()
 }
 
 // introspectionCaller checks the caller's bearer against the secret: none
 // (or another scheme) is result 15, a wrong one 16, both 401 with a
 // challenge, as for any bearer-protected route.
 func introspectionCaller(r *http.Request, svc *introspect.Service) error {
-	values := r.Header.Values("Authorization")
-	if len(values) == 0 || (len(values) == 1 && values[0] == "") {
-		return autho.ErrNoCredentials
+	secret, err := bearer.Token(r)
+	if err != nil {
+		return err
 	}
-	if len(values) > 1 {
-		return autho.ErrInvalidBearer
-	}
-	scheme, secret, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return autho.ErrNoCredentials
-	}
-	if !svc.Authorized(strings.Trim(secret, " \t")) {
+	if !svc.Authorized(secret) {
 		return autho.ErrInvalidBearer
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/wire"
 )
 
 // expiresOnLayout is RFC 3339 with microseconds and a numeric offset, never
@@ -38,11 +39,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOK(w, loginData{
+	wire.Write(w, wire.OK(loginData{
 		Message:   "Success",
 		Token:     res.Token,
 		ExpiresOn: res.ExpiresAt.In(s.cfg.Location).Format(expiresOnLayout),
-	})
+	}))
 	return nil
 }
 

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/wire"
 )
 
 type meData struct {
@@ -23,24 +23,23 @@ type meData struct {
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	noStore(w)
 	id, err := s.deps.Bearer.VerifyRequest(r)
-	if errors.Is(err, bearer.ErrNoCredentials) {
-		return autho.ErrNoCredentials
-	}
 	if err != nil {
-		s.log.Debug("bearer refused", "reason", err)
-		return autho.ErrInvalidBearer
+		if !errors.Is(err, bearer.ErrNoCredentials) {
+			s.log.Debug("bearer refused", "reason", err)
+		}
+		return err
 	}
 	scopes := id.Scopes
 	if scopes == nil {
 		scopes = []string{}
 	}
-	writeOK(w, meData{
+	wire.Write(w, wire.OK(meData{
 		Message:   "Success",
 		UserID:    id.UserID,
 		AccountID: id.AccountID,
 		TokenID:   id.TokenID,
 		Scopes:    scopes,
 		ExpiresOn: s.formatTime(id.ExpiresAt),
-	})
+	}))
 	return nil
 }

@@ -99,3 +99,9 @@ func (s *Server) headers(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// noStore marks a response that carries a secret or token.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}

@@ -2,10 +2,9 @@ package server
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/dispatch"
 )
 
 // handlerFunc is a handler that returns its failure instead of writing it,
@@ -18,9 +17,9 @@ type route struct {
 	handle  handlerFunc
 }
 
-// routes lists every route of the JSON API. Methods are matched here rather
-// than in ServeMux patterns so that a wrong method gets the contract's 405
-// envelope with Allow, not ServeMux's plain-text answer.
+// routeTable lists every route of the JSON API. Methods are matched by
+// package dispatch, so that a wrong method gets the contract's 405 envelope
+// with Allow, not ServeMux's plain-text answer.
 func (s *Server) routeTable() []route {
 	rts := []route{
 		{"POST", "/v1/autho/apitoken/login/{$}", s.handleLogin},
@@ -48,53 +47,19 @@ func (s *Server) routeTable() []route {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	byPattern := map[string][]route{}
-	var order []string
+	var rts []dispatch.Route
 	for _, rt := range s.routeTable() {
-		if _, ok := byPattern[rt.pattern]; !ok {
-			order = append(order, rt.pattern)
-		}
-		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
+		rts = append(rts, dispatch.Route{Method: rt.method, Pattern: rt.pattern, Handler: s.adapt(rt.handle)})
 	}
-	for _, p := range order {
-		mux.Handle(p, s.dispatch(byPattern[p]))
-	}
+	dispatch.Register(mux, rts, func(allow string) http.Handler {
+		return s.adapt(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return autho.ErrMethodNotAllowed
+		})
+	})
 	if s.deps.Portal != nil {
 		mux.Handle("/portal/", s.deps.Portal)
 	}
 	mux.Handle("/", s.adapt(func(http.ResponseWriter, *http.Request) error { return autho.ErrNotFoundRoute }))
 	return mux
-}
-
-// dispatch picks the route for the request's method, answering 405 with
-// Allow when there is none. GET routes answer HEAD too.
-func (s *Server) dispatch(rts []route) http.Handler {
-	var allow []string
-	for _, rt := range rts {
-		allow = append(allow, rt.method)
-		if rt.method == http.MethodGet {
-			allow = append(allow, http.MethodHead)
-		}
-	}
-	slices.Sort(allow)
-	allowHeader := strings.Join(allow, ", ")
-	handlers := make(map[string]http.Handler, len(allow))
-	for _, rt := range rts {
-		h := s.adapt(rt.handle)
-		handlers[rt.method] = h
-		if rt.method == http.MethodGet {
-			handlers[http.MethodHead] = h
-		}
-	}
-	notAllowed := s.adapt(func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Allow", allowHeader)
-		return autho.ErrMethodNotAllowed
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := handlers[r.Method]; ok {
-			h.ServeHTTP(w, r)
-			return
-		}
-		notAllowed.ServeHTTP(w, r)
-	})
 }

@@ -6,13 +6,16 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/wire"
 )
 
 func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request) error {
 	// Short enough that verifiers see a new key soon after a rotation;
 	// those that meet an unknown kid refetch anyway.
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeJSON(w, http.StatusOK, s.deps.Keys.JWKS())
+	wire.WriteJSON(w, http.StatusOK, s.deps.Keys.JWKS())
 	return nil
 }
 
@@ -37,12 +40,12 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, b)
+	wire.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) error {
-	writeOK(w, message{"OK"})
+	wire.Write(w, wire.OK(wire.Message{Message: "OK"}))
 	return nil
 }
 
@@ -54,10 +57,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deps.DB.Ping(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		w.Header().Set("Retry-After", retryAfterUnavailable)
-		writeEnvelope(w, http.StatusServiceUnavailable, "ERROR", "14", message{"Service unavailable"})
+		wire.Write(w, wire.Error(autho.ErrServiceUnavailable))
 		return nil
 	}
-	writeOK(w, message{"OK"})
+	wire.Write(w, wire.OK(wire.Message{Message: "OK"}))
 	return nil
 }
 

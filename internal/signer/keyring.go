@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 )
 
 // KeyStore is the part of autho.Store a Keyring uses.
@@ -320,15 +321,15 @@ func (k *Keyring) tick(ctx context.Context) {
 // outlive the key that verifies it. (A token already expired when issued,
 // as when an account ends this very second, is signed: it is useless, not
 // dangerous, and refusing it would turn a login into an internal error.)
-func (k *Keyring) Sign(c *Claims) (string, error) {
+func (k *Keyring) Sign(c *bearer.Claims) (string, error) {
 	m := k.snap.Load().current
 	if m == nil {
 		return "", fmt.Errorf("%w of algorithm %s", ErrNoKey, k.alg)
 	}
-	if c.ExpiresAt.Sub(c.IssuedAt) > k.ttl {
-		return "", fmt.Errorf("token lifetime %v exceeds the token TTL %v", c.ExpiresAt.Sub(c.IssuedAt), k.ttl)
+	if life := c.ExpiresAt.Sub(c.IssuedAt.Time); life > k.ttl {
+		return "", fmt.Errorf("token lifetime %v exceeds the token TTL %v", life, k.ttl)
 	}
-	t := jwt.NewWithClaims(m.method, newWireClaims(c))
+	t := jwt.NewWithClaims(m.method, c)
 	t.Header["kid"] = m.id
 	return t.SignedString(m.private)
 }

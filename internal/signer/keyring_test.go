@@ -23,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/sqlite"
 )
 
@@ -113,14 +114,14 @@ func mustRotate(tb testing.TB, k *Keyring) *autho.SigningKey {
 	return key
 }
 
-func testClaims(now time.Time) *Claims {
-	return &Claims{
+func testClaims(now time.Time) *bearer.Claims {
+	return &bearer.Claims{
 		Issuer:    "https://auth.example.com",
 		Subject:   "usr_0123456789abcdefghij",
-		Audience:  "autho",
-		IssuedAt:  now,
-		NotBefore: now,
-		ExpiresAt: now.Add(ttl),
+		Audience:  bearer.Audience{"autho"},
+		IssuedAt:  bearer.NumericDate{Time: now},
+		NotBefore: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: now.Add(ttl)},
 		ID:        NewJTI(),
 		Account:   "acc_0123456789abcdefghij",
 		Token:     "tok_0123456789abcdefghij",
@@ -128,7 +129,7 @@ func testClaims(now time.Time) *Claims {
 	}
 }
 
-func mustSign(tb testing.TB, k *Keyring, c *Claims) string {
+func mustSign(tb testing.TB, k *Keyring, c *bearer.Claims) string {
 	tb.Helper()
 	tok, err := k.Sign(c)
 	if err != nil {
@@ -197,11 +198,11 @@ func verifyWithJose(t *testing.T, token, alg, kid string, key any) map[string]an
 	return claims
 }
 
-func wantClaims(c *Claims) map[string]any {
+func wantClaims(c *bearer.Claims) map[string]any {
 	m := map[string]any{
 		"iss": c.Issuer,
 		"sub": c.Subject,
-		"aud": c.Audience, // a string, not a one-element array
+		"aud": c.Audience[0], // a string, not a one-element array
 		"iat": float64(c.IssuedAt.Unix()),
 		"nbf": float64(c.NotBefore.Unix()),
 		"exp": float64(c.ExpiresAt.Unix()),

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autho/autho/bearer"
 )
 
 func TestKeyring_Rotate(t *testing.T) {
@@ -227,7 +229,7 @@ func TestKeyring_Sign_Lifetime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := testClaims(now)
-			c.ExpiresAt = tt.exp
+			c.ExpiresAt = bearer.NumericDate{Time: tt.exp}
 			if _, err := k.Sign(c); (err == nil) != tt.ok {
 				t.Fatalf("Sign with exp = iat + %v: %v", tt.exp.Sub(now), err)
 			}

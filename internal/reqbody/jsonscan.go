@@ -1,123 +1,13 @@
-package login
+package reqbody
 
 import (
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/autho/autho"
 )
-
-// parseJSON reads a JSON login body in one pass over the bytes. It accepts
-// exactly what encoding/json's Decoder accepts for a single object
-// (FuzzParseJSON checks the two agree on every input) and decodes keys and
-// strings as encoding/json does, so that "api\u005ftoken" is api_token and
-// an unpaired surrogate escape is U+FFFD. It exists because the Decoder's
-// token walk cost more than a dozen allocations and several microseconds
-// per login, a large share of what a refused login costs.
-//
-// The caller has checked that body is valid UTF-8.
-func parseJSON(body []byte) (Credentials, error) {
-	p := jsonScan{b: body}
-	var (
-		c                    Credentials
-		haveAPI, havePartner bool // the key is present (with any value)
-		keys                 keySet
-	)
-	p.space()
-	if !p.eat('{') {
-		return Credentials{}, autho.ErrMalformedBody
-	}
-	p.space()
-	if !p.eat('}') {
-		for {
-			p.space()
-			key, ok := p.str()
-			// A repeated key is refused, so each of ours is set at most once.
-			if !ok || reserved(key) || !keys.add(key) {
-				return Credentials{}, autho.ErrMalformedBody
-			}
-			p.space()
-			if !p.eat(':') {
-				return Credentials{}, autho.ErrMalformedBody
-			}
-			p.space()
-			var dst *string
-			switch key {
-			case keyAPI:
-				haveAPI, dst = true, &c.APIToken
-			case keyPartner:
-				havePartner, dst = true, &c.PartnerToken
-			}
-			if dst != nil && p.peek() == '"' {
-				ok = p.strInto(dst)
-			} else {
-				// Any other value, or another key's: checked, not kept. A
-				// token given as a number or null stays "", which is
-				// ErrMissingTokens below.
-				ok = p.value(1)
-			}
-			if !ok {
-				return Credentials{}, autho.ErrMalformedBody
-			}
-			p.space()
-			if p.eat(',') {
-				continue
-			}
-			if p.eat('}') {
-				break
-			}
-			return Credentials{}, autho.ErrMalformedBody
-		}
-	}
-	p.space()
-	if p.i != len(p.b) {
-		return Credentials{}, autho.ErrMalformedBody // trailing data
-	}
-	if !haveAPI || !havePartner || c.APIToken == "" || c.PartnerToken == "" {
-		return Credentials{}, autho.ErrMissingTokens
-	}
-	return c, nil
-}
 
 // maxDepth is encoding/json's nesting limit for one value; deeper is an
 // error there, so it is one here.
 const maxDepth = 10000
-
-// keySet remembers an object's keys to refuse a duplicate. A login body
-// has two or three keys: they are compared in place, and only a body with
-// many keys pays for a map (so a 64 KiB body of distinct keys stays linear).
-type keySet struct {
-	few  [4]string
-	n    int
-	many map[string]struct{}
-}
-
-// add reports whether k is new, and remembers it.
-func (s *keySet) add(k string) bool {
-	if s.many != nil {
-		if _, dup := s.many[k]; dup {
-			return false
-		}
-		s.many[k] = struct{}{}
-		return true
-	}
-	for _, f := range s.few[:s.n] {
-		if f == k {
-			return false
-		}
-	}
-	if s.n < len(s.few) {
-		s.few[s.n] = k
-		s.n++
-		return true
-	}
-	s.many = make(map[string]struct{}, 2*len(s.few))
-	for _, f := range s.few {
-		s.many[f] = struct{}{}
-	}
-	s.many[k] = struct{}{}
-	return true
-}
 
 // jsonScan is a cursor over a JSON text.
 type jsonScan struct {
@@ -261,67 +151,58 @@ func (p *jsonScan) digits() bool {
 
 // skipStr checks a string without decoding it.
 func (p *jsonScan) skipStr() bool {
-	_, ok := p.scanStr(false)
+	_, _, ok := p.scanStr()
 	return ok
 }
 
-// str reads a string and decodes it.
-func (p *jsonScan) str() (string, bool) { return p.scanStr(true) }
-
-// strInto reads a string into dst.
-func (p *jsonScan) strInto(dst *string) bool {
-	s, ok := p.scanStr(true)
-	*dst = s
-	return ok
-}
-
-// scanStr checks the string at the cursor and, if decode is set, returns
-// its value; a string without escapes is returned without copying twice.
-func (p *jsonScan) scanStr(decode bool) (string, bool) {
-	if !p.eat('"') {
+// str reads a string and decodes it; a string without escapes is copied
+// once.
+func (p *jsonScan) str() (string, bool) {
+	raw, escaped, ok := p.scanStr()
+	switch {
+	case !ok:
 		return "", false
+	case escaped:
+		return unescape(raw), true
+	}
+	return string(raw), true
+}
+
+// scanStr checks the string at the cursor and returns its inside as
+// written, and whether that holds an escape.
+func (p *jsonScan) scanStr() (raw []byte, escaped, ok bool) {
+	if !p.eat('"') {
+		return nil, false, false
 	}
 	start := p.i
-	escaped := false
 	for {
 		if p.i >= len(p.b) {
-			return "", false
+			return nil, false, false
 		}
 		c := p.b[p.i]
 		switch {
 		case c == '"':
-			raw := p.b[start:p.i]
+			raw = p.b[start:p.i]
 			p.i++
-			if !decode {
-				return "", true
-			}
-			switch {
-			case escaped:
-				return unescape(raw), true
-			case string(raw) == keyAPI: // our keys cost no allocation
-				return keyAPI, true
-			case string(raw) == keyPartner:
-				return keyPartner, true
-			}
-			return string(raw), true
+			return raw, escaped, true
 		case c < 0x20:
-			return "", false // control characters must be escaped
+			return nil, false, false // control characters must be escaped
 		case c == '\\':
 			escaped = true
 			p.i++
 			if p.i >= len(p.b) {
-				return "", false
+				return nil, false, false
 			}
 			switch p.b[p.i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				p.i++
 			case 'u':
 				if _, ok := hex4(p.b[p.i+1:]); !ok {
-					return "", false
+					return nil, false, false
 				}
 				p.i += 5
 			default:
-				return "", false
+				return nil, false, false
 			}
 		default:
 			p.i++
