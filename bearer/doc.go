@@ -6,6 +6,10 @@
 // API wraps its handlers with a Verifier:
 //
 //	keys := bearer.NewJWKS("https://auth.example.com/.well-known/jwks.json", bearer.JWKSOptions{})
+//	// Fail at start-up, not at the first request, if the URL is wrong.
+//	if err := keys.Refresh(ctx); err != nil {
+//		log.Fatal(err)
+//	}
 //	v, err := bearer.New(bearer.Config{
 //		Issuer:   "https://auth.example.com",
 //		Audience: "autho",

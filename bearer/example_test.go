@@ -1,7 +1,6 @@
 package bearer_test
 
 import (
-	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -12,36 +11,6 @@ import (
 	"github.com/autho/autho/bearer"
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// A service protecting its API with autho's JWKS. This is the usual set-up;
-// it is not run here because it needs a running autho.
-func Example() {
-	keys := bearer.NewJWKS("https://auth.example.com/.well-known/jwks.json", bearer.JWKSOptions{})
-	// Fail at start-up, not at the first request, if the URL is wrong.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := keys.Refresh(ctx); err != nil {
-		log.Fatal(err)
-	}
-	v, err := bearer.New(bearer.Config{
-		Issuer:   "https://auth.example.com",
-		Audience: "autho",
-		Keys:     keys,
-		OnError: func(r *http.Request, err error) {
-			log.Printf("%s %s refused: %v", r.Method, r.URL.Path, err)
-		},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /orders/", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := bearer.FromContext(r.Context())
-		fmt.Fprintf(w, "orders of %s\n", id.AccountID)
-	})))
-	log.Fatal(http.ListenAndServe("127.0.0.1:9000", mux))
-}
 
 // Middleware lets a request with a valid bearer through, with its identity in
 // the context, and answers the others itself. This example uses an HS256
