@@ -18,9 +18,8 @@ const poolWait = time.Second
 
 // Pool bounds how many argon2 computations (Hash, Verify, DummyVerify) run
 // at once, and how much of the machine they take. Each takes 19 MiB and a
-// core for 20-50 ms; unbounded, a hundred parallel sign-ins took the
-// process from 32 MiB to 850 MiB and the partner login's median from 1 ms
-// to seconds.
+// core for tens of milliseconds, so unbounded, a flood of parallel sign-ins
+// would take memory without limit and the partner login's CPU.
 //
 // Three things keep a flood of sign-ins from starving the partner login,
 // which is what the platform's partners pay for:

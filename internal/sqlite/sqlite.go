@@ -69,8 +69,7 @@ func Open(path string) (*Store, error) {
 	// Readers keep a 1 MiB page cache (SQLite's default is 2 MiB): the hot
 	// pages, small tables and the upper levels of the hash indexes, fit in
 	// it, and a login's leaf pages are random, so a larger cache misses as
-	// often. Under bench/run's load this took peak RSS from 57-59 MiB to
-	// 52-53 MiB for the same CPU per login.
+	// often: less memory for the same CPU per login (bench/RESULTS.md).
 	r, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)", "cache_size(-1024)"}}))
 	if err != nil {
 		w.Close()
