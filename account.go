@@ -38,6 +38,31 @@ func (a *Account) Expired(now time.Time) bool { return expired(a.ExpiresAt, now)
 // in to the portal, look, and revoke.
 func (a *Account) Usable(now time.Time) bool { return usable(a.Status, a.ExpiresAt, now) }
 
+// AccountState is what an account is, for people: active, suspended or
+// expired.
+type AccountState string
+
+// The account states. A suspended account that has also expired is
+// "suspended": the suspension is what someone must lift first. (The login
+// answers the other way round, 03 before 07: login.Refusal is the
+// contract's order.)
+const (
+	AccountStateActive    AccountState = "active"
+	AccountStateSuspended AccountState = "suspended"
+	AccountStateExpired   AccountState = "expired"
+)
+
+// State is the account's state at now.
+func (a *Account) State(now time.Time) AccountState {
+	switch {
+	case a.Status != AccountActive:
+		return AccountStateSuspended
+	case a.Expired(now):
+		return AccountStateExpired
+	}
+	return AccountStateActive
+}
+
 // usable is Account.Usable's rule, shared with LoginAccount.
 func usable(s AccountStatus, expiresAt, now time.Time) bool {
 	return s == AccountActive && !expired(expiresAt, now)

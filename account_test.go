@@ -6,7 +6,8 @@ import (
 )
 
 // TestAccount_Usable: usable only while active and before its expiry
-// instant; a LoginAccount with the same fields agrees.
+// instant; a LoginAccount with the same fields agrees; the state people
+// are told names a suspension before an expiry.
 func TestAccount_Usable(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -14,12 +15,13 @@ func TestAccount_Usable(t *testing.T) {
 		status          AccountStatus
 		expires         time.Time
 		usable, expired bool
+		state           AccountState
 	}{
-		{"active", AccountActive, now.Add(time.Microsecond), true, false},
-		{"expired at its instant", AccountActive, now, false, true},
-		{"suspended", AccountSuspended, now.Add(time.Hour), false, false},
-		{"suspended and expired", AccountSuspended, now.Add(-time.Hour), false, true},
-		{"another status", "closed", now.Add(time.Hour), false, false},
+		{"active", AccountActive, now.Add(time.Microsecond), true, false, AccountStateActive},
+		{"expired at its instant", AccountActive, now, false, true, AccountStateExpired},
+		{"suspended", AccountSuspended, now.Add(time.Hour), false, false, AccountStateSuspended},
+		{"suspended and expired", AccountSuspended, now.Add(-time.Hour), false, true, AccountStateSuspended},
+		{"another status", "closed", now.Add(time.Hour), false, false, AccountStateSuspended},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			full := &Account{Status: tc.status, ExpiresAt: tc.expires}
@@ -29,6 +31,9 @@ func TestAccount_Usable(t *testing.T) {
 			}
 			if full.Expired(now) != tc.expired || narrow.Expired(now) != tc.expired {
 				t.Errorf("Expired: Account %v, LoginAccount %v, want %v", full.Expired(now), narrow.Expired(now), tc.expired)
+			}
+			if got := full.State(now); got != tc.state {
+				t.Errorf("State: %s, want %s", got, tc.state)
 			}
 		})
 	}

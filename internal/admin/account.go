@@ -60,14 +60,13 @@ func (s *Service) Account(ctx context.Context, id string) (*autho.Account, error
 // account is not usable; what names the change. The operator's actions
 // never ask.
 func refuseClosed(a *autho.Account, now time.Time, what string) error {
-	switch {
-	case a.Usable(now):
-		return nil
-	case a.Status != autho.AccountActive:
+	switch a.State(now) {
+	case autho.AccountStateSuspended:
 		return forbidden("account", "account %s is %s: %s until it is reactivated", a.ID, a.Status, what)
-	default:
+	case autho.AccountStateExpired:
 		return forbidden("account", "account %s has expired: %s until it is renewed", a.ID, what)
 	}
+	return nil
 }
 
 // CheckUserManagement refuses (ErrForbidden) an account's own admin

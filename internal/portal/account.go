@@ -22,7 +22,7 @@ func (*accountView) page() string { return "account" }
 // and who its admins are.
 func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	a := v.account
-	av := &accountView{layout: p.layout(v, "Account", "account"), Status: accountState(a, v.now), Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
+	av := &accountView{layout: p.layout(v, "Account", "account"), Status: string(a.State(v.now)), Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
 	av.Notice = notice(r)
 	if !a.Expired(v.now) {
 		av.DaysLeft = int(a.ExpiresAt.Sub(v.now).Hours() / 24)
@@ -38,17 +38,4 @@ func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) e
 	}
 	p.render(w, r, http.StatusOK, av)
 	return nil
-}
-
-// accountState names a's state at now as the pages say it: "active",
-// "suspended" or "expired" (a suspension first: it is the one to lift
-// first).
-func accountState(a *autho.Account, now time.Time) string {
-	switch {
-	case a.Status == autho.AccountSuspended:
-		return "suspended"
-	case a.Expired(now):
-		return "expired"
-	}
-	return "active"
 }

@@ -131,7 +131,7 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	tv.MaxTTL = ttlText(maxTTL)
 	switch {
 	case !v.account.Usable(v.now):
-		tv.CannotCreate = "New tokens cannot be made while the account is " + accountState(v.account, v.now) + "."
+		tv.CannotCreate = "New tokens cannot be made while the account is " + string(v.account.State(v.now)) + "."
 	case tv.Active >= tv.MaxActive:
 		tv.CannotCreate = fmt.Sprintf("You have %d active tokens, the most one person may hold. Revoke one you no longer use to make a new one.", tv.Active)
 	}

@@ -56,7 +56,7 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 	}
 	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs}
 	if p.admin.CheckUserManagement(v.account) != nil {
-		uv.CannotChange = "Users cannot be added or changed while the account is " + accountState(v.account, v.now) + "."
+		uv.CannotChange = "Users cannot be added or changed while the account is " + string(v.account.State(v.now)) + "."
 	}
 	for _, u := range us {
 		uv.Users = append(uv.Users, userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active,
