@@ -71,26 +71,26 @@ func testLoginErrorTable(t *testing.T, b backend) {
 		status   int
 		code     string
 	}{
-		{"row 3: partner token malformed", good.APIToken, "nope", 401, "02"},
-		{"row 3: partner token bad checksum", good.APIToken, flip(good.PartnerToken), 401, "02"},
-		{"row 3: partner token unknown", good.APIToken, unknownPtn, 401, "02"},
-		{"row 3: API token in the partner field", good.APIToken, good.APIToken, 401, "02"},
-		{"row 3: rotated-out partner token", rotated.APIToken, rotated.PartnerToken, 401, "02"},
-		{"row 4: account expired", expiredAcc.APIToken, expiredAcc.PartnerToken, 403, "03"},
-		{"row 4 before 6: expired account, unknown API token", unknownAPI, expiredAcc.PartnerToken, 403, "03"},
-		{"row 4 before 5: expired and suspended", suspendedExpired.APIToken, suspendedExpired.PartnerToken, 403, "03"},
-		{"row 5: account suspended", suspended.APIToken, suspended.PartnerToken, 403, "07"},
-		{"row 5 before 6: suspended, malformed API token", "x", suspended.PartnerToken, 403, "07"},
-		{"row 6: API token malformed", "autho_api_short", good.PartnerToken, 401, "04"},
-		{"row 6: API token bad checksum", flip(good.APIToken), good.PartnerToken, 401, "04"},
-		{"row 6: API token unknown", unknownAPI, good.PartnerToken, 401, "04"},
-		{"row 6: API token revoked", revoked.APIToken, good.PartnerToken, 401, "04"},
-		{"row 6 before 7: revoked token of another account", otherRevokedTok.APIToken, good.PartnerToken, 401, "04"},
-		{"row 7: API token of another account", other.APIToken, good.PartnerToken, 401, "06"},
-		{"row 7 before 8: expired token of another account", otherExpiredTok.APIToken, good.PartnerToken, 401, "06"},
-		{"row 8: API token expired", expiredTok.APIToken, good.PartnerToken, 401, "05"},
-		{"row 8 before 9: expired token of a deactivated user", deactivatedExpiredTok.APIToken, deactivated.PartnerToken, 401, "05"},
-		{"row 9: user deactivated", deactivated.APIToken, deactivated.PartnerToken, 403, "07"},
+		{"02 partner token malformed", good.APIToken, "nope", 401, "02"},
+		{"02 partner token bad checksum", good.APIToken, flip(good.PartnerToken), 401, "02"},
+		{"02 partner token unknown", good.APIToken, unknownPtn, 401, "02"},
+		{"02 API token in the partner field", good.APIToken, good.APIToken, 401, "02"},
+		{"02 rotated-out partner token", rotated.APIToken, rotated.PartnerToken, 401, "02"},
+		{"03 account expired", expiredAcc.APIToken, expiredAcc.PartnerToken, 403, "03"},
+		{"03 before 04: expired account, unknown API token", unknownAPI, expiredAcc.PartnerToken, 403, "03"},
+		{"03 before 07: expired and suspended", suspendedExpired.APIToken, suspendedExpired.PartnerToken, 403, "03"},
+		{"07 account suspended", suspended.APIToken, suspended.PartnerToken, 403, "07"},
+		{"07 before 04: suspended, malformed API token", "x", suspended.PartnerToken, 403, "07"},
+		{"04 API token malformed", "autho_api_short", good.PartnerToken, 401, "04"},
+		{"04 API token bad checksum", flip(good.APIToken), good.PartnerToken, 401, "04"},
+		{"04 API token unknown", unknownAPI, good.PartnerToken, 401, "04"},
+		{"04 API token revoked", revoked.APIToken, good.PartnerToken, 401, "04"},
+		{"04 before 06: revoked token of another account", otherRevokedTok.APIToken, good.PartnerToken, 401, "04"},
+		{"06 API token of another account", other.APIToken, good.PartnerToken, 401, "06"},
+		{"06 before 05: expired token of another account", otherExpiredTok.APIToken, good.PartnerToken, 401, "06"},
+		{"05 API token expired", expiredTok.APIToken, good.PartnerToken, 401, "05"},
+		{"05 before 07: expired token of a deactivated user", deactivatedExpiredTok.APIToken, deactivated.PartnerToken, 401, "05"},
+		{"07 user deactivated", deactivated.APIToken, deactivated.PartnerToken, 403, "07"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +118,7 @@ func checksumOf(head string) string {
 	return string(out)
 }
 
-// TestLogin_Bodies covers rows 1 and 2 and the answers outside the table.
+// TestLogin_Bodies covers 08 and 01 and the answers outside the table.
 func TestLogin_Bodies(t *testing.T) {
 	ts := startServer(t, nil)
 	p := ts.newPartner()
@@ -139,19 +139,19 @@ func TestLogin_Bodies(t *testing.T) {
 		{"form", "POST", "/v1/autho/apitoken/login/", "application/x-www-form-urlencoded", form, 200, "00"},
 		{"path without slash", "POST", "/v1/autho/apitoken/login", "application/json", jsonBody, 200, "00"},
 		{"extra fields ignored", "POST", "/v1/autho/apitoken/login/", "application/json", `{"x":{"y":[1]},` + jsonBody[1:], 200, "00"},
-		{"row 1: not json", "POST", "/v1/autho/apitoken/login/", "application/json", `api_token=x`, 400, "08"},
-		{"row 1: array", "POST", "/v1/autho/apitoken/login/", "application/json", `[1]`, 400, "08"},
-		{"row 1: empty body", "POST", "/v1/autho/apitoken/login/", "application/json", ``, 400, "08"},
-		{"row 1: duplicate key", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":"a",` + jsonBody[1:], 400, "08"},
-		{"row 1: case variant key", "POST", "/v1/autho/apitoken/login/", "application/json", `{"API_TOKEN":"a",` + jsonBody[1:], 400, "08"},
-		{"row 1: trailing data", "POST", "/v1/autho/apitoken/login/", "application/json", jsonBody + `{}`, 400, "08"},
-		{"row 1: invalid utf-8", "POST", "/v1/autho/apitoken/login/", "application/json", `{"x":"` + "\xff" + `",` + jsonBody[1:], 400, "08"},
-		{"row 1: bad form", "POST", "/v1/autho/apitoken/login/", "application/x-www-form-urlencoded", "api_token=%zz", 400, "08"},
-		{"row 1 before 2: malformed and missing", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":1`, 400, "08"},
-		{"row 2: missing api_token", "POST", "/v1/autho/apitoken/login/", "application/json", `{"partner_token":"` + p.PartnerToken + `"}`, 400, "01"},
-		{"row 2: empty partner_token", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":"a","partner_token":""}`, 400, "01"},
-		{"row 2: not a string", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":["a"],"partner_token":"p"}`, 400, "01"},
-		{"row 2: form missing", "POST", "/v1/autho/apitoken/login/", "application/x-www-form-urlencoded", "api_token=a", 400, "01"},
+		{"08 not json", "POST", "/v1/autho/apitoken/login/", "application/json", `api_token=x`, 400, "08"},
+		{"08 array", "POST", "/v1/autho/apitoken/login/", "application/json", `[1]`, 400, "08"},
+		{"08 empty body", "POST", "/v1/autho/apitoken/login/", "application/json", ``, 400, "08"},
+		{"08 duplicate key", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":"a",` + jsonBody[1:], 400, "08"},
+		{"08 case variant key", "POST", "/v1/autho/apitoken/login/", "application/json", `{"API_TOKEN":"a",` + jsonBody[1:], 400, "08"},
+		{"08 trailing data", "POST", "/v1/autho/apitoken/login/", "application/json", jsonBody + `{}`, 400, "08"},
+		{"08 invalid utf-8", "POST", "/v1/autho/apitoken/login/", "application/json", `{"x":"` + "\xff" + `",` + jsonBody[1:], 400, "08"},
+		{"08 bad form", "POST", "/v1/autho/apitoken/login/", "application/x-www-form-urlencoded", "api_token=%zz", 400, "08"},
+		{"08 before 01: malformed and missing", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":1`, 400, "08"},
+		{"01 missing api_token", "POST", "/v1/autho/apitoken/login/", "application/json", `{"partner_token":"` + p.PartnerToken + `"}`, 400, "01"},
+		{"01 empty partner_token", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":"a","partner_token":""}`, 400, "01"},
+		{"01 not a string", "POST", "/v1/autho/apitoken/login/", "application/json", `{"api_token":["a"],"partner_token":"p"}`, 400, "01"},
+		{"01 form missing", "POST", "/v1/autho/apitoken/login/", "application/x-www-form-urlencoded", "api_token=a", 400, "01"},
 		{"415", "POST", "/v1/autho/apitoken/login/", "text/plain", jsonBody, 415, "13"},
 		{"415 multipart", "POST", "/v1/autho/apitoken/login/", "multipart/form-data; boundary=x", jsonBody, 415, "13"},
 		{"413", "POST", "/v1/autho/apitoken/login/", "application/json", `{"x":"` + strings.Repeat("a", 64<<10) + `"}`, 413, "11"},
