@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/server"
+	"github.com/autho/autho/internal/wire"
 )
 
 // The headers the gateway hands the upstream. Any header the client sends
@@ -21,10 +23,6 @@ const (
 	HeaderToken   = "X-Autho-Token"
 	HeaderScope   = "X-Autho-Scope"
 )
-
-// unavailable is the contract's answer 14, for an upstream that cannot be
-// reached.
-const unavailable = `{"data":{"message":"Service unavailable"},"meta":{},"result":"14","status":"ERROR"}` + "\n"
 
 // newProxy forwards to upstream. It runs after the bearer middleware, so the
 // identity is always in the request's context.
@@ -62,11 +60,9 @@ func newProxy(upstream *url.URL, log *slog.Logger) *httputil.ReverseProxy {
 			}
 			log.Warn("upstream failed", "method", server.MethodLabel(r.Method), "err", err)
 			h := w.Header()
-			h.Set("Content-Type", "application/json")
 			h.Set("Cache-Control", "no-store")
 			h.Set("Retry-After", "5")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(unavailable))
+			wire.Write(w, wire.Error(autho.ErrServiceUnavailable))
 		},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
