@@ -95,7 +95,7 @@ type daemon struct {
 	stop        context.CancelFunc
 	wg          sync.WaitGroup
 	served      chan error
-	closeMu     sync.Once
+	closeOnce   sync.Once
 	certs       *certReloader // nil without TLS
 	metrics     *http.Server  // nil unless AUTHO_METRICS_ADDR
 	metricsAddr string
@@ -303,7 +303,7 @@ func (d *daemon) URL() string { return "http://" + d.Addr() }
 // last-used times), and closes the database.
 func (d *daemon) Close(ctx context.Context) error {
 	var err error
-	d.closeMu.Do(func() {
+	d.closeOnce.Do(func() {
 		err = d.http.Shutdown(ctx)
 		if d.metrics != nil {
 			err = errors.Join(err, d.metrics.Shutdown(ctx))
