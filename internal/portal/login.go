@@ -69,15 +69,16 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 		lv.Email = ""
 		return refuse(http.StatusBadRequest, "That is not an email address: it is longer than any email address can be.")
 	}
+	// The attempt is seen through even if the client hangs up, while it
+	// waits for its turn too: an abandoned guess is counted and audited
+	// like any other (the pool's wait and budget bound what that costs).
+	ctx := context.WithoutCancel(r.Context())
 	// A slot for the argon2 work first, so that a flood is answered before
 	// it costs a database write.
-	release, err := p.admin.Passwords.Acquire(r.Context())
+	release, err := p.admin.Passwords.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	// From here on the attempt is seen through even if the client hangs
-	// up: an abandoned guess is counted and audited like any other.
-	ctx := context.WithoutCancel(r.Context())
 	keys := keysFor(email, v.ip)
 	th, attempt, err := p.reserve(ctx, keys, v.now)
 	if err != nil || th.wait > 0 {
