@@ -1,14 +1,18 @@
 package autho
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // AuditAction names what an audit event records. The values are stored, so
 // they never change meaning.
 type AuditAction string
 
-// Audit actions: what people do in the portal. Actions on a token have
-// the token as their target, actions on a user the user; the sign-in
-// actions have none.
+// Audit actions: what people do in the portal and what the operator does
+// with the CLI (and, later, the admin API). Actions on a token have the
+// token as their target, actions on a user the user, actions on an account
+// the account; the sign-in actions have none.
 const (
 	AuditLogin          AuditAction = "login"
 	AuditLoginFailed    AuditAction = "login.failed" // a wrong password for a known email
@@ -23,6 +27,14 @@ const (
 	AuditUserSessions   AuditAction = "user.sessions_end" // an admin ended the user's sessions
 	AuditUserPassword   AuditAction = "user.password_reset"
 
+	AuditAccountCreate      AuditAction = "account.create"
+	AuditAccountRenew       AuditAction = "account.renew"
+	AuditAccountSuspend     AuditAction = "account.suspend"
+	AuditAccountReactivate  AuditAction = "account.reactivate"
+	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
+	// A signing key added: the one action of no account (AccountID "").
+	AuditSigningKeyRotate AuditAction = "signing_key.rotate"
+
 	// An admin's add refused because the email is a user of another
 	// account. It has no target: that user is not the account's to see.
 	AuditUserCreateRefused AuditAction = "user.create_refused"
@@ -33,14 +45,71 @@ const (
 // the time, so the log still reads right after a rename.
 type AuditEvent struct {
 	ID         string // "aud_…"
-	AccountID  string
-	ActorID    string // the user who acted ("usr_…")
-	ActorEmail string
+	AccountID  string // "" for an action on no account (a signing key)
+	ActorID    string // Actor.ID: "usr_…", "operator:<name>" or "autho"
+	ActorEmail string // "" unless a person acted
 	Action     AuditAction
-	TargetID   string // "tok_…", "usr_…", or "" when the action has no object
-	TargetName string // the token's name or the user's email at the time
+	TargetID   string // "tok_…", "usr_…", "acc_…", "key_…", or "" when the action has no object
+	TargetName string // the token's or account's name, the user's email, the key's algorithm, at the time
 	At         time.Time
 	IP         string
+}
+
+// ByOperator reports whether the platform's operator made the change, and
+// under which name ("cli", or an operator key's name).
+func (e *AuditEvent) ByOperator() (name string, ok bool) {
+	return strings.CutPrefix(e.ActorID, operatorPrefix)
+}
+
+func (*AuditEvent) entry() {}
+
+// Entry is what a change leaves behind in the same transaction as the
+// change: an audit event (and, with webhooks, the domain event). A store's
+// write method writes the entries it is given after the change and before
+// it commits, so an acknowledged change never lacks its entry and an entry
+// never describes a change that did not happen.
+type Entry interface{ entry() }
+
+// Actor is who makes a change: a person signed into the portal, or the
+// platform's operator (the CLI, an operator key of the admin API), or autho
+// itself (a scheduled key rotation).
+type Actor struct {
+	UserID   string // "usr_…" when a person acts
+	Email    string // that person's email, as it was
+	Operator string // "cli" or an operator key's name when the platform acts
+	IP       string // where the request came from, when it came over HTTP
+	system   bool
+}
+
+const operatorPrefix = "operator:"
+
+// OperatorCLI is the operator at the command line.
+var OperatorCLI = Actor{Operator: "cli"}
+
+// System is autho acting on its own schedule.
+var System = Actor{system: true}
+
+// UserActor is a portal user acting from ip.
+func UserActor(u *User, ip string) Actor { return Actor{UserID: u.ID, Email: u.Email, IP: ip} }
+
+// ID is how the audit log names the actor: the user's id, "operator:" and
+// the operator's name, or "autho"; "" for the zero Actor, which is nobody.
+func (a Actor) ID() string {
+	switch {
+	case a.UserID != "":
+		return a.UserID
+	case a.Operator != "":
+		return operatorPrefix + a.Operator
+	case a.system:
+		return "autho"
+	}
+	return ""
+}
+
+// Audit is the audit event of a's action at at, for the caller to fill in
+// the account and target; id is its new "aud_…" id.
+func (a Actor) Audit(id string, action AuditAction, at time.Time) *AuditEvent {
+	return &AuditEvent{ID: id, ActorID: a.ID(), ActorEmail: a.Email, Action: action, At: at, IP: a.IP}
 }
 
 // AuditFilter selects a page of one account's audit log, newest first.
@@ -48,7 +117,7 @@ type AuditEvent struct {
 // id: only older events (or same-time events with a smaller id) are
 // returned.
 type AuditFilter struct {
-	AccountID string
+	AccountID string      // "": every event, of every account and of none
 	Before    *AuditEvent // the last event of the previous page, or nil
 	Limit     int         // at most this many; 0 means no limit
 }

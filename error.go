@@ -10,6 +10,10 @@ var (
 	// ErrLimit is a create refused by the limit given with it
 	// (CreateAPITokenCapped's cap).
 	ErrLimit = errors.New("limit reached")
+	// ErrUnchanged, returned by an Update method's fn, says there is
+	// nothing to change: the update writes nothing (its entries neither)
+	// and returns the row as read, with a nil error.
+	ErrUnchanged = errors.New("unchanged")
 )
 
 // Error is an answer of the contract: a result code and the message partners

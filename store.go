@@ -13,10 +13,17 @@ import (
 // ErrConflict for a duplicate unique key (an email, a hash). Update methods
 // read the row, call fn, and write back the fields the method names,
 // atomically, so that a read-modify-write cannot race with another node; an
-// error from fn aborts the update and is returned as is. What fn does to any
-// other field is ignored rather than refused, so that the only errors are
-// fn's and the database's: the result, like a later read, shows what is
-// stored. Any method may return an error wrapping ErrUnavailable when the
+// error from fn aborts the update and is returned as is, except
+// ErrUnchanged, which writes nothing and returns the row as read. What fn
+// does to any other field is ignored rather than refused, so that the only
+// errors are fn's and the database's: the result, like a later read, shows
+// what is stored.
+//
+// Write methods take the change's entries (its audit events) and write
+// them in the change's transaction, after the change: an entry that cannot
+// be written (a duplicate id is ErrConflict, an unknown account
+// ErrNotFound) undoes the change. An Update method reads its entries after
+// fn returns, so fn may fill them in from the row it was given. Any method may return an error wrapping ErrUnavailable when the
 // database cannot be reached.
 //
 // A create that refers to a missing row (a user of an unknown account, a
@@ -24,46 +31,46 @@ import (
 // microsecond precision, and what an update returns equals what a later
 // read returns. No error message contains a secret or a hash.
 type Store interface {
-	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken) error
+	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken, entries ...Entry) error
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
 	// UpdateAccount writes Name, Status, ExpiresAt and UpdatedAt. The id and
 	// creation time never change; PartnerTokenHint follows
 	// RotatePartnerToken.
-	UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error)
+	UpdateAccount(ctx context.Context, id string, fn func(*Account) error, entries ...Entry) (*Account, error)
 
 	// RotatePartnerToken adds next as the account's current partner token
 	// and ends every older one of the account at oldUntil (those already
 	// ending earlier keep their earlier end). oldUntil must not be zero:
 	// a zero end would mean "no end".
-	RotatePartnerToken(ctx context.Context, next *PartnerToken, oldUntil time.Time) error
+	RotatePartnerToken(ctx context.Context, next *PartnerToken, oldUntil time.Time, entries ...Entry) error
 	// PartnerCredential finds a partner token by the SHA-256 of its secret,
 	// whatever its expiry: the caller decides what an ended token means.
 	PartnerCredential(ctx context.Context, hash []byte) (*PartnerCredential, error)
 
-	CreateUser(ctx context.Context, u *User) error
+	CreateUser(ctx context.Context, u *User, entries ...Entry) error
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error) // matched by EmailKey
 	Users(ctx context.Context, accountID string) ([]*User, error)
 	// UpdateUser writes Email (and so its EmailKey; another user's is
 	// ErrConflict), PasswordHash, PasswordEpoch, Role, Active and
 	// UpdatedAt. The id, account and creation time never change.
-	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
+	UpdateUser(ctx context.Context, id string, fn func(*User) error, entries ...Entry) (*User, error)
 
-	CreateAPIToken(ctx context.Context, t *APIToken) error
+	CreateAPIToken(ctx context.Context, t *APIToken, entries ...Entry) error
 	// CreateAPITokenCapped stores t as CreateAPIToken does, but only while
 	// t's user holds fewer than maxActive active tokens: neither revoked nor
 	// expired at t.CreatedAt (an ExpiresAt after it). At the cap it stores
 	// nothing and returns ErrLimit. The count and the insert are one
 	// transaction holding a lock on the user, so that parallel calls, from
 	// any number of nodes, never take a user past maxActive.
-	CreateAPITokenCapped(ctx context.Context, t *APIToken, maxActive int) error
+	CreateAPITokenCapped(ctx context.Context, t *APIToken, maxActive int, entries ...Entry) error
 	APIToken(ctx context.Context, id string) (*APIToken, error)
 	APITokens(ctx context.Context, f TokenFilter) ([]*APIToken, error) // newest first
 	// UpdateAPIToken writes Name, Scopes, ExpiresAt and RevokedAt. The id,
 	// owner (UserID, AccountID), Hash, Hint and creation time never change,
 	// and LastUsedAt and LastUsedIP are RecordTokenUse's alone.
-	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error) (*APIToken, error)
+	UpdateAPIToken(ctx context.Context, id string, fn func(*APIToken) error, entries ...Entry) (*APIToken, error)
 	// APICredential finds an API token by the SHA-256 of its secret, with
 	// its user's state, whatever its expiry or revocation.
 	APICredential(ctx context.Context, hash []byte) (*APICredential, error)
@@ -78,12 +85,12 @@ type Store interface {
 
 	// AddSigningKey stores k and marks every other key that is not yet
 	// retired as retired at k.CreatedAt, to be published until verifyUntil.
-	AddSigningKey(ctx context.Context, k *SigningKey, verifyUntil time.Time) error
+	AddSigningKey(ctx context.Context, k *SigningKey, verifyUntil time.Time, entries ...Entry) error
 	SigningKeys(ctx context.Context) ([]*SigningKey, error) // oldest first
 
 	// CreateSession stores a portal session; a duplicate hash is
 	// ErrConflict, an unknown user ErrNotFound.
-	CreateSession(ctx context.Context, s *Session) error
+	CreateSession(ctx context.Context, s *Session, entries ...Entry) error
 	// Session finds a session by the SHA-256 of its id, whatever its age:
 	// the caller decides what a timeout means.
 	Session(ctx context.Context, hash []byte) (*Session, error)
@@ -91,19 +98,20 @@ type Store interface {
 	// unknown hash is ignored, as the session may just have ended.
 	TouchSession(ctx context.Context, hash []byte, at time.Time) error
 	// DeleteSession ends one session; ending a missing one is not an error.
-	DeleteSession(ctx context.Context, hash []byte) error
+	DeleteSession(ctx context.Context, hash []byte, entries ...Entry) error
 	// DeleteUserSessions ends every session of the user except the one
 	// whose hash is keep (nil: all), and returns how many it ended.
-	DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error)
+	DeleteUserSessions(ctx context.Context, userID string, keep []byte, entries ...Entry) (int, error)
 	// DeleteSessionsBefore ends every session last seen before seenBefore
 	// or created before createdBefore, and returns how many it ended.
 	DeleteSessionsBefore(ctx context.Context, seenBefore, createdBefore time.Time) (int, error)
 
-	// AddAuditEvent appends to an account's audit log; an unknown account
-	// is ErrNotFound, a duplicate id ErrConflict.
+	// AddAuditEvent appends to the audit log an event that goes with no
+	// change (a refused sign-in); an unknown account is ErrNotFound, a
+	// duplicate id ErrConflict.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
-	// AuditEvents lists an account's events, newest first (ties by id,
-	// descending), as AuditFilter says.
+	// AuditEvents lists an account's events, or every event, newest first
+	// (ties by id, descending), as AuditFilter says.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
 	// ReserveLoginAttempt is the portal sign-in throttle's one atomic step.

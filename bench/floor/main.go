@@ -199,7 +199,7 @@ type memKeys struct {
 	keys []*autho.SigningKey
 }
 
-func (m *memKeys) AddSigningKey(_ context.Context, k *autho.SigningKey, verifyUntil time.Time) error {
+func (m *memKeys) AddSigningKey(_ context.Context, k *autho.SigningKey, verifyUntil time.Time, _ ...autho.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, old := range m.keys {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/autho/autho"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -48,7 +49,7 @@ func (a *app) keysCmd() *cobra.Command {
 	rotAlg := alg(rotate)
 	rotate.RunE = func(cmd *cobra.Command, _ []string) error {
 		return a.withKeyring(cmd.Context(), *rotAlg, func(k *signer.Keyring) error {
-			key, err := k.Rotate(cmd.Context())
+			key, err := k.Rotate(cmd.Context(), autho.OperatorCLI)
 			if err != nil {
 				return err
 			}

@@ -38,15 +38,20 @@ func scanAccount(row scanner, extra ...any) (*autho.Account, error) {
 
 // CreateAccount stores a and its first partner token pt, which belongs to a
 // whatever pt.AccountID says.
-func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken) error {
+func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.inTx(ctx, "create account", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt))
-		if err != nil || pt == nil {
+		if err != nil {
 			return err
 		}
-		return insertPartnerToken(ctx, tx, a.ID, pt)
+		if pt != nil {
+			if err := insertPartnerToken(ctx, tx, a.ID, pt); err != nil {
+				return err
+			}
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 
@@ -91,26 +96,30 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 // UpdateAccount writes back what fn changes of name, status, expiry and
 // update time. The row stays locked from the read to the commit, so an
 // update on another node waits for this one and then reads its result.
-func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error) (*autho.Account, error) {
-	var a *autho.Account
+func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
+	var read, a *autho.Account
 	err := s.inTx(ctx, "update account", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, id))
+		read, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return err
 		}
-		if err := fn(a); err != nil {
+		w := *read
+		if err := fn(&w); err != nil {
 			return &fnError{err}
 		}
 		// RETURNING hands back the row as a later read will see it:
 		// microseconds, UTC, and without fields fn may not change.
 		a, err = scanAccount(tx.QueryRow(ctx, `UPDATE accounts a SET name = $2, status = $3, expires_at = $4, updated_at = $5
 			WHERE a.id = $1 RETURNING `+accountColumns,
-			id, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.UpdatedAt)))
-		return err
+			id, w.Name, string(w.Status), micros(w.ExpiresAt), micros(w.UpdatedAt)))
+		if err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 	if err != nil {
-		return nil, err
+		return unchanged(read, err)
 	}
 	return a, nil
 }
@@ -119,7 +128,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 // ends the older ones at oldUntil. The account row is locked first, so two
 // rotations of one account run one after the other and the second ends the
 // token the first added: there is never more than one current token.
-func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken, oldUntil time.Time) error {
+func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken, oldUntil time.Time, entries ...autho.Entry) error {
 	return s.inTx(ctx, "rotate partner token", func(ctx context.Context, tx pgx.Tx) error {
 		var id string
 		err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, next.AccountID).Scan(&id)
@@ -132,7 +141,10 @@ func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken
 		if err != nil {
 			return err
 		}
-		return insertPartnerToken(ctx, tx, next.AccountID, next)
+		if err := insertPartnerToken(ctx, tx, next.AccountID, next); err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 

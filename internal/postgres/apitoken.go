@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/autho/autho"
@@ -40,9 +39,9 @@ func scanToken(row scanner, extra ...any) (*autho.APIToken, error) {
 
 // CreateAPIToken stores t. An unknown user or account is ErrNotFound; a
 // duplicate id or hash is ErrConflict.
-func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
-	return s.run(ctx, "create api token", func(ctx context.Context, c *pgxpool.Conn) error {
-		return insertAPIToken(ctx, c, t)
+func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken, entries ...autho.Entry) error {
+	return s.write(ctx, "create api token", entries, func(ctx context.Context, x execer) error {
+		return insertAPIToken(ctx, x, t)
 	})
 }
 
@@ -53,7 +52,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
 // enough to queue the capped creates on each other, and unlike FOR UPDATE
 // it does not hold up the foreign-key checks of the user's other inserts
 // (a session, an operator's token) meanwhile.
-func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int) error {
+func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int, entries ...autho.Entry) error {
 	return s.inTx(ctx, "create api token", func(ctx context.Context, tx pgx.Tx) error {
 		var id string
 		if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, t.UserID).Scan(&id); err != nil {
@@ -68,15 +67,16 @@ func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, max
 		if active >= maxActive {
 			return autho.ErrLimit
 		}
-		return insertAPIToken(ctx, tx, t)
+		if err := insertAPIToken(ctx, tx, t); err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 
 // insertAPIToken is CreateAPIToken's statement, on a connection or in a
 // transaction.
-func insertAPIToken(ctx context.Context, db interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, t *autho.APIToken) error {
+func insertAPIToken(ctx context.Context, db execer, t *autho.APIToken) error {
 	_, err := db.Exec(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes, created_at,
 		expires_at, last_used_at, last_used_ip, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		t.ID, t.UserID, t.AccountID, t.Name, hexOf(t.Hash), t.Hint, joinScopes(t.Scopes), micros(t.CreatedAt),
@@ -136,24 +136,28 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 // UpdateAPIToken writes back what fn changes of name, scopes, expiry and
 // revocation, with the row locked from read to commit. RETURNING hands back
 // the row as stored, so whatever else fn changed is not in the result.
-func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
-	var t *autho.APIToken
+func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error, entries ...autho.Entry) (*autho.APIToken, error) {
+	var read, t *autho.APIToken
 	err := s.inTx(ctx, "update api token", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		t, err = scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = $1 FOR UPDATE`, id))
+		read, err = scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return err
 		}
-		if err := fn(t); err != nil {
+		w := *read
+		if err := fn(&w); err != nil {
 			return &fnError{err}
 		}
 		t, err = scanToken(tx.QueryRow(ctx, `UPDATE api_tokens t SET name = $2, scopes = $3, expires_at = $4,
 			revoked_at = $5 WHERE t.id = $1 RETURNING `+tokenColumns,
-			id, t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.RevokedAt)))
-		return err
+			id, w.Name, joinScopes(w.Scopes), micros(w.ExpiresAt), nullMicros(w.RevokedAt)))
+		if err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 	if err != nil {
-		return nil, err
+		return unchanged(read, err)
 	}
 	return t, nil
 }

@@ -16,7 +16,7 @@ import (
 // signers; the table lock makes the second wait and then retire the first's
 // key. SHARE ROW EXCLUSIVE conflicts with itself and with writers but not
 // with readers, so token signing and JWKS reads carry on meanwhile.
-func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time) error {
+func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time, entries ...autho.Entry) error {
 	return s.inTx(ctx, "add signing key", func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return err
@@ -30,7 +30,10 @@ func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUn
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			k.ID, k.Algorithm, base64Of(k.Sealed), base64Of(k.Public), micros(k.CreatedAt),
 			nullMicros(k.RetiredAt), nullMicros(k.VerifyUntil))
-		return err
+		if err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 

@@ -12,9 +12,9 @@ import (
 
 // CreateSession stores a portal session; an unknown user is ErrNotFound (the
 // foreign key says so), a duplicate hash ErrConflict.
-func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
-	return s.run(ctx, "create session", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
+func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ...autho.Entry) error {
+	return s.write(ctx, "create session", entries, func(ctx context.Context, x execer) error {
+		_, err := x.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
 		return err
@@ -52,18 +52,28 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) err
 	})
 }
 
-// DeleteSession ends one session; deleting twice is harmless.
-func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	return s.runIdempotent(ctx, "delete session", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `DELETE FROM portal_sessions WHERE hash = $1`, hexOf(hash))
+// DeleteSession ends one session; deleting twice is harmless, so without
+// entries it may be retried on a fresh connection.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte, entries ...autho.Entry) error {
+	del := func(ctx context.Context, x execer) error {
+		_, err := x.Exec(ctx, `DELETE FROM portal_sessions WHERE hash = $1`, hexOf(hash))
 		return err
-	})
+	}
+	if len(entries) > 0 {
+		return s.write(ctx, "delete session", entries, del)
+	}
+	return s.runIdempotent(ctx, "delete session", func(ctx context.Context, c *pgxpool.Conn) error { return del(ctx, c) })
 }
 
 // DeleteUserSessions ends a user's sessions but the one kept.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error) {
-	return s.deleteCount(ctx, "delete user sessions",
-		`DELETE FROM portal_sessions WHERE user_id = $1 AND hash <> $2`, userID, hexOf(keep))
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte, entries ...autho.Entry) (int, error) {
+	var n int64
+	err := s.write(ctx, "delete user sessions", entries, func(ctx context.Context, x execer) error {
+		tag, err := x.Exec(ctx, `DELETE FROM portal_sessions WHERE user_id = $1 AND hash <> $2`, userID, hexOf(keep))
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // DeleteSessionsBefore ends sessions past either timeout.

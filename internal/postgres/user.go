@@ -31,9 +31,9 @@ func scanUser(row scanner) (*autho.User, error) {
 // CreateUser stores u. An unknown account is ErrNotFound (the foreign key
 // says so); an email already taken in any letter case is ErrConflict (the
 // unique email_key says so).
-func (s *Store) CreateUser(ctx context.Context, u *autho.User) error {
-	return s.run(ctx, "create user", func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+func (s *Store) CreateUser(ctx context.Context, u *autho.User, entries ...autho.Entry) error {
+	return s.write(ctx, "create user", entries, func(ctx context.Context, x execer) error {
+		_, err := x.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
 			micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 		return err
@@ -83,24 +83,28 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 // UpdateUser writes back what fn changes of email, password hash and epoch,
 // role, active flag and update time, with the row locked from read to commit.
 // A new email that another user has is ErrConflict.
-func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
-	var u *autho.User
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error, entries ...autho.Entry) (*autho.User, error) {
+	var read, u *autho.User
 	err := s.inTx(ctx, "update user", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
+		read, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return err
 		}
-		if err := fn(u); err != nil {
+		w := *read
+		if err := fn(&w); err != nil {
 			return &fnError{err}
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email = $2, email_key = $3, password_hash = $4, password_epoch = $8,
 			role = $5, active = $6, updated_at = $7 WHERE id = $1 RETURNING `+userColumns,
-			id, u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.PasswordEpoch))
-		return err
+			id, w.Email, autho.EmailKey(w.Email), w.PasswordHash, string(w.Role), boolInt(w.Active), micros(w.UpdatedAt), w.PasswordEpoch))
+		if err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 	if err != nil {
-		return nil, err
+		return unchanged(read, err)
 	}
 	return u, nil
 }

@@ -15,13 +15,14 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
+	"github.com/autho/autho/internal/secret"
 )
 
 // KeyStore is the part of autho.Store a Keyring uses.
 type KeyStore interface {
 	// AddSigningKey stores k and retires every other key not yet retired,
 	// to be published until verifyUntil.
-	AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time) error
+	AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time, entries ...autho.Entry) error
 	SigningKeys(ctx context.Context) ([]*autho.SigningKey, error)
 }
 
@@ -237,21 +238,24 @@ func (k *Keyring) EnsureKey(ctx context.Context) error {
 	if k.snap.Load().current != nil {
 		return nil
 	}
-	_, err := k.Rotate(ctx)
+	_, err := k.Rotate(ctx, autho.System)
 	return err
 }
 
 // Rotate adds a new key of the configured algorithm, which this keyring signs
 // with at once and every other keyring at its next refresh. The keys it
 // replaces retire now and stay published for TokenTTL + RetireGrace, so
-// every token they signed can still be verified until it expires.
-func (k *Keyring) Rotate(ctx context.Context) (*autho.SigningKey, error) {
+// every token they signed can still be verified until it expires. The
+// rotation is audited, as by's, in the same transaction.
+func (k *Keyring) Rotate(ctx context.Context, by autho.Actor) (*autho.SigningKey, error) {
 	now := k.now()
 	key, err := NewKey(k.alg, k.sealer, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.store.AddSigningKey(ctx, key, now.Add(k.ttl+RetireGrace)); err != nil {
+	e := by.Audit(secret.NewID("aud"), autho.AuditSigningKeyRotate, now)
+	e.TargetID, e.TargetName = key.ID, key.Algorithm
+	if err := k.store.AddSigningKey(ctx, key, now.Add(k.ttl+RetireGrace), e); err != nil {
 		return nil, fmt.Errorf("adding signing key: %w", err)
 	}
 	// The key is stored: even if this refresh fails, the caller gets it.
@@ -306,7 +310,7 @@ func (k *Keyring) tick(ctx context.Context) {
 		return
 	}
 	k.lastAutoAdd.Store(now.UnixNano())
-	key, err := k.Rotate(ctx)
+	key, err := k.Rotate(ctx, autho.System)
 	if err != nil {
 		k.log.Error("adding signing key", "reason", reason, "err", err)
 		return

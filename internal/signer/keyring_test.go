@@ -107,7 +107,7 @@ func mustRefresh(tb testing.TB, k *Keyring) {
 
 func mustRotate(tb testing.TB, k *Keyring) *autho.SigningKey {
 	tb.Helper()
-	key, err := k.Rotate(context.Background())
+	key, err := k.Rotate(context.Background(), autho.OperatorCLI)
 	if err != nil {
 		tb.Fatalf("Rotate: %v", err)
 	}

@@ -27,7 +27,7 @@ func scanAccount(sc scanner, a *autho.Account) error {
 
 // CreateAccount stores a and its first partner token pt together; pt belongs
 // to a whatever its AccountID says.
-func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken) error {
+func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.tx(ctx, "create account", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
@@ -35,10 +35,12 @@ func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.P
 		if err != nil {
 			return wrap("create account", err)
 		}
-		if pt == nil {
-			return nil
+		if pt != nil {
+			if err := insertPartnerToken(ctx, tx, a.ID, pt); err != nil {
+				return wrap("create account", err)
+			}
 		}
-		return wrap("create account", insertPartnerToken(ctx, tx, a.ID, pt))
+		return writeEntries(ctx, tx, entries)
 	})
 }
 
@@ -80,7 +82,7 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 // UpdateAccount applies fn to a copy of the account in one write transaction
 // and takes from it only the fields store.go lets an update write: the name,
 // status, expiry and update time.
-func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error) (*autho.Account, error) {
+func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
 	a := new(autho.Account)
 	err := s.tx(ctx, "update account", func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id = ?`, id)
@@ -94,18 +96,18 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 		a.Name, a.Status, a.ExpiresAt, a.UpdatedAt = w.Name, w.Status, stored(w.ExpiresAt), stored(w.UpdatedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 			a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.UpdatedAt), a.ID)
-		return wrap("update account", err)
+		if err != nil {
+			return wrap("update account", err)
+		}
+		return writeEntries(ctx, tx, entries)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
+	return unchanged(a, err)
 }
 
 // RotatePartnerToken adds next and ends the account's other partner tokens at
 // oldUntil, or earlier if they already end earlier, in one transaction: a
 // refused next (duplicate hash, unknown account) ends nothing.
-func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken, oldUntil time.Time) error {
+func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken, oldUntil time.Time, entries ...autho.Entry) error {
 	until := micros(oldUntil)
 	return s.tx(ctx, "rotate partner token", func(tx *sql.Tx) error {
 		if err := insertPartnerToken(ctx, tx, next.AccountID, next); err != nil {
@@ -114,7 +116,10 @@ func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken
 		_, err := tx.ExecContext(ctx, `UPDATE partner_tokens SET expires_at = ?
 			WHERE account_id = ? AND id <> ? AND (expires_at IS NULL OR expires_at > ?)`,
 			until, next.AccountID, next.ID, until)
-		return wrap("rotate partner token", err)
+		if err != nil {
+			return wrap("rotate partner token", err)
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 

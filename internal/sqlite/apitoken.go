@@ -56,8 +56,8 @@ func scanToken(sc scanner, t *autho.APIToken) error {
 }
 
 // CreateAPIToken stores t; its user must exist (autho.ErrNotFound otherwise).
-func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
-	return s.tx(ctx, "create api token", func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
+func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken, entries ...autho.Entry) error {
+	return s.tx(ctx, "create api token", func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t, entries) })
 }
 
 // CreateAPITokenCapped counts and inserts in one write transaction. Its
@@ -65,7 +65,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *autho.APIToken) error {
 // stands in for the user's lock: no other writer, on this Store's one
 // writer connection or in another process sharing the file, can insert
 // between the two.
-func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int) error {
+func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, maxActive int, entries ...autho.Entry) error {
 	return s.tx(ctx, "create api token", func(tx *sql.Tx) error {
 		var active int
 		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
@@ -76,11 +76,11 @@ func (s *Store) CreateAPITokenCapped(ctx context.Context, t *autho.APIToken, max
 		if active >= maxActive {
 			return fmt.Errorf("sqlite: create api token: %w", autho.ErrLimit)
 		}
-		return insertAPIToken(ctx, tx, t)
+		return insertAPIToken(ctx, tx, t, entries)
 	})
 }
 
-func insertAPIToken(ctx context.Context, tx *sql.Tx, t *autho.APIToken) error {
+func insertAPIToken(ctx context.Context, tx *sql.Tx, t *autho.APIToken, entries []autho.Entry) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, hash, hint, scopes,
 		created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.UserID, t.AccountID, t.Name, hex.EncodeToString(t.Hash), t.Hint, joinScopes(t.Scopes),
@@ -89,7 +89,10 @@ func insertAPIToken(ctx context.Context, tx *sql.Tx, t *autho.APIToken) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO api_token_uses (token_id, at, ip) VALUES (?, ?, ?)`,
 			t.ID, micros(t.LastUsedAt), t.LastUsedIP)
 	}
-	return wrap("create api token", err)
+	if err != nil {
+		return wrap("create api token", err)
+	}
+	return writeEntries(ctx, tx, entries)
 }
 
 // APIToken returns the token with the given id.
@@ -136,7 +139,7 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 // UpdateAPIToken applies fn to a copy of the token in one write transaction
 // and takes from it only the fields store.go lets an update write: the name,
 // scopes, expiry and revocation time.
-func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error) (*autho.APIToken, error) {
+func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.APIToken) error, entries ...autho.Entry) (*autho.APIToken, error) {
 	t := new(autho.APIToken)
 	err := s.tx(ctx, "update api token", func(tx *sql.Tx) error {
 		if err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM `+tokenFrom+` WHERE t.id = ?`, id), t); err != nil {
@@ -149,12 +152,12 @@ func (s *Store) UpdateAPIToken(ctx context.Context, id string, fn func(*autho.AP
 		t.Name, t.Scopes, t.ExpiresAt, t.RevokedAt = w.Name, w.Scopes, stored(w.ExpiresAt), stored(w.RevokedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET name = ?, scopes = ?, expires_at = ?, revoked_at = ? WHERE id = ?`,
 			t.Name, joinScopes(t.Scopes), micros(t.ExpiresAt), nullMicros(t.RevokedAt), t.ID)
-		return wrap("update api token", err)
+		if err != nil {
+			return wrap("update api token", err)
+		}
+		return writeEntries(ctx, tx, entries)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
+	return unchanged(t, err)
 }
 
 // apiCredentialSQL is the login's API token lookup: the unique hash index,

@@ -20,6 +20,14 @@ func nullMicros(t time.Time) any {
 	return t.UnixMicro()
 }
 
+// nullString stores "" as NULL, for optional references.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 // stored is t as a read will return it: microseconds, in UTC. Updates return

@@ -12,7 +12,7 @@ import (
 // AddSigningKey retires every key still signing, at k.CreatedAt and published
 // until verifyUntil, and stores k, in one transaction: a refused k (duplicate
 // id) retires nothing.
-func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time) error {
+func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUntil time.Time, entries ...autho.Entry) error {
 	return s.tx(ctx, "add signing key", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE retired_at IS NULL`,
 			micros(k.CreatedAt), micros(verifyUntil))
@@ -23,7 +23,10 @@ func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUn
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			k.ID, k.Algorithm, base64.StdEncoding.EncodeToString(k.Sealed), base64.StdEncoding.EncodeToString(k.Public),
 			micros(k.CreatedAt), nullMicros(k.RetiredAt), nullMicros(k.VerifyUntil))
-		return wrap("add signing key", err)
+		if err != nil {
+			return wrap("add signing key", err)
+		}
+		return writeEntries(ctx, tx, entries)
 	})
 }
 

@@ -9,11 +9,13 @@ import (
 )
 
 // CreateSession stores a portal session; its user must exist.
-func (s *Store) CreateSession(ctx context.Context, ps *autho.Session) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
-	return wrap("create session", err)
+func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ...autho.Entry) error {
+	return s.write(ctx, "create session", entries, func(x execer) error {
+		_, err := x.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
+		return wrap("create session", err)
+	})
 }
 
 // Session reads a session by the hash of its id.
@@ -38,16 +40,23 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) err
 }
 
 // DeleteSession ends one session.
-func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE hash = ?`, hex.EncodeToString(hash))
-	return wrap("delete session", err)
+func (s *Store) DeleteSession(ctx context.Context, hash []byte, entries ...autho.Entry) error {
+	return s.write(ctx, "delete session", entries, func(x execer) error {
+		_, err := x.ExecContext(ctx, `DELETE FROM portal_sessions WHERE hash = ?`, hex.EncodeToString(hash))
+		return wrap("delete session", err)
+	})
 }
 
 // DeleteUserSessions ends a user's sessions but the one kept.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte) (int, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE user_id = ? AND hash <> ?`,
-		userID, hex.EncodeToString(keep))
-	return affected("delete user sessions", res, err)
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte, entries ...autho.Entry) (int, error) {
+	var n int
+	err := s.write(ctx, "delete user sessions", entries, func(x execer) error {
+		res, err := x.ExecContext(ctx, `DELETE FROM portal_sessions WHERE user_id = ? AND hash <> ?`,
+			userID, hex.EncodeToString(keep))
+		n, err = affected("delete user sessions", res, err)
+		return err
+	})
+	return n, err
 }
 
 // DeleteSessionsBefore ends sessions past either timeout.

@@ -20,11 +20,13 @@ func scanUser(sc scanner, u *autho.User) error {
 
 // CreateUser stores u. Its email must be unique by autho.EmailKey, and its
 // account must exist (autho.ErrNotFound otherwise).
-func (s *Store) CreateUser(ctx context.Context, u *autho.User) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
-		micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
-	return wrap("create user", err)
+func (s *Store) CreateUser(ctx context.Context, u *autho.User, entries ...autho.Entry) error {
+	return s.write(ctx, "create user", entries, func(x execer) error {
+		_, err := x.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
+			micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
+		return wrap("create user", err)
+	})
 }
 
 // User returns the user with the given id.
@@ -68,7 +70,7 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 // takes from it only the fields store.go lets an update write: the email
 // (and so its key), password hash and epoch, role, active flag and update
 // time.
-func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error) (*autho.User, error) {
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error, entries ...autho.Entry) (*autho.User, error) {
 	u := new(autho.User)
 	err := s.tx(ctx, "update user", func(tx *sql.Tx) error {
 		if err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id), u); err != nil {
@@ -83,10 +85,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) 
 		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, password_epoch = ?, role = ?, active = ?,
 			updated_at = ? WHERE id = ?`,
 			u.Email, autho.EmailKey(u.Email), u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)
-		return wrap("update user", err)
+		if err != nil {
+			return wrap("update user", err)
+		}
+		return writeEntries(ctx, tx, entries)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return u, nil
+	return unchanged(u, err)
 }

@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"Times", testTimes},
 		{"Sessions", testSessions},
 		{"AuditEvents", testAuditEvents},
+		{"Entries", testEntries},
 		{"LoginFailures", testLoginFailures},
 		{"Ping", testPing},
 	}
@@ -300,7 +301,7 @@ func diff(path string, got, want reflect.Value, out *[]string) {
 // a later read must both be cur with only the fields write copies taken
 // from next.
 func checkUpdateWrites[T any](t *testing.T, id string, cur, next *T,
-	update func(ctx context.Context, id string, fn func(*T) error) (*T, error),
+	update func(ctx context.Context, id string, fn func(*T) error, entries ...autho.Entry) (*T, error),
 	read func(ctx context.Context, id string) (*T, error),
 	write func(dst, src *T)) {
 	t.Helper()
