@@ -92,6 +92,10 @@ var System = Actor{system: true}
 // UserActor is a portal user acting from ip.
 func UserActor(u *User, ip string) Actor { return Actor{UserID: u.ID, Email: u.Email, IP: ip} }
 
+// IsOperator reports whether the platform acts (the CLI, an operator key,
+// or autho itself), which lifts the rules a partner's people are held to.
+func (a Actor) IsOperator() bool { return a.UserID == "" && (a.Operator != "" || a.system) }
+
 // ID is how the audit log names the actor: the user's id, "operator:" and
 // the operator's name, or "autho"; "" for the zero Actor, which is nobody.
 func (a Actor) ID() string {

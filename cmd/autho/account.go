@@ -48,7 +48,7 @@ func (a *app) accountCreateCmd() *cobra.Command {
 				}
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				acc, pt, err := s.CreateAccount(cmd.Context(), name, until)
+				acc, pt, err := s.CreateAccount(cmd.Context(), autho.OperatorCLI, name, until)
 				if err != nil {
 					return err
 				}
@@ -134,7 +134,7 @@ func (a *app) accountRenewCmd() *cobra.Command {
 				return usageError{flagErr("expires", err)}
 			}
 			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
-				return s.RenewAccount(cmd.Context(), argv[0], until)
+				return s.RenewAccount(cmd.Context(), autho.OperatorCLI, argv[0], until)
 			})
 		},
 	}
@@ -142,14 +142,14 @@ func (a *app) accountRenewCmd() *cobra.Command {
 	return c
 }
 
-func (a *app) accountStatusCmd(use, short string, do func(*admin.Service, context.Context, string) (*autho.Account, error)) *cobra.Command {
+func (a *app) accountStatusCmd(use, short string, do func(*admin.Service, context.Context, autho.Actor, string) (*autho.Account, error)) *cobra.Command {
 	return &cobra.Command{
 		Use:   use + " ACCOUNT_ID",
 		Short: short,
 		Args:  wantArgs("ACCOUNT_ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
-				return do(s, cmd.Context(), argv[0])
+				return do(s, cmd.Context(), autho.OperatorCLI, argv[0])
 			})
 		},
 	}
@@ -196,7 +196,7 @@ func (a *app) accountRotateCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				acc, pt, err := s.RotatePartnerToken(cmd.Context(), argv[0], g)
+				acc, pt, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
 				if err != nil {
 					return err
 				}

@@ -27,16 +27,16 @@ func (a *app) demo(ctx context.Context, d *daemon) error {
 			d.URL(), d.cfg.Database, time.Now().Unix())
 		return nil
 	}
-	acc, partner, err := svc.CreateAccount(ctx, "Demo Partner", time.Now().AddDate(1, 0, 0))
+	acc, partner, err := svc.CreateAccount(ctx, autho.OperatorCLI, "Demo Partner", time.Now().AddDate(1, 0, 0))
 	if err != nil {
 		return err
 	}
-	user, password, err := svc.CreateUser(ctx, acc.ID, demoEmail, autho.RoleAdmin, "")
+	user, password, err := svc.CreateUser(ctx, autho.OperatorCLI, acc.ID, demoEmail, autho.RoleAdmin, "")
 	if err != nil {
 		return err
 	}
-	tok, api, err := svc.CreateToken(ctx, admin.NewToken{
-		User: user.ID, Name: "demo", ExpiresAt: time.Now().Add(90 * 24 * time.Hour), Operator: true,
+	tok, api, err := svc.CreateToken(ctx, autho.OperatorCLI, admin.NewToken{
+		User: user.ID, Name: "demo", ExpiresAt: time.Now().Add(90 * 24 * time.Hour),
 	})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
 )
@@ -57,12 +58,11 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				}
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				t, plain, err := s.CreateToken(cmd.Context(), admin.NewToken{
+				t, plain, err := s.CreateToken(cmd.Context(), autho.OperatorCLI, admin.NewToken{
 					User:      email,
 					Name:      name,
 					ExpiresAt: until,
 					Scopes:    scopes,
-					Operator:  true,
 				})
 				if err != nil {
 					return err
@@ -141,7 +141,7 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				t, err := s.Revoke(cmd.Context(), argv[0])
+				t, err := s.Revoke(cmd.Context(), autho.OperatorCLI, argv[0])
 				if err != nil {
 					return err
 				}

@@ -46,7 +46,7 @@ func (a *app) userCreateCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				u, generated, err := s.CreateUser(cmd.Context(), accountID, email, autho.Role(role), pw)
+				u, generated, err := s.CreateUser(cmd.Context(), autho.OperatorCLI, accountID, email, autho.Role(role), pw)
 				if err != nil {
 					return err
 				}
@@ -92,7 +92,7 @@ func readLine(r io.Reader) (string, error) {
 	return line, nil
 }
 
-func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.Context, string) (*autho.User, error)) *cobra.Command {
+func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.Context, autho.Actor, string) (*autho.User, error)) *cobra.Command {
 	var email string
 	c := &cobra.Command{
 		Use:   use + " --email EMAIL",
@@ -107,7 +107,7 @@ func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.C
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				u, err := do(s, cmd.Context(), email)
+				u, err := do(s, cmd.Context(), autho.OperatorCLI, email)
 				if err != nil {
 					return err
 				}

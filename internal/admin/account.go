@@ -11,7 +11,7 @@ import (
 // CreateAccount adds a partner account, active until expiresAt, with a new
 // partner token. It returns the account and the token's plaintext, which
 // exists nowhere else: the store keeps only its hash.
-func (s *Service) CreateAccount(ctx context.Context, name string, expiresAt time.Time) (*autho.Account, string, error) {
+func (s *Service) CreateAccount(ctx context.Context, by autho.Actor, name string, expiresAt time.Time) (*autho.Account, string, error) {
 	now := s.now()
 	name, err := cleanName("name", name)
 	if err != nil {
@@ -37,7 +37,11 @@ func (s *Service) CreateAccount(ctx context.Context, name string, expiresAt time
 		Hint:      a.PartnerTokenHint,
 		CreatedAt: now,
 	}
-	if err := s.Store.CreateAccount(ctx, a, pt); err != nil {
+	e, err := audit(by, now, autho.AuditAccountCreate, a.ID, a.ID, a.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.CreateAccount(ctx, a, pt, e); err != nil {
 		return nil, "", storeErr(err, "create account", nil)
 	}
 	return a, plain, nil
@@ -89,12 +93,12 @@ func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 
 // RenewAccount sets a new expiry, which must be in the future. Renewing does
 // not reactivate a suspended account: the two are separate decisions.
-func (s *Service) RenewAccount(ctx context.Context, id string, expiresAt time.Time) (*autho.Account, error) {
+func (s *Service) RenewAccount(ctx context.Context, by autho.Actor, id string, expiresAt time.Time) (*autho.Account, error) {
 	now := s.now()
 	if err := checkFuture("expires_at", expiresAt, now); err != nil {
 		return nil, err
 	}
-	return s.updateAccount(ctx, id, func(a *autho.Account) bool {
+	return s.updateAccount(ctx, by, id, autho.AuditAccountRenew, func(a *autho.Account) bool {
 		a.ExpiresAt = stamp(expiresAt)
 		return true
 	})
@@ -102,19 +106,19 @@ func (s *Service) RenewAccount(ctx context.Context, id string, expiresAt time.Ti
 
 // Suspend stops the account's logins at once. Suspending a suspended
 // account returns it unchanged.
-func (s *Service) Suspend(ctx context.Context, id string) (*autho.Account, error) {
-	return s.setStatus(ctx, id, autho.AccountSuspended)
+func (s *Service) Suspend(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
+	return s.setStatus(ctx, by, id, autho.AccountSuspended, autho.AuditAccountSuspend)
 }
 
 // Reactivate lifts a suspension. It does not change the expiry: an expired
 // account stays expired until renewed. Reactivating an active account
 // returns it unchanged.
-func (s *Service) Reactivate(ctx context.Context, id string) (*autho.Account, error) {
-	return s.setStatus(ctx, id, autho.AccountActive)
+func (s *Service) Reactivate(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
+	return s.setStatus(ctx, by, id, autho.AccountActive, autho.AuditAccountReactivate)
 }
 
-func (s *Service) setStatus(ctx context.Context, id string, st autho.AccountStatus) (*autho.Account, error) {
-	return s.updateAccount(ctx, id, func(a *autho.Account) bool {
+func (s *Service) setStatus(ctx context.Context, by autho.Actor, id string, st autho.AccountStatus, action autho.AuditAction) (*autho.Account, error) {
+	return s.updateAccount(ctx, by, id, action, func(a *autho.Account) bool {
 		if a.Status == st {
 			return false
 		}
@@ -123,20 +127,27 @@ func (s *Service) setStatus(ctx context.Context, id string, st autho.AccountStat
 	})
 }
 
-// updateAccount applies change atomically; change reports whether it
-// changed anything, so that a no-op keeps UpdatedAt.
-func (s *Service) updateAccount(ctx context.Context, id string, change func(*autho.Account) bool) (*autho.Account, error) {
+// updateAccount applies change atomically, audited as action in the same
+// transaction; change reports whether it changed anything, so that a no-op
+// writes nothing and leaves no audit event.
+func (s *Service) updateAccount(ctx context.Context, by autho.Actor, id string, action autho.AuditAction, change func(*autho.Account) bool) (*autho.Account, error) {
 	id, err := checkID("account", "acc", id)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
+	e, err := audit(by, now, action, id, id, "")
+	if err != nil {
+		return nil, err
+	}
 	a, err := s.Store.UpdateAccount(ctx, id, func(a *autho.Account) error {
-		if change(a) {
-			a.UpdatedAt = now
+		if !change(a) {
+			return autho.ErrUnchanged
 		}
+		a.UpdatedAt = now
+		e.TargetName = a.Name
 		return nil
-	})
+	}, e)
 	if err != nil {
 		return nil, storeErr(err, "update account", notFound("account", "account %s not found", id))
 	}
@@ -146,7 +157,7 @@ func (s *Service) updateAccount(ctx context.Context, id string, change func(*aut
 // RotatePartnerToken gives the account a new partner token and returns its
 // plaintext. The old token keeps working for grace (zero: it stops at once),
 // so a partner can switch without downtime.
-func (s *Service) RotatePartnerToken(ctx context.Context, id string, grace time.Duration) (*autho.Account, string, error) {
+func (s *Service) RotatePartnerToken(ctx context.Context, by autho.Actor, id string, grace time.Duration) (*autho.Account, string, error) {
 	if grace < 0 {
 		return nil, "", invalid("grace", "grace period must not be negative")
 	}
@@ -163,7 +174,11 @@ func (s *Service) RotatePartnerToken(ctx context.Context, id string, grace time.
 		Hint:      secret.Hint(plain),
 		CreatedAt: now,
 	}
-	if err := s.Store.RotatePartnerToken(ctx, next, now.Add(grace)); err != nil {
+	e, err := audit(by, now, autho.AuditPartnerTokenRotate, a.ID, a.ID, a.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.RotatePartnerToken(ctx, next, now.Add(grace), e); err != nil {
 		return nil, "", storeErr(err, "rotate partner token", notFound("account", "account %s not found", a.ID))
 	}
 	a.PartnerTokenHint = next.Hint

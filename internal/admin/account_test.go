@@ -15,7 +15,7 @@ func TestService_CreateAccount(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		f := newFixture(t)
 		until := start.Add(48*time.Hour + 123*time.Nanosecond)
-		a, pt, err := f.svc.CreateAccount(t.Context(), "  Acme GmbH  ", until)
+		a, pt, err := f.svc.CreateAccount(t.Context(), autho.OperatorCLI, "  Acme GmbH  ", until)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestService_CreateAccount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			_, pt, err := f.svc.CreateAccount(t.Context(), tt.in, tt.expires)
+			_, pt, err := f.svc.CreateAccount(t.Context(), autho.OperatorCLI, tt.in, tt.expires)
 			wantInputError(t, err, tt.msg, nil)
 			if pt != "" {
 				t.Fatal("a partner token was returned with an error")
@@ -78,7 +78,7 @@ func TestService_CreateAccount(t *testing.T) {
 
 	t.Run("200 characters is fine", func(t *testing.T) {
 		f := newFixture(t)
-		if _, _, err := f.svc.CreateAccount(t.Context(), strings.Repeat("ü", 200), start.Add(time.Hour)); err != nil {
+		if _, _, err := f.svc.CreateAccount(t.Context(), autho.OperatorCLI, strings.Repeat("ü", 200), start.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -122,7 +122,7 @@ func TestService_RenewAccount(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		f.now = start.Add(time.Hour)
 		until := start.Add(1000 * time.Hour)
-		got, err := f.svc.RenewAccount(t.Context(), a.ID, until)
+		got, err := f.svc.RenewAccount(t.Context(), autho.OperatorCLI, a.ID, until)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestService_RenewAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.RenewAccount(t.Context(), tt.id, tt.until)
+			_, err := f.svc.RenewAccount(t.Context(), autho.OperatorCLI, tt.id, tt.until)
 			wantInputError(t, err, tt.msg, tt.kind)
 			if after := snapshot(t, f.store); after != before {
 				t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)
@@ -156,27 +156,27 @@ func TestService_SuspendReactivate(t *testing.T) {
 	a, _ := f.mustAccount(t, "Acme")
 
 	f.now = start.Add(time.Minute)
-	got, err := f.svc.Suspend(t.Context(), a.ID)
+	got, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID)
 	if err != nil || got.Status != autho.AccountSuspended || !got.UpdatedAt.Equal(f.now) {
 		t.Fatalf("Suspend = %+v, %v", got, err)
 	}
 	t.Run("twice is harmless", func(t *testing.T) {
 		f.now = start.Add(2 * time.Minute)
-		again, err := f.svc.Suspend(t.Context(), a.ID)
+		again, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID)
 		if err != nil || again.Status != autho.AccountSuspended || !again.UpdatedAt.Equal(got.UpdatedAt) {
 			t.Fatalf("Suspend again = %+v, %v", again, err)
 		}
 	})
 	t.Run("reactivate", func(t *testing.T) {
-		back, err := f.svc.Reactivate(t.Context(), a.ID)
+		back, err := f.svc.Reactivate(t.Context(), autho.OperatorCLI, a.ID)
 		if err != nil || back.Status != autho.AccountActive {
 			t.Fatalf("Reactivate = %+v, %v", back, err)
 		}
 	})
 	t.Run("unknown", func(t *testing.T) {
-		_, err := f.svc.Suspend(t.Context(), "acc_nope")
+		_, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, "acc_nope")
 		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
-		_, err = f.svc.Reactivate(t.Context(), "acc_nope")
+		_, err = f.svc.Reactivate(t.Context(), autho.OperatorCLI, "acc_nope")
 		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
 	})
 }
@@ -187,7 +187,7 @@ func TestService_RotatePartnerToken(t *testing.T) {
 			f := newFixture(t)
 			a, old := f.mustAccount(t, "Acme")
 			f.now = start.Add(time.Hour)
-			got, next, err := f.svc.RotatePartnerToken(t.Context(), a.ID, grace)
+			got, next, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, grace)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,12 +218,12 @@ func TestService_RotatePartnerToken(t *testing.T) {
 		f := newFixture(t)
 		a, _ := f.mustAccount(t, "Acme")
 		before := snapshot(t, f.store)
-		_, pt, err := f.svc.RotatePartnerToken(t.Context(), a.ID, -time.Second)
+		_, pt, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, -time.Second)
 		wantInputError(t, err, "grace period must not be negative", nil)
 		if pt != "" {
 			t.Fatal("secret returned with an error")
 		}
-		_, _, err = f.svc.RotatePartnerToken(t.Context(), "acc_nope", 0)
+		_, _, err = f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, "acc_nope", 0)
 		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
 		if after := snapshot(t, f.store); after != before {
 			t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)

@@ -128,3 +128,15 @@ func storeErr(err error, doing string, nf error) error {
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
+
+// audit is by's audit event for action at now, on the target named, in
+// accountID's log ("" for none). A change without an actor is a caller's
+// mistake, refused before anything is written.
+func audit(by autho.Actor, now time.Time, action autho.AuditAction, accountID, targetID, targetName string) (*autho.AuditEvent, error) {
+	if by.ID() == "" {
+		return nil, errors.New("admin: a change needs an actor")
+	}
+	e := by.Audit(secret.NewID("aud"), action, now)
+	e.AccountID, e.TargetID, e.TargetName = accountID, targetID, targetName
+	return e, nil
+}

@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) mustAccount(t *testing.T, name string) (*autho.Account, string) {
 	t.Helper()
-	a, pt, err := f.svc.CreateAccount(t.Context(), name, f.now.Add(365*24*time.Hour))
+	a, pt, err := f.svc.CreateAccount(t.Context(), autho.OperatorCLI, name, f.now.Add(365*24*time.Hour))
 	if err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
@@ -52,7 +52,7 @@ func (f *fixture) mustAccount(t *testing.T, name string) (*autho.Account, string
 
 func (f *fixture) mustUser(t *testing.T, accountID, email string) *autho.User {
 	t.Helper()
-	u, _, err := f.svc.CreateUser(t.Context(), accountID, email, "", "")
+	u, _, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, accountID, email, "", "")
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -61,7 +61,7 @@ func (f *fixture) mustUser(t *testing.T, accountID, email string) *autho.User {
 
 func (f *fixture) mustToken(t *testing.T, user string) (*autho.APIToken, string) {
 	t.Helper()
-	tk, plain, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: user, Name: "ci", ExpiresAt: f.now.Add(24 * time.Hour)})
+	tk, plain, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, admin.NewToken{User: user, Name: "ci", ExpiresAt: f.now.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}

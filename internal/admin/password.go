@@ -14,7 +14,7 @@ import (
 // session from the user returned. The new password must pass
 // password.Validate and differ from the current one. With every slot of
 // s.Passwords taken it returns password.ErrBusy and changes nothing.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*autho.User, error) {
+func (s *Service) ChangePassword(ctx context.Context, by autho.Actor, userID, current, next string) (*autho.User, error) {
 	if current == "" {
 		return nil, invalid("current_password", "enter your current password")
 	}
@@ -44,13 +44,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return nil, &Error{Field: "new_password", Message: err.Error()}
 	}
-	return s.setPassword(ctx, u, h)
+	return s.setPassword(ctx, by, u, h, autho.AuditPasswordChange)
 }
 
 // ResetPassword gives a user a new random password, returned once, and ends
 // all of the user's portal sessions: an account admin uses it for someone
 // who has forgotten theirs.
-func (s *Service) ResetPassword(ctx context.Context, userID string) (*autho.User, string, error) {
+func (s *Service) ResetPassword(ctx context.Context, by autho.Actor, userID string) (*autho.User, string, error) {
 	u, err := s.User(ctx, userID)
 	if err != nil {
 		return nil, "", err
@@ -60,7 +60,7 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (*autho.User
 	if err != nil {
 		return nil, "", err
 	}
-	u, err = s.setPassword(ctx, u, h)
+	u, err = s.setPassword(ctx, by, u, h, autho.AuditUserPassword)
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,15 +72,24 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (*autho.User
 // the two interleave, since a sign-in that checked the old password carries
 // the old epoch; deleting the session rows afterwards is tidiness, not
 // safety. h is made before the update, outside the row lock, since argon2 is
-// slow on purpose.
-func (s *Service) setPassword(ctx context.Context, u *autho.User, h string) (*autho.User, error) {
+// slow on purpose. The change is audited as action; one's own change has
+// no target.
+func (s *Service) setPassword(ctx context.Context, by autho.Actor, u *autho.User, h string, action autho.AuditAction) (*autho.User, error) {
 	now := s.now()
-	u, err := s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
+	targetID, targetName := u.ID, u.Email
+	if by.UserID == u.ID {
+		targetID, targetName = "", ""
+	}
+	e, err := audit(by, now, action, u.AccountID, targetID, targetName)
+	if err != nil {
+		return nil, err
+	}
+	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
 		u.PasswordHash = h
 		u.PasswordEpoch++
 		u.UpdatedAt = now
 		return nil
-	})
+	}, e)
 	if err != nil {
 		return nil, storeErr(err, "update user", notFound("user", "user %s not found", u.ID))
 	}

@@ -32,7 +32,7 @@ func (f *fixture) sessionAlive(t *testing.T, h []byte) bool {
 func TestService_ChangePassword(t *testing.T) {
 	f := newFixture(t)
 	a, _ := f.mustAccount(t, "Acme")
-	u, _, err := f.svc.CreateUser(t.Context(), a.ID, "ann@example.com", "", knownPW)
+	u, _, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, "ann@example.com", "", knownPW)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestService_ChangePassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.ChangePassword(t.Context(), u.ID, tt.current, tt.next)
+			_, err := f.svc.ChangePassword(t.Context(), autho.OperatorCLI, u.ID, tt.current, tt.next)
 			wantInputError(t, err, tt.msg, nil)
 			if strings.Contains(err.Error(), tt.next) || (tt.current != "" && strings.Contains(err.Error(), tt.current)) {
 				t.Fatal("the error shows a password")
@@ -59,13 +59,13 @@ func TestService_ChangePassword(t *testing.T) {
 		})
 	}
 	t.Run("unknown user", func(t *testing.T) {
-		_, err := f.svc.ChangePassword(t.Context(), "usr_nope", knownPW, "a brand new phrase")
+		_, err := f.svc.ChangePassword(t.Context(), autho.OperatorCLI, "usr_nope", knownPW, "a brand new phrase")
 		wantInputError(t, err, "user usr_nope not found", autho.ErrNotFound)
 	})
 	t.Run("ok", func(t *testing.T) {
 		asking, other := f.mustSession(t, u), f.mustSession(t, u)
 		f.now = start.Add(time.Hour)
-		got, err := f.svc.ChangePassword(t.Context(), u.ID, knownPW, "a brand new phrase")
+		got, err := f.svc.ChangePassword(t.Context(), autho.OperatorCLI, u.ID, knownPW, "a brand new phrase")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestService_ResetPassword(t *testing.T) {
 	a, _ := f.mustAccount(t, "Acme")
 	u := f.mustUser(t, a.ID, "ann@example.com")
 	s1, s2 := f.mustSession(t, u), f.mustSession(t, u)
-	got, pw, err := f.svc.ResetPassword(t.Context(), u.ID)
+	got, pw, err := f.svc.ResetPassword(t.Context(), autho.OperatorCLI, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestService_ResetPassword(t *testing.T) {
 	if got.PasswordEpoch != u.PasswordEpoch+1 {
 		t.Fatalf("password epoch %d after a reset, want %d", got.PasswordEpoch, u.PasswordEpoch+1)
 	}
-	_, pw, err = f.svc.ResetPassword(t.Context(), "usr_nope")
+	_, pw, err = f.svc.ResetPassword(t.Context(), autho.OperatorCLI, "usr_nope")
 	wantInputError(t, err, "user usr_nope not found", autho.ErrNotFound)
 	if pw != "" {
 		t.Fatal("a password returned with an error")
@@ -110,7 +110,7 @@ func TestService_ResetPassword(t *testing.T) {
 func TestService_Rehash(t *testing.T) {
 	f := newFixture(t)
 	a, _ := f.mustAccount(t, "Acme")
-	u, _, err := f.svc.CreateUser(t.Context(), a.ID, "ann@example.com", "", knownPW)
+	u, _, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, "ann@example.com", "", knownPW)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,19 +134,19 @@ func TestService_EndSessions(t *testing.T) {
 	f.mustSession(t, u)
 	f.mustSession(t, u)
 	bobs := f.mustSession(t, v)
-	n, err := f.svc.EndSessions(t.Context(), u.Email)
+	n, err := f.svc.EndSessions(t.Context(), autho.OperatorCLI, u.Email)
 	if err != nil || n != 2 {
 		t.Fatalf("EndSessions = %d, %v; want 2", n, err)
 	}
 	if !f.sessionAlive(t, bobs) {
 		t.Fatal("another user's session ended")
 	}
-	_, err = f.svc.EndSessions(t.Context(), "nobody@example.com")
+	_, err = f.svc.EndSessions(t.Context(), autho.OperatorCLI, "nobody@example.com")
 	wantInputError(t, err, "not found", autho.ErrNotFound)
 
 	t.Run("deactivation ends them too", func(t *testing.T) {
 		s := f.mustSession(t, v)
-		if _, err := f.svc.DeactivateUser(t.Context(), v.ID); err != nil {
+		if _, err := f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, v.ID); err != nil {
 			t.Fatal(err)
 		}
 		if f.sessionAlive(t, s) || f.sessionAlive(t, bobs) {

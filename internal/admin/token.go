@@ -15,17 +15,17 @@ type NewToken struct {
 	Name      string
 	ExpiresAt time.Time
 	Scopes    []string // RFC 6749 scope tokens; repeats are dropped
-
-	// Operator lifts the portal's rules: the expiry may exceed MaxTokenTTL,
-	// and the account and user may be in any state (a token for a suspended
-	// account is made, and simply refused at login until reactivation).
-	Operator bool
 }
 
 // CreateToken makes an API token for a user and returns it with its
 // plaintext, which exists nowhere else: the store keeps only its hash.
-func (s *Service) CreateToken(ctx context.Context, req NewToken) (*autho.APIToken, string, error) {
-	return s.createToken(ctx, req, 0)
+//
+// The operator (by.IsOperator) is not held to the portal's rules: the
+// expiry may exceed MaxTokenTTL, and the account and user may be in any
+// state (a token for a suspended account is made, and simply refused at
+// login until reactivation).
+func (s *Service) CreateToken(ctx context.Context, by autho.Actor, req NewToken) (*autho.APIToken, string, error) {
+	return s.createToken(ctx, by, req, 0)
 }
 
 // DefaultMaxActiveTokens is how many active (neither revoked nor expired)
@@ -37,16 +37,16 @@ const DefaultMaxActiveTokens = 50
 // a leak waiting to happen, and a cap makes people revoke what they no
 // longer use. The store counts and creates in one transaction, so the cap
 // holds exactly however many requests arrive at once, on any node.
-func (s *Service) CreateTokenCapped(ctx context.Context, req NewToken, maxActive int) (*autho.APIToken, string, error) {
+func (s *Service) CreateTokenCapped(ctx context.Context, by autho.Actor, req NewToken, maxActive int) (*autho.APIToken, string, error) {
 	if maxActive <= 0 {
 		maxActive = DefaultMaxActiveTokens
 	}
-	return s.createToken(ctx, req, maxActive)
+	return s.createToken(ctx, by, req, maxActive)
 }
 
 // createToken is CreateToken with a cap on the user's active tokens;
 // maxActive 0 means none.
-func (s *Service) createToken(ctx context.Context, req NewToken, maxActive int) (*autho.APIToken, string, error) {
+func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken, maxActive int) (*autho.APIToken, string, error) {
 	now := s.now()
 	name, err := cleanName("name", req.Name)
 	if err != nil {
@@ -59,14 +59,14 @@ func (s *Service) createToken(ctx context.Context, req NewToken, maxActive int) 
 	if err := checkFuture("expires_at", req.ExpiresAt, now); err != nil {
 		return nil, "", err
 	}
-	if max := s.maxTokenTTL(); !req.Operator && req.ExpiresAt.After(now.Add(max)) {
+	if max := s.maxTokenTTL(); !by.IsOperator() && req.ExpiresAt.After(now.Add(max)) {
 		return nil, "", invalid("expires_at", "expiry must be at most %s from now", formatTTL(max))
 	}
 	u, err := s.User(ctx, req.User)
 	if err != nil {
 		return nil, "", err
 	}
-	if !req.Operator {
+	if !by.IsOperator() {
 		a, err := s.Account(ctx, u.AccountID)
 		if err != nil {
 			return nil, "", err
@@ -90,10 +90,14 @@ func (s *Service) createToken(ctx context.Context, req NewToken, maxActive int) 
 		CreatedAt: now,
 		ExpiresAt: stamp(req.ExpiresAt),
 	}
+	e, err := audit(by, now, autho.AuditTokenCreate, t.AccountID, t.ID, t.Name)
+	if err != nil {
+		return nil, "", err
+	}
 	if maxActive > 0 {
-		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive)
+		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive, e)
 	} else {
-		err = s.Store.CreateAPIToken(ctx, t)
+		err = s.Store.CreateAPIToken(ctx, t, e)
 	}
 	if errors.Is(err, autho.ErrLimit) {
 		return nil, "", forbidden("tokens", "you already have the most active tokens one user may hold (%d): revoke one you no longer use first", maxActive)
@@ -150,19 +154,25 @@ func (s *Service) Tokens(ctx context.Context, q TokenQuery) ([]*autho.APIToken, 
 
 // Revoke ends an API token for good: the next login with it is refused.
 // Revoking a revoked token returns it unchanged, keeping the time of the
-// first revocation, so a retried revoke is harmless.
-func (s *Service) Revoke(ctx context.Context, id string) (*autho.APIToken, error) {
+// first revocation, and records nothing, so a retried revoke is harmless.
+func (s *Service) Revoke(ctx context.Context, by autho.Actor, id string) (*autho.APIToken, error) {
 	id, err := checkID("token", "tok", id)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
+	e, err := audit(by, now, autho.AuditTokenRevoke, "", id, "")
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.Store.UpdateAPIToken(ctx, id, func(t *autho.APIToken) error {
-		if !t.Revoked() {
-			t.RevokedAt = now
+		if t.Revoked() {
+			return autho.ErrUnchanged
 		}
+		t.RevokedAt = now
+		e.AccountID, e.TargetName = t.AccountID, t.Name
 		return nil
-	})
+	}, e)
 	if err != nil {
 		return nil, storeErr(err, "revoke token", notFound("token", "token %s not found", id))
 	}

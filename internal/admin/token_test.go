@@ -19,7 +19,7 @@ func TestService_CreateToken(t *testing.T) {
 		a, _ := f.mustAccount(t, "Acme")
 		u := f.mustUser(t, a.ID, "ann@example.com")
 		until := start.Add(7 * 24 * time.Hour)
-		tk, plain, err := f.svc.CreateToken(t.Context(), admin.NewToken{
+		tk, plain, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, admin.NewToken{
 			User: "ANN@example.com", Name: " billing sync ", ExpiresAt: until,
 			Scopes: []string{"orders:read", "orders:write", "orders:read"},
 		})
@@ -48,12 +48,14 @@ func TestService_CreateToken(t *testing.T) {
 		msg      string
 	}{
 		{"active", func(*fixture, *autho.Account, *autho.User) {}, true, ""},
-		{"suspended", func(f *fixture, a *autho.Account, _ *autho.User) { f.svc.Suspend(t.Context(), a.ID) }, false, "is suspended"},
+		{"suspended", func(f *fixture, a *autho.Account, _ *autho.User) { f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID) }, false, "is suspended"},
 		{"expired", func(f *fixture, a *autho.Account, _ *autho.User) {
-			f.svc.RenewAccount(t.Context(), a.ID, start.Add(time.Hour))
+			f.svc.RenewAccount(t.Context(), autho.OperatorCLI, a.ID, start.Add(time.Hour))
 			f.now = start.Add(2 * time.Hour)
 		}, false, "has expired"},
-		{"user deactivated", func(f *fixture, _ *autho.Account, u *autho.User) { f.svc.DeactivateUser(t.Context(), u.ID) }, false, "is deactivated"},
+		{"user deactivated", func(f *fixture, _ *autho.Account, u *autho.User) {
+			f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, u.ID)
+		}, false, "is deactivated"},
 	}
 	for _, st := range states {
 		for _, operator := range []bool{false, true} {
@@ -67,8 +69,12 @@ func TestService_CreateToken(t *testing.T) {
 				u := f.mustUser(t, a.ID, "ann@example.com")
 				st.setup(f, a, u)
 				before := snapshot(t, f.store)
-				_, plain, err := f.svc.CreateToken(t.Context(), admin.NewToken{
-					User: u.ID, Name: "n", ExpiresAt: f.now.Add(24 * time.Hour), Operator: operator,
+				by := autho.UserActor(u, "192.0.2.1")
+				if operator {
+					by = autho.OperatorCLI
+				}
+				_, plain, err := f.svc.CreateToken(t.Context(), by, admin.NewToken{
+					User: u.ID, Name: "n", ExpiresAt: f.now.Add(24 * time.Hour),
 				})
 				if operator || st.portalOK {
 					if err != nil {
@@ -92,12 +98,13 @@ func TestService_CreateToken(t *testing.T) {
 		a, _ := f.mustAccount(t, "Acme")
 		u := f.mustUser(t, a.ID, "ann@example.com")
 		capped := start.Add(f.svc.MaxTokenTTL)
-		if _, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped}); err != nil {
+		ann := autho.UserActor(u, "192.0.2.1")
+		if _, _, err := f.svc.CreateToken(t.Context(), ann, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped}); err != nil {
 			t.Fatalf("exactly the maximum: %v", err)
 		}
-		_, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped.Add(time.Second)})
+		_, _, err := f.svc.CreateToken(t.Context(), ann, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: capped.Add(time.Second)})
 		wantInputError(t, err, "expiry must be at most 30 days from now", nil)
-		if _, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(10 * 365 * 24 * time.Hour), Operator: true}); err != nil {
+		if _, _, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(10 * 365 * 24 * time.Hour)}); err != nil {
 			t.Fatalf("the operator may exceed the maximum: %v", err)
 		}
 	})
@@ -107,7 +114,7 @@ func TestService_CreateToken(t *testing.T) {
 		f.svc.MaxTokenTTL = 0
 		a, _ := f.mustAccount(t, "Acme")
 		u := f.mustUser(t, a.ID, "ann@example.com")
-		_, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(admin.DefaultMaxTokenTTL + time.Second)})
+		_, _, err := f.svc.CreateToken(t.Context(), autho.UserActor(u, "192.0.2.1"), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(admin.DefaultMaxTokenTTL + time.Second)})
 		wantInputError(t, err, "at most 365 days", nil)
 	})
 
@@ -115,7 +122,7 @@ func TestService_CreateToken(t *testing.T) {
 	a, _ := f.mustAccount(t, "Acme")
 	u := f.mustUser(t, a.ID, "ann@example.com")
 	before := snapshot(t, f.store)
-	ok := admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(time.Hour), Operator: true}
+	ok := admin.NewToken{User: u.ID, Name: "n", ExpiresAt: start.Add(time.Hour)}
 	with := func(change func(*admin.NewToken)) admin.NewToken { r := ok; change(&r); return r }
 	tests := []struct {
 		name string
@@ -143,7 +150,7 @@ func TestService_CreateToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, plain, err := f.svc.CreateToken(t.Context(), tt.req)
+			_, plain, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, tt.req)
 			wantInputError(t, err, tt.msg, tt.kind)
 			if plain != "" {
 				t.Fatal("secret returned with an error")
@@ -160,7 +167,7 @@ func TestService_CreateToken(t *testing.T) {
 				b.WriteByte(c)
 			}
 		}
-		if _, _, err := f.svc.CreateToken(t.Context(), with(func(r *admin.NewToken) { r.Scopes = []string{b.String()} })); err != nil {
+		if _, _, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, with(func(r *admin.NewToken) { r.Scopes = []string{b.String()} })); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -216,7 +223,7 @@ func TestService_Revoke(t *testing.T) {
 	tk, plain := f.mustToken(t, u.ID)
 
 	f.now = start.Add(time.Minute)
-	got, err := f.svc.Revoke(t.Context(), tk.ID)
+	got, err := f.svc.Revoke(t.Context(), autho.OperatorCLI, tk.ID)
 	if err != nil || !got.RevokedAt.Equal(f.now) {
 		t.Fatalf("Revoke = %+v, %v", got, err)
 	}
@@ -226,13 +233,13 @@ func TestService_Revoke(t *testing.T) {
 	}
 	t.Run("twice keeps the first time", func(t *testing.T) {
 		f.now = start.Add(time.Hour)
-		again, err := f.svc.Revoke(t.Context(), tk.ID)
+		again, err := f.svc.Revoke(t.Context(), autho.OperatorCLI, tk.ID)
 		if err != nil || !again.RevokedAt.Equal(got.RevokedAt) {
 			t.Fatalf("Revoke again = %+v, %v", again, err)
 		}
 	})
 	t.Run("unknown", func(t *testing.T) {
-		_, err := f.svc.Revoke(t.Context(), "tok_nope")
+		_, err := f.svc.Revoke(t.Context(), autho.OperatorCLI, "tok_nope")
 		wantInputError(t, err, "token tok_nope not found", autho.ErrNotFound)
 		_, err = f.svc.Token(t.Context(), "tok_nope")
 		wantInputError(t, err, "token tok_nope not found", autho.ErrNotFound)
@@ -246,35 +253,35 @@ func TestService_CreateTokenCapped(t *testing.T) {
 	other := f.mustUser(t, a.ID, "bob@example.com")
 	req := admin.NewToken{User: u.Email, Name: "n", ExpiresAt: start.Add(24 * time.Hour)}
 	for i := 0; i < 3; i++ {
-		if _, _, err := f.svc.CreateTokenCapped(t.Context(), req, 3); err != nil {
+		if _, _, err := f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), req, 3); err != nil {
 			t.Fatalf("token %d: %v", i+1, err)
 		}
 	}
 	f.mustToken(t, other.ID) // another user's tokens do not count
 	before := snapshot(t, f.store)
-	_, plain, err := f.svc.CreateTokenCapped(t.Context(), req, 3)
+	_, plain, err := f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), req, 3)
 	wantInputError(t, err, "you already have the most active tokens one user may hold (3)", admin.ErrForbidden)
 	if plain != "" || snapshot(t, f.store) != before {
 		t.Fatal("a token beyond the cap was made")
 	}
 
 	ts, _ := f.store.APITokens(t.Context(), autho.TokenFilter{UserID: u.ID})
-	if _, err := f.svc.Revoke(t.Context(), ts[0].ID); err != nil {
+	if _, err := f.svc.Revoke(t.Context(), autho.OperatorCLI, ts[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.svc.CreateTokenCapped(t.Context(), req, 3); err != nil {
+	if _, _, err := f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), req, 3); err != nil {
 		t.Fatalf("after a revocation: %v", err)
 	}
 	// Expired tokens do not count either.
 	f.now = start.Add(48 * time.Hour)
 	req.ExpiresAt = f.now.Add(time.Hour)
-	if _, _, err := f.svc.CreateTokenCapped(t.Context(), req, 3); err != nil {
+	if _, _, err := f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), req, 3); err != nil {
 		t.Fatalf("after the others expired: %v", err)
 	}
 	t.Run("portal rules still apply", func(t *testing.T) {
-		_, _, err := f.svc.CreateTokenCapped(t.Context(), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: f.now.Add(365 * 24 * time.Hour)}, 0)
+		_, _, err := f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), admin.NewToken{User: u.ID, Name: "n", ExpiresAt: f.now.Add(365 * 24 * time.Hour)}, 0)
 		wantInputError(t, err, "expiry must be at most 30 days", nil)
-		_, _, err = f.svc.CreateTokenCapped(t.Context(), admin.NewToken{User: "nobody@example.com", Name: "n", ExpiresAt: f.now.Add(time.Hour)}, 0)
+		_, _, err = f.svc.CreateTokenCapped(t.Context(), autho.UserActor(u, "192.0.2.1"), admin.NewToken{User: "nobody@example.com", Name: "n", ExpiresAt: f.now.Add(time.Hour)}, 0)
 		wantInputError(t, err, "not found", autho.ErrNotFound)
 	})
 }

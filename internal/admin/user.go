@@ -14,7 +14,7 @@ import (
 // When pw is "", a random password is generated and returned (it exists
 // nowhere else); otherwise pw must pass password.Validate and "" is
 // returned. Emails are unique regardless of letter case.
-func (s *Service) CreateUser(ctx context.Context, accountID, email string, role autho.Role, pw string) (*autho.User, string, error) {
+func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, email string, role autho.Role, pw string) (*autho.User, string, error) {
 	accountID, err := checkID("account", "acc", accountID)
 	if err != nil {
 		return nil, "", err
@@ -61,7 +61,11 @@ func (s *Service) CreateUser(ctx context.Context, accountID, email string, role 
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
-	if err := s.Store.CreateUser(ctx, u); err != nil {
+	e, err := audit(by, now, autho.AuditUserCreate, accountID, u.ID, u.Email)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.CreateUser(ctx, u, e); err != nil {
 		if errors.Is(err, autho.ErrConflict) {
 			return nil, "", conflict("email", "email already in use: %s", email)
 		}
@@ -108,28 +112,38 @@ func (s *Service) Users(ctx context.Context, accountID string) ([]*autho.User, e
 // user's API tokens, at once, and ends the user's portal sessions. The
 // tokens are kept, so reactivating the user restores them. ref is an email
 // or a user id; deactivating an inactive user returns it unchanged.
-func (s *Service) DeactivateUser(ctx context.Context, ref string) (*autho.User, error) {
-	return s.setActive(ctx, ref, false)
+func (s *Service) DeactivateUser(ctx context.Context, by autho.Actor, ref string) (*autho.User, error) {
+	return s.setActive(ctx, by, ref, false)
 }
 
 // ActivateUser undoes DeactivateUser. ref is an email or a user id.
-func (s *Service) ActivateUser(ctx context.Context, ref string) (*autho.User, error) {
-	return s.setActive(ctx, ref, true)
+func (s *Service) ActivateUser(ctx context.Context, by autho.Actor, ref string) (*autho.User, error) {
+	return s.setActive(ctx, by, ref, true)
 }
 
-func (s *Service) setActive(ctx context.Context, ref string, active bool) (*autho.User, error) {
+func (s *Service) setActive(ctx context.Context, by autho.Actor, ref string, active bool) (*autho.User, error) {
 	u, err := s.User(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
+	action := autho.AuditUserDeactivate
+	if active {
+		action = autho.AuditUserActivate
+	}
+	e, err := audit(by, now, action, u.AccountID, u.ID, u.Email)
+	if err != nil {
+		return nil, err
+	}
 	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
-		if u.Active != active {
-			u.Active = active
-			u.UpdatedAt = now
+		if u.Active == active {
+			return autho.ErrUnchanged
 		}
+		u.Active = active
+		u.UpdatedAt = now
+		e.TargetName = u.Email
 		return nil
-	})
+	}, e)
 	if err != nil {
 		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
 	}

@@ -13,7 +13,7 @@ func TestService_CreateUser(t *testing.T) {
 	t.Run("generated password", func(t *testing.T) {
 		f := newFixture(t)
 		a, _ := f.mustAccount(t, "Acme")
-		u, pw, err := f.svc.CreateUser(t.Context(), a.ID, " Ann.Lee@Example.COM ", "", "")
+		u, pw, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, " Ann.Lee@Example.COM ", "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestService_CreateUser(t *testing.T) {
 		f := newFixture(t)
 		a, _ := f.mustAccount(t, "Acme")
 		const pw = "my own pass phrase"
-		u, gen, err := f.svc.CreateUser(t.Context(), a.ID, "boss@example.com", autho.RoleAdmin, pw)
+		u, gen, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, "boss@example.com", autho.RoleAdmin, pw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,10 +50,10 @@ func TestService_CreateUser(t *testing.T) {
 	t.Run("suspended account", func(t *testing.T) {
 		f := newFixture(t)
 		a, _ := f.mustAccount(t, "Acme")
-		if _, err := f.svc.Suspend(t.Context(), a.ID); err != nil {
+		if _, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.svc.CreateUser(t.Context(), a.ID, "x@example.com", "", ""); err != nil {
+		if _, _, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, "x@example.com", "", ""); err != nil {
 			t.Fatalf("the operator may add users to a suspended account: %v", err)
 		}
 	})
@@ -84,7 +84,7 @@ func TestService_CreateUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, gen, err := f.svc.CreateUser(t.Context(), tt.account, tt.email, tt.role, tt.pw)
+			_, gen, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, tt.account, tt.email, tt.role, tt.pw)
 			wantInputError(t, err, tt.msg, tt.kind)
 			if gen != "" {
 				t.Fatal("password returned with an error")
@@ -129,7 +129,7 @@ func TestService_DeactivateActivateUser(t *testing.T) {
 	tk, plain := f.mustToken(t, u.ID)
 
 	f.now = start.Add(time.Minute)
-	got, err := f.svc.DeactivateUser(t.Context(), "Ann@Example.com")
+	got, err := f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, "Ann@Example.com")
 	if err != nil || got.Active || !got.UpdatedAt.Equal(f.now) {
 		t.Fatalf("DeactivateUser = %+v, %v", got, err)
 	}
@@ -139,20 +139,20 @@ func TestService_DeactivateActivateUser(t *testing.T) {
 	}
 
 	f.now = start.Add(2 * time.Minute)
-	again, err := f.svc.DeactivateUser(t.Context(), u.ID)
+	again, err := f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, u.ID)
 	if err != nil || again.Active || !again.UpdatedAt.Equal(got.UpdatedAt) {
 		t.Fatalf("DeactivateUser twice = %+v, %v; want unchanged", again, err)
 	}
 
-	back, err := f.svc.ActivateUser(t.Context(), u.Email)
+	back, err := f.svc.ActivateUser(t.Context(), autho.OperatorCLI, u.Email)
 	if err != nil || !back.Active {
 		t.Fatalf("ActivateUser = %+v, %v", back, err)
 	}
 
 	before := snapshot(t, f.store)
-	_, err = f.svc.DeactivateUser(t.Context(), "nobody@example.com")
+	_, err = f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, "nobody@example.com")
 	wantInputError(t, err, "user nobody@example.com not found", autho.ErrNotFound)
-	_, err = f.svc.ActivateUser(t.Context(), "")
+	_, err = f.svc.ActivateUser(t.Context(), autho.OperatorCLI, "")
 	wantInputError(t, err, "must not be empty", nil)
 	if after := snapshot(t, f.store); after != before {
 		t.Fatal("store changed")

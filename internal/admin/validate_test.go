@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"fmt"
+	"github.com/autho/autho"
 	"testing"
 	"time"
 
@@ -21,15 +22,15 @@ func TestService_InvisibleCharacters(t *testing.T) {
 		try  func(s string) error
 	}{
 		{"account name", func(s string) error {
-			_, _, err := f.svc.CreateAccount(t.Context(), "Acme "+s+" Ltd", start.Add(time.Hour))
+			_, _, err := f.svc.CreateAccount(t.Context(), autho.OperatorCLI, "Acme "+s+" Ltd", start.Add(time.Hour))
 			return err
 		}},
 		{"token name", func(s string) error {
-			_, _, err := f.svc.CreateToken(t.Context(), admin.NewToken{User: u.ID, Name: "ci " + s + " prod", ExpiresAt: start.Add(time.Hour)})
+			_, _, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, admin.NewToken{User: u.ID, Name: "ci " + s + " prod", ExpiresAt: start.Add(time.Hour)})
 			return err
 		}},
 		{"email", func(s string) error {
-			_, _, err := f.svc.CreateUser(t.Context(), a.ID, "bo"+s+"b@example.com", "", "")
+			_, _, err := f.svc.CreateUser(t.Context(), autho.OperatorCLI, a.ID, "bo"+s+"b@example.com", "", "")
 			return err
 		}},
 	}

@@ -40,13 +40,13 @@ func testRefusalTable(t *testing.T, open backend) {
 			t.Fatal(err)
 		}
 	}
-	suspend := func(p partner) partner { must(adm.Suspend(ctx, p.AccountID)); return p }
-	revoke := func(p partner) partner { must(adm.Revoke(ctx, p.TokenID)); return p }
-	deactivate := func(p partner) partner { must(adm.DeactivateUser(ctx, p.UserID)); return p }
+	suspend := func(p partner) partner { must(adm.Suspend(ctx, autho.OperatorCLI, p.AccountID)); return p }
+	revoke := func(p partner) partner { must(adm.Revoke(ctx, autho.OperatorCLI, p.TokenID)); return p }
+	deactivate := func(p partner) partner { must(adm.DeactivateUser(ctx, autho.OperatorCLI, p.UserID)); return p }
 	// rotate gives p's account a new partner token and returns p holding
 	// the old one, which ends after grace.
 	rotate := func(p partner, grace time.Duration) (old, next partner) {
-		_, plain, err := adm.RotatePartnerToken(ctx, p.AccountID, grace)
+		_, plain, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, grace)
 		must(nil, err)
 		next = p
 		next.PartnerToken = plain
@@ -126,11 +126,11 @@ func testChangeRefusedAtOnce(t *testing.T, open backend) {
 		change func(p partner) error
 		code   string
 	}{
-		{"04 after the API token is revoked", func(p partner) error { _, err := adm.Revoke(ctx, p.TokenID); return err }, "04"},
-		{"07 after the account is suspended", func(p partner) error { _, err := adm.Suspend(ctx, p.AccountID); return err }, "07"},
-		{"07 after the user is deactivated", func(p partner) error { _, err := adm.DeactivateUser(ctx, p.UserID); return err }, "07"},
+		{"04 after the API token is revoked", func(p partner) error { _, err := adm.Revoke(ctx, autho.OperatorCLI, p.TokenID); return err }, "04"},
+		{"07 after the account is suspended", func(p partner) error { _, err := adm.Suspend(ctx, autho.OperatorCLI, p.AccountID); return err }, "07"},
+		{"07 after the user is deactivated", func(p partner) error { _, err := adm.DeactivateUser(ctx, autho.OperatorCLI, p.UserID); return err }, "07"},
 		{"02 after the partner token is rotated", func(p partner) error {
-			_, _, err := adm.RotatePartnerToken(ctx, p.AccountID, 0)
+			_, _, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, 0)
 			return err
 		}, "02"},
 		{"03 after the account's expiry is moved to now", func(p partner) error {

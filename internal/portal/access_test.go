@@ -18,7 +18,7 @@ func TestAccess_Member(t *testing.T) {
 	e := newEnv(t)
 	annTok := e.mustToken(e.ann, "ann-ci")
 	bobTok := e.mustToken(e.bob, "bob-secret-project")
-	other, _, err := e.admin.CreateAccount(context.Background(), "Other Co", start.Add(90*24*time.Hour))
+	other, _, err := e.admin.CreateAccount(context.Background(), autho.OperatorCLI, "Other Co", start.Add(90*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestAccess_Admin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	bobTok := e.mustToken(e.bob, "bob-ci")
-	other, _, err := e.admin.CreateAccount(context.Background(), "Other Co", start.Add(90*24*time.Hour))
+	other, _, err := e.admin.CreateAccount(context.Background(), autho.OperatorCLI, "Other Co", start.Add(90*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

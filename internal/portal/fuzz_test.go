@@ -77,7 +77,7 @@ func FuzzTokenForm(f *testing.F) {
 			toks, _ := e.store.APITokens(context.Background(), autho.TokenFilter{AccountID: e.account.ID})
 			for _, tk := range toks {
 				if !tk.Revoked() {
-					e.admin.Revoke(context.Background(), tk.ID)
+					e.admin.Revoke(context.Background(), autho.OperatorCLI, tk.ID)
 				}
 			}
 		}

@@ -82,7 +82,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.serve()
 
 	ctx := context.Background()
-	e.account, e.partner, err = e.admin.CreateAccount(ctx, "Acme Ltd", start.Add(365*24*time.Hour))
+	e.account, e.partner, err = e.admin.CreateAccount(ctx, autho.OperatorCLI, "Acme Ltd", start.Add(365*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func (e *env) mustUser(email string, role autho.Role) *autho.User {
 
 func (e *env) mustUserIn(accountID, email string, role autho.Role) *autho.User {
 	e.t.Helper()
-	u, _, err := e.admin.CreateUser(context.Background(), accountID, email, role, password)
+	u, _, err := e.admin.CreateUser(context.Background(), autho.OperatorCLI, accountID, email, role, password)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func (e *env) mustUserIn(accountID, email string, role autho.Role) *autho.User {
 
 func (e *env) mustToken(u *autho.User, name string) *autho.APIToken {
 	e.t.Helper()
-	tk, _, err := e.admin.CreateToken(context.Background(), admin.NewToken{User: u.ID, Name: name, ExpiresAt: e.clock.Now().Add(30 * 24 * time.Hour)})
+	tk, _, err := e.admin.CreateToken(context.Background(), autho.OperatorCLI, admin.NewToken{User: u.ID, Name: name, ExpiresAt: e.clock.Now().Add(30 * 24 * time.Hour)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -180,6 +180,17 @@ func (e *env) events() []*autho.AuditEvent {
 		e.t.Fatal(err)
 	}
 	return es
+}
+
+// eventsOf is the account's audit events of one action, newest first.
+func (e *env) eventsOf(action autho.AuditAction) []*autho.AuditEvent {
+	var out []*autho.AuditEvent
+	for _, ev := range e.events() {
+		if ev.Action == action {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // browser is one person's HTTP client: a cookie jar, an address, and no

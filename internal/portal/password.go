@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 )
 
@@ -53,7 +52,7 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
 		return again(http.StatusTooManyRequests, "current", th.reason)
 	}
-	u, err := p.admin.ChangePassword(ctx, v.user.ID, current, next)
+	u, err := p.admin.ChangePassword(ctx, v.actor(), v.user.ID, current, next)
 	var ae *admin.Error
 	if !errors.As(err, &ae) || ae.Field != "current_password" {
 		// The current password was right, or was never checked.
@@ -72,7 +71,6 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 	if err := p.startSession(ctx, w, u, v); err != nil {
 		return err
 	}
-	p.audit(ctx, v, v.account.ID, v.user, autho.AuditPasswordChange, "", "")
 	http.Redirect(w, r, "/portal/account?done=password", http.StatusSeeOther)
 	return nil
 }

@@ -36,6 +36,7 @@ func parsePages(fsys fs.FS, static *assets, loc *time.Location) (*pages, error) 
 		"datetime": func(t time.Time) string { return t.In(loc).Format("2\u00a0Jan\u00a02006, 15:04\u00a0MST") },
 		"iso":      func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
 		"action":   actionLabel,
+		"actor":    actorLabel,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
 	if err != nil {
@@ -195,8 +196,31 @@ func actionLabel(a autho.AuditAction) string {
 		return "signed out everywhere: user"
 	case autho.AuditUserPassword:
 		return "reset the password of user"
+	case autho.AuditAccountCreate:
+		return "created the account"
+	case autho.AuditAccountRenew:
+		return "renewed the account"
+	case autho.AuditAccountSuspend:
+		return "suspended the account"
+	case autho.AuditAccountReactivate:
+		return "reactivated the account"
+	case autho.AuditPartnerTokenRotate:
+		return "gave the account a new partner token"
 	}
 	return string(a)
+}
+
+// actorLabel is how the audit log names who acted: a person by email, the
+// platform's operator as the platform (with the CLI's or the operator key's
+// name), autho on its own schedule as autho.
+func actorLabel(e *autho.AuditEvent) string {
+	if name, ok := e.ByOperator(); ok {
+		return "the platform (" + name + ")"
+	}
+	if e.ActorEmail == "" {
+		return e.ActorID
+	}
+	return e.ActorEmail
 }
 
 // errorPage is any failure.

@@ -85,6 +85,10 @@ type visit struct {
 	ended bool
 }
 
+// actor is the signed-in user, as admin's changes and the audit log name
+// them.
+func (v *visit) actor() autho.Actor { return autho.UserActor(v.user, v.ip) }
+
 func (v *visit) isAdmin() bool { return v.user != nil && v.user.Role == autho.RoleAdmin }
 
 // newSessionID returns a fresh session id and the hash the store keeps.

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"github.com/autho/autho"
 	"net/http"
 	"net/url"
 	"testing"
@@ -111,7 +112,7 @@ func TestSession_DeactivatedUser(t *testing.T) {
 			ann.mustLogin(e.ann)
 			wantPage(t, ann.get("/portal/tokens"), http.StatusOK)
 			if how == "by the operator" {
-				if _, err := e.admin.DeactivateUser(context.Background(), e.ann.Email); err != nil {
+				if _, err := e.admin.DeactivateUser(context.Background(), autho.OperatorCLI, e.ann.Email); err != nil {
 					t.Fatal(err)
 				}
 			} else {
@@ -127,7 +128,7 @@ func TestSession_DeactivatedUser(t *testing.T) {
 			p := ann.login(e.ann.Email, password)
 			wantPage(t, p, http.StatusForbidden, "deactivated")
 			// Reactivated, the old session does not come back.
-			if _, err := e.admin.ActivateUser(context.Background(), e.ann.ID); err != nil {
+			if _, err := e.admin.ActivateUser(context.Background(), autho.OperatorCLI, e.ann.ID); err != nil {
 				t.Fatal(err)
 			}
 			wantSignedOut(t, ann.get("/portal/tokens"))

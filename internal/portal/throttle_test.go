@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"fmt"
+	"github.com/autho/autho"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func TestThrottle_Email(t *testing.T) {
 				t.Fatal("a refused sign-in set a cookie")
 			}
 		}
-		if n := len(e.events()); n != 5 {
+		if n := len(e.eventsOf(autho.AuditLoginFailed)); n != 5 {
 			t.Fatalf("%d audit events, want the 5 checked failures (refused tries are not checked)", n)
 		}
 		// Meanwhile, another user from another address signs in, and so

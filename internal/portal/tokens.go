@@ -197,7 +197,7 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 	if msg != "" {
 		return again(http.StatusBadRequest, formErrors{"expiry": msg})
 	}
-	t, plain, err := p.admin.CreateTokenCapped(r.Context(), admin.NewToken{
+	t, plain, err := p.admin.CreateTokenCapped(r.Context(), v.actor(), admin.NewToken{
 		User: v.user.ID, Name: form.Name, ExpiresAt: expires,
 	}, p.cfg.MaxActiveTokens)
 	var ae *admin.Error
@@ -216,7 +216,6 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 	if err != nil {
 		return err
 	}
-	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditTokenCreate, t.ID, t.Name)
 	p.render(w, r, http.StatusOK, &tokenCreatedView{
 		layout: p.layout(v, "Your new API token", "tokens"),
 		Token:  plain, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt,
@@ -313,11 +312,8 @@ func (p *Portal) revokeToken(w http.ResponseWriter, r *http.Request, v *visit) e
 	if err != nil {
 		return err
 	}
-	if !t.Revoked() {
-		if _, err := p.admin.Revoke(r.Context(), t.ID); err != nil {
-			return err
-		}
-		p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditTokenRevoke, t.ID, t.Name)
+	if _, err := p.admin.Revoke(r.Context(), v.actor(), t.ID); err != nil {
+		return err
 	}
 	http.Redirect(w, r, "/portal/tokens?done=revoked", http.StatusSeeOther)
 	return nil

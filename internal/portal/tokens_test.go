@@ -86,7 +86,7 @@ func TestTokens_ListMarksStates(t *testing.T) {
 	revoked := e.mustToken(e.ann, "revoked-one")
 	expired := e.mustToken(e.ann, "expired-one")
 	ctx := context.Background()
-	if _, err := e.admin.Revoke(ctx, revoked.ID); err != nil {
+	if _, err := e.admin.Revoke(ctx, autho.OperatorCLI, revoked.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.store.UpdateAPIToken(ctx, expired.ID, func(tk *autho.APIToken) error { tk.ExpiresAt = start.Add(time.Hour); return nil }); err != nil {
@@ -175,7 +175,7 @@ func TestTokens_Cap(t *testing.T) {
 		t.Fatal("a token beyond the cap was made")
 	}
 	// Revoked and expired tokens do not count.
-	if _, err := e.admin.Revoke(context.Background(), first.ID); err != nil {
+	if _, err := e.admin.Revoke(context.Background(), autho.OperatorCLI, first.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, plain := ann.createToken(url.Values{"name": {"three"}, "expiry": {"7"}}); plain == "" {
@@ -193,7 +193,7 @@ func TestTokens_AccountState(t *testing.T) {
 	}{
 		{"active", func(*env) {}, "", true},
 		{"expiring soon", func(e *env) { e.clock.Add(340 * 24 * time.Hour) }, "This account expires on 2 March 2027 (in 25 days).", true},
-		{"suspended", func(e *env) { e.admin.Suspend(context.Background(), e.account.ID) }, "This account is suspended.", false},
+		{"suspended", func(e *env) { e.admin.Suspend(context.Background(), autho.OperatorCLI, e.account.ID) }, "This account is suspended.", false},
 		{"expired", func(e *env) { e.clock.Add(366 * 24 * time.Hour) }, "This account expired on 2 March 2027.", false},
 	}
 	for _, tt := range tests {

@@ -109,7 +109,7 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	if !role.Valid() {
 		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"role": "Choose a role: member or admin."})
 	}
-	u, pw, err := p.admin.CreateUser(r.Context(), v.account.ID, form.Email, role, "")
+	u, pw, err := p.admin.CreateUser(r.Context(), v.actor(), v.account.ID, form.Email, role, "")
 	if isAdminError(err, autho.ErrConflict) {
 		return p.emailTaken(w, r, v, form)
 	}
@@ -120,7 +120,6 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	if err != nil {
 		return err
 	}
-	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserCreate, u.ID, u.Email)
 	p.render(w, r, http.StatusOK, &userCreatedView{layout: p.layout(v, "User added", "users"), Email: u.Email, Role: u.Role, Password: pw})
 	return nil
 }
@@ -191,15 +190,12 @@ func (p *Portal) setActive(w http.ResponseWriter, r *http.Request, v *visit, act
 	if u.ID == v.user.ID {
 		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
 	}
-	do, action, done := p.admin.DeactivateUser, autho.AuditUserDeactivate, "deactivated"
+	do, done := p.admin.DeactivateUser, "deactivated"
 	if active {
-		do, action, done = p.admin.ActivateUser, autho.AuditUserActivate, "activated"
+		do, done = p.admin.ActivateUser, "activated"
 	}
-	if _, err := do(r.Context(), u.ID); err != nil {
+	if _, err := do(r.Context(), v.actor(), u.ID); err != nil {
 		return err
-	}
-	if u.Active != active {
-		p.audit(r.Context(), v, v.account.ID, v.user, action, u.ID, u.Email)
 	}
 	http.Redirect(w, r, "/portal/users?done="+done, http.StatusSeeOther)
 	return nil
@@ -214,10 +210,9 @@ func (p *Portal) endUserSessions(w http.ResponseWriter, r *http.Request, v *visi
 	if u.ID == v.user.ID {
 		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
 	}
-	if _, err := p.admin.EndSessions(r.Context(), u.ID); err != nil {
+	if _, err := p.admin.EndSessions(r.Context(), v.actor(), u.ID); err != nil {
 		return err
 	}
-	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserSessions, u.ID, u.Email)
 	http.Redirect(w, r, "/portal/users?done=sessions", http.StatusSeeOther)
 	return nil
 }
@@ -255,11 +250,10 @@ func (p *Portal) resetPassword(w http.ResponseWriter, r *http.Request, v *visit)
 	if u.ID == v.user.ID {
 		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
 	}
-	u, pw, err := p.admin.ResetPassword(r.Context(), u.ID)
+	u, pw, err := p.admin.ResetPassword(r.Context(), v.actor(), u.ID)
 	if err != nil {
 		return err
 	}
-	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserPassword, u.ID, u.Email)
 	p.render(w, r, http.StatusOK, &userResetView{layout: p.layout(v, "Password reset", "users"),
 		User: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}, Password: pw})
 	return nil

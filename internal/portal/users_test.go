@@ -102,7 +102,7 @@ func TestUsers_ClosedAccount(t *testing.T) {
 		close func(e *env)
 		why   string
 	}{
-		{"suspended", func(e *env) { e.admin.Suspend(context.Background(), e.account.ID) }, "no changes to its users until it is reactivated"},
+		{"suspended", func(e *env) { e.admin.Suspend(context.Background(), autho.OperatorCLI, e.account.ID) }, "no changes to its users until it is reactivated"},
 		{"expired", func(e *env) { e.clock.Add(366 * 24 * time.Hour) }, "no changes to its users until it is renewed"},
 	}
 	changes := []struct {
@@ -120,7 +120,7 @@ func TestUsers_ClosedAccount(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			if _, err := e.admin.DeactivateUser(context.Background(), e.bob.ID); err != nil {
+			if _, err := e.admin.DeactivateUser(context.Background(), autho.OperatorCLI, e.bob.ID); err != nil {
 				t.Fatal(err)
 			}
 			st.close(e)
@@ -189,7 +189,7 @@ func TestUsers_AddTakenEmail(t *testing.T) {
 	var log logBuffer
 	e := newEnv(t, func(c *portal.Config) { c.Logger = slog.New(slog.NewJSONHandler(&log, nil)) })
 	ctx := context.Background()
-	other, _, err := e.admin.CreateAccount(ctx, "Globex Corp", start.Add(365*24*time.Hour))
+	other, _, err := e.admin.CreateAccount(ctx, autho.OperatorCLI, "Globex Corp", start.Add(365*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
