@@ -203,7 +203,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		Contact:         cfg.PortalContact,
 		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
 		Logger:          log,
-	}, st, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL,
+	}, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log,
 		// Half the processors at most check passwords, so that a flood of
 		// sign-ins leaves the rest to the partner login (bench/run's flood
 		// scenario): more at once would only queue for the same cores,

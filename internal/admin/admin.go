@@ -1,8 +1,15 @@
-// Package admin holds the operator's business rules: creating and renewing
-// partner accounts, rotating partner tokens, adding and deactivating users,
-// creating and revoking API tokens. It is written once, above the Store, and
-// every surface (the operator CLI today, the web portal later) is a thin
-// adapter over it: nothing here prints, parses flags or knows about HTTP.
+// Package admin holds the business rules of every change: creating and
+// renewing partner accounts, rotating partner tokens, adding and
+// deactivating users, creating and revoking API tokens, and the portal's
+// sign-in (throttle, password check, session). It is written once, above
+// the Store, and every surface (the operator CLI, the web portal, the admin
+// API) is a thin adapter over it: nothing here prints, parses flags or
+// knows about HTTP.
+//
+// Every change takes its actor (a portal user, or the operator:
+// autho.OperatorCLI, an operator key) and writes its audit event in the
+// change's own transaction, so that no acknowledged change lacks its event.
+// A change that changes nothing (a second revoke) records nothing.
 //
 // Every method validates its whole input before it writes anything, so a
 // mistake changes nothing. A secret (partner token, API token, generated
@@ -14,6 +21,7 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,6 +47,16 @@ type Service struct {
 	// users, and of the portal's sign-in checks; nil bounds nothing (one
 	// operator command hashes one password).
 	Passwords *password.Pool
+	// Log is told what the operator should know and no caller is told (a
+	// portal admin adding a user of another account); nil logs nothing.
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 // now returns the current time as the store keeps it: UTC, whole
@@ -64,6 +82,19 @@ func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // as a portal user creating a token while the account is suspended.
 var ErrForbidden = errors.New("not allowed")
 
+// ErrThrottled marks a sign-in (or a password change) refused before any
+// password was checked, because of too many recent failures; Error.RetryAfter
+// says how long to wait.
+var ErrThrottled = errors.New("too many failed sign-ins")
+
+// ErrWrongPassword marks a sign-in whose email or password is not right:
+// one answer for both, so that the form does not tell which emails exist.
+var ErrWrongPassword = errors.New("wrong email or password")
+
+// ErrTakenElsewhere marks an email that a portal admin cannot add because
+// it is a user of another account; it is also an autho.ErrConflict.
+var ErrTakenElsewhere = fmt.Errorf("%w in another account", autho.ErrConflict)
+
 // Error is a mistake in a request: invalid input, an unknown id, a
 // duplicate, or an action the current state forbids. Its message is one
 // line, safe to show to the person who asked, and never holds a secret.
@@ -75,7 +106,9 @@ var ErrForbidden = errors.New("not allowed")
 type Error struct {
 	Field   string // the input at fault ("name", "email", "expires_at", …), or ""
 	Message string
-	kind    error
+	// RetryAfter is how long to wait before trying again (ErrThrottled).
+	RetryAfter time.Duration
+	kind       error
 }
 
 func (e *Error) Error() string { return e.Message }

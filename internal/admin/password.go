@@ -9,7 +9,8 @@ import (
 )
 
 // ChangePassword sets a user's password when current is the one they have
-// now, and ends every portal session of the user, the asking one included:
+// now, throttled like a portal sign-in from by.IP (ErrThrottled), and ends
+// every portal session of the user, the asking one included:
 // whoever knew the old password is signed out, and the caller starts a new
 // session from the user returned. The new password must pass
 // password.Validate and differ from the current one. With every slot of
@@ -25,6 +26,23 @@ func (s *Service) ChangePassword(ctx context.Context, by autho.Actor, userID, cu
 	if err != nil {
 		return nil, err
 	}
+	// A wrong current password counts as a failed sign-in, so a borrowed
+	// session cannot be used to guess it faster than the sign-in form
+	// allows; the attempt is seen through even if the caller hangs up.
+	ctx = context.WithoutCancel(ctx)
+	th, attempt, err := s.reserve(ctx, keysFor(u.Email, by.IP), s.now())
+	if err != nil {
+		return nil, err
+	}
+	if th.wait > 0 {
+		return nil, th.refused()
+	}
+	wrong := false
+	defer func() {
+		if !wrong {
+			s.forgive(ctx, attempt) // right, or never checked
+		}
+	}()
 	release, err := s.Passwords.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -35,6 +53,7 @@ func (s *Service) ChangePassword(ctx context.Context, by autho.Actor, userID, cu
 		return nil, err
 	}
 	if !ok {
+		wrong = true
 		return nil, invalid("current_password", "the current password is not correct")
 	}
 	if next == current {

@@ -41,8 +41,8 @@ func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, ema
 	}
 	// Checked before the costly hash so that the common mistake answers at
 	// once; the store's unique index still decides under a race.
-	if _, err := s.Store.UserByEmail(ctx, email); err == nil {
-		return nil, "", conflict("email", "email already in use: %s", email)
+	if holder, err := s.Store.UserByEmail(ctx, email); err == nil {
+		return nil, "", s.emailTaken(ctx, by, accountID, holder, email)
 	} else if !errors.Is(err, autho.ErrNotFound) {
 		return nil, "", storeErr(err, "read user", nil)
 	}
@@ -67,6 +67,10 @@ func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, ema
 	}
 	if err := s.Store.CreateUser(ctx, u, e); err != nil {
 		if errors.Is(err, autho.ErrConflict) {
+			// Lost a race with another add of the same email.
+			if holder, herr := s.Store.UserByEmail(ctx, email); herr == nil {
+				return nil, "", s.emailTaken(ctx, by, accountID, holder, email)
+			}
 			return nil, "", conflict("email", "email already in use: %s", email)
 		}
 		return nil, "", storeErr(err, "create user", notFound("account", "account %s not found", accountID))
@@ -155,4 +159,24 @@ func (s *Service) setActive(ctx context.Context, by autho.Actor, ref string, act
 		}
 	}
 	return u, nil
+}
+
+// emailTaken refuses an email that is a user's already. Emails are unique
+// across all accounts, so for a portal admin that user may be in another
+// account, which is not theirs to know: it would tell one partner who is a
+// customer of the platform elsewhere. Then the answer (ErrTakenElsewhere)
+// says only that the address cannot be added; the operator learns who holds
+// it from the log, and the account's own audit log keeps the attempt. An
+// address of the admin's own account, and any address the operator asks
+// about, is said plainly.
+func (s *Service) emailTaken(ctx context.Context, by autho.Actor, accountID string, holder *autho.User, email string) error {
+	if by.IsOperator() || holder.AccountID == accountID {
+		return conflict("email", "email already in use: %s", email)
+	}
+	// Ids, not the email: they are all the operator needs to look both
+	// up, and they keep the address out of the log.
+	s.log().Warn("portal: an admin tried to add a user of another account; refused without saying so",
+		"account", accountID, "actor", by.ID(), "existing_user", holder.ID, "existing_account", holder.AccountID)
+	s.auditAlone(ctx, by, s.now(), autho.AuditUserCreateRefused, accountID, email)
+	return &Error{Field: "email", Message: "this email address cannot be added", kind: ErrTakenElsewhere}
 }

@@ -27,7 +27,7 @@ func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) e
 	if !a.Expired(v.now) {
 		av.DaysLeft = int(a.ExpiresAt.Sub(v.now).Hours() / 24)
 	}
-	us, err := p.store.Users(r.Context(), a.ID)
+	us, err := p.admin.Users(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}

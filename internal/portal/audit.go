@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,32 +8,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
-	"github.com/autho/autho/internal/secret"
 )
-
-// audit appends to the account's audit log. The action has already
-// happened, so a failure to record it is logged loudly rather than shown as
-// a failure of the action.
-func (p *Portal) audit(ctx context.Context, v *visit, accountID string, actor *autho.User, action autho.AuditAction, targetID, targetName string) {
-	e := &autho.AuditEvent{
-		ID:         secret.NewID("aud"),
-		AccountID:  accountID,
-		ActorID:    actor.ID,
-		ActorEmail: actor.Email,
-		Action:     action,
-		TargetID:   targetID,
-		TargetName: targetName,
-		At:         v.now,
-		IP:         v.ip,
-	}
-	// Not the request's context: a person who closes the tab after clicking
-	// must not leave the action unrecorded.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := p.store.AddAuditEvent(ctx, e); err != nil {
-		p.log.Error("portal: audit event not recorded", "account", accountID, "actor", actor.ID, "action", string(action), "err", err)
-	}
-}
 
 // auditPageSize is how many events one page of the log shows.
 const auditPageSize = 50
@@ -60,7 +34,7 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *visit) err
 		}
 		f.Before = before
 	}
-	es, err := p.store.AuditEvents(r.Context(), f)
+	es, err := p.admin.AuditLog(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		o(&cfg)
 	}
 	e.cfg = cfg
+	// One log, as serve wires it: what admin tells the operator lands
+	// beside the portal's own lines.
+	e.admin.Log = cfg.Logger
 	e.serve()
 
 	ctx := context.Background()
@@ -102,7 +105,7 @@ func (e *env) serve() {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = e.srv.URL
 	}
-	p, err := portal.New(cfg, e.store, e.admin)
+	p, err := portal.New(cfg, e.admin)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -21,11 +21,10 @@ func (p *Portal) passwordPage(w http.ResponseWriter, r *http.Request, v *visit) 
 	return nil
 }
 
-// changePassword sets a new password when the current one is given. A
-// wrong current password counts as a failed sign-in, so a borrowed session
-// cannot be used to guess it faster than the login form allows. Every
-// session of the user ends, this one too, and this browser is given a new
-// one at the new password's epoch.
+// changePassword sets a new password when the current one is given
+// (admin.ChangePassword, throttled like a sign-in). Every session of the
+// user ends, this one too, and this browser is given a new one at the new
+// password's epoch.
 func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -43,22 +42,13 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	// Seen through even if the client hangs up, like a sign-in.
 	ctx := context.WithoutCancel(r.Context())
-	keys := keysFor(v.user.Email, v.ip)
-	th, attempt, err := p.reserve(ctx, keys, v.now)
-	if err != nil {
-		return err
-	}
-	if th.wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(th.wait.Seconds()+0.999)))
-		return again(http.StatusTooManyRequests, "current", th.reason)
-	}
 	u, err := p.admin.ChangePassword(ctx, v.actor(), v.user.ID, current, next)
 	var ae *admin.Error
-	if !errors.As(err, &ae) || ae.Field != "current_password" {
-		// The current password was right, or was never checked.
-		p.forgive(ctx, attempt)
-	}
-	if ae != nil {
+	if errors.As(err, &ae) {
+		if errors.Is(err, admin.ErrThrottled) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.999)))
+			return again(http.StatusTooManyRequests, "current", ae.Message)
+		}
 		field := "new"
 		if ae.Field == "current_password" {
 			field = "current"
@@ -68,9 +58,11 @@ func (p *Portal) changePassword(w http.ResponseWriter, r *http.Request, v *visit
 	if err != nil {
 		return err
 	}
-	if err := p.startSession(ctx, w, u, v); err != nil {
+	id, err := p.admin.NewSession(ctx, u, v.ip)
+	if err != nil {
 		return err
 	}
+	p.cookie.set(w, id, 0)
 	http.Redirect(w, r, "/portal/account?done=password", http.StatusSeeOther)
 	return nil
 }

@@ -24,7 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 )
 
@@ -54,7 +53,6 @@ type Config struct {
 // Portal serves every path under /portal/.
 type Portal struct {
 	cfg     Config
-	store   autho.Store
 	admin   *admin.Service
 	log     *slog.Logger
 	pages   *pages
@@ -66,7 +64,7 @@ type Portal struct {
 // New parses the templates and builds the routes. A template that is
 // missing or does not parse is an error here, at start, never in front of
 // a user.
-func New(cfg Config, store autho.Store, svc *admin.Service) (*Portal, error) {
+func New(cfg Config, svc *admin.Service) (*Portal, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -82,7 +80,7 @@ func New(cfg Config, store autho.Store, svc *admin.Service) (*Portal, error) {
 	if cfg.MaxActiveTokens <= 0 {
 		cfg.MaxActiveTokens = admin.DefaultMaxActiveTokens
 	}
-	p := &Portal{cfg: cfg, store: store, admin: svc, log: cfg.Logger, cookie: newCookieSpec(cfg.PublicURL)}
+	p := &Portal{cfg: cfg, admin: svc, log: cfg.Logger, cookie: newCookieSpec(cfg.PublicURL)}
 	var err error
 	if p.static, err = loadAssets(); err != nil {
 		return nil, err

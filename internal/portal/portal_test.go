@@ -91,7 +91,7 @@ func TestPortal_Routes(t *testing.T) {
 func TestNew_Defaults(t *testing.T) {
 	t.Parallel()
 	// The templates parse and every page is found at start.
-	if _, err := portal.New(portal.Config{}, nil, &admin.Service{}); err != nil {
+	if _, err := portal.New(portal.Config{}, &admin.Service{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -81,17 +81,17 @@ func (p *Portal) maxTokenTTL() time.Duration {
 func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs formErrors) (*tokensView, error) {
 	tv := &tokensView{layout: p.layout(v, "API tokens", "tokens"), Form: form, Errors: errs,
 		MaxActive: p.cfg.MaxActiveTokens, ShowOwner: v.isAdmin()}
-	f := autho.TokenFilter{AccountID: v.account.ID}
+	q := admin.TokenQuery{AccountID: v.account.ID}
 	if !v.isAdmin() {
-		f.UserID = v.user.ID
+		q.User = v.user.ID
 	}
-	ts, err := p.store.APITokens(ctx, f)
+	ts, err := p.admin.Tokens(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	owners := map[string]string{v.user.ID: v.user.Email}
 	if v.isAdmin() {
-		us, err := p.store.Users(ctx, v.account.ID)
+		us, err := p.admin.Users(ctx, v.account.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +295,7 @@ func (p *Portal) revokePage(w http.ResponseWriter, r *http.Request, v *visit) er
 	}
 	owners := map[string]string{v.user.ID: v.user.Email}
 	if t.UserID != v.user.ID {
-		if u, err := p.store.User(r.Context(), t.UserID); err == nil {
+		if u, err := p.admin.User(r.Context(), t.UserID); err == nil {
 			owners[u.ID] = u.Email
 		}
 	}

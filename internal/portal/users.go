@@ -37,11 +37,11 @@ type usersView struct {
 func (*usersView) page() string { return "users" }
 
 func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs formErrors) (*usersView, error) {
-	us, err := p.store.Users(ctx, v.account.ID)
+	us, err := p.admin.Users(ctx, v.account.ID)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := p.store.APITokens(ctx, autho.TokenFilter{AccountID: v.account.ID})
+	ts, err := p.admin.Tokens(ctx, admin.TokenQuery{AccountID: v.account.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +110,12 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"role": "Choose a role: member or admin."})
 	}
 	u, pw, err := p.admin.CreateUser(r.Context(), v.actor(), v.account.ID, form.Email, role, "")
-	if isAdminError(err, autho.ErrConflict) {
-		return p.emailTaken(w, r, v, form)
+	switch {
+	case isAdminError(err, admin.ErrTakenElsewhere):
+		// Not this admin's to know where (admin.emailTaken).
+		return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "This email address cannot be added. If the person should be a user of your account, talk to " + p.contact().Text + "."})
+	case isAdminError(err, autho.ErrConflict):
+		return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "That email address is already a user of your account."})
 	}
 	var ae *admin.Error
 	if errors.As(err, &ae) {
@@ -124,39 +128,14 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	return nil
 }
 
-// emailTaken answers an add refused because the email is a user's
-// already. Emails are unique across all accounts, so that user may be in
-// another account, which is not this admin's to know: it would tell one
-// partner who is a customer of the platform elsewhere. Then the answer
-// says only that the address cannot be added and whom to talk to; the
-// operator learns who holds it from the log, and the account's own audit
-// log keeps the attempt. An address of the admin's own account is said
-// plainly: it is their own data.
-func (p *Portal) emailTaken(w http.ResponseWriter, r *http.Request, v *visit, form userForm) error {
-	holder, err := p.store.UserByEmail(r.Context(), form.Email)
-	switch {
-	case err == nil && holder.AccountID == v.account.ID:
-		return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "That email address is already a user of your account."})
-	case err == nil:
-		// Ids, not the email: they are all the operator needs to look
-		// both up, and they keep the address out of the log.
-		p.log.Warn("portal: an admin tried to add a user of another account; refused without saying so",
-			"account", v.account.ID, "actor", v.user.ID, "existing_user", holder.ID, "existing_account", holder.AccountID)
-	case !errors.Is(err, autho.ErrNotFound):
-		return err
-	}
-	p.audit(r.Context(), v, v.account.ID, v.user, autho.AuditUserCreateRefused, "", form.Email)
-	return p.usersAgain(w, r, v, http.StatusConflict, form, formErrors{"email": "This email address cannot be added. If the person should be a user of your account, talk to " + p.contact().Text + "."})
-}
-
 // accountUser returns the user id names if they belong to v's account;
 // anyone else is reported as not found.
 func (p *Portal) accountUser(ctx context.Context, v *visit, id string) (*autho.User, error) {
 	if !strings.HasPrefix(id, "usr_") || strings.Contains(id, "@") || len(id) > 64 {
 		return nil, errUserNotFound
 	}
-	u, err := p.store.User(ctx, id)
-	if errors.Is(err, autho.ErrNotFound) {
+	u, err := p.admin.User(ctx, id)
+	if isAdminError(err, autho.ErrNotFound) {
 		return nil, errUserNotFound
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package portal
+package admin
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 	"github.com/autho/autho/internal/secret"
 )
 
-// Login throttling. Failed sign-ins are recorded in the database under
+// Portal sign-in throttling. Failed sign-ins (and wrong current passwords
+// at a password change) are recorded in the database under
 // three keys: the email, the client IP, and the two together. Each key may
 // fail a few times in failureWindow for free; after that, each further try
 // must wait a delay that doubles with every failure, up to maxDelay. A
@@ -87,25 +88,34 @@ func delayAfter(n, free int) time.Duration {
 // reserved attempt counts as a failure until forgive removes it; one that
 // is never settled (the node died mid-check) stays counted, erring on the
 // side of the person being guessed at.
-func (p *Portal) reserve(ctx context.Context, k throttleKeys, now time.Time) (th throttle, attempt string, err error) {
+func (s *Service) reserve(ctx context.Context, k throttleKeys, now time.Time) (th throttle, attempt string, err error) {
 	attempt = secret.NewID("att")
-	ok, err := p.store.ReserveLoginAttempt(ctx, attempt, []string{k.ip, k.pair, k.email}, now.Add(-failureWindow), now,
+	ok, err := s.Store.ReserveLoginAttempt(ctx, attempt, []string{k.ip, k.pair, k.email}, now.Add(-failureWindow), now,
 		func(lf []autho.LoginFailures) bool {
 			th = verdict(lf[0], lf[1], lf[2], now)
 			return th.wait == 0
 		})
-	if err != nil || !ok {
-		return th, "", err
+	if err != nil {
+		return th, "", storeErr(err, "reserve a sign-in attempt", nil)
+	}
+	if !ok {
+		return th, "", nil
 	}
 	return th, attempt, nil
+}
+
+// refused is the throttle's answer as an error: ErrThrottled, with how long
+// to wait.
+func (th throttle) refused() error {
+	return &Error{Message: th.reason, RetryAfter: th.wait, kind: ErrThrottled}
 }
 
 // forgive removes a reserved attempt that did not fail: the password was
 // right, or was never checked. Not the request's context: a client that
 // hangs up must not leave a right password counted as a wrong one.
-func (p *Portal) forgive(ctx context.Context, attempt string) {
-	if err := p.store.ForgetLoginAttempt(context.WithoutCancel(ctx), attempt); err != nil {
-		p.log.Warn("portal: cannot settle a sign-in attempt", "err", err)
+func (s *Service) forgive(ctx context.Context, attempt string) {
+	if err := s.Store.ForgetLoginAttempt(context.WithoutCancel(ctx), attempt); err != nil {
+		s.log().Warn("portal: cannot settle a sign-in attempt", "err", err)
 	}
 }
 
