@@ -1,11 +1,15 @@
 package bearer_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/autho/autho/bearer"
@@ -52,4 +56,36 @@ func ExampleVerifier_Middleware() {
 	// 200 hello usr_1 of acc_1, scopes [orders:read]
 	// 401 {"data":{"message":"Authentication credentials were not provided."},"meta":{},"result":"15","status":"ERROR"}
 	// 401 {"data":{"message":"Invalid or expired token"},"meta":{},"result":"16","status":"ERROR"}
+}
+
+// NewSecretFile verifies the tokens of an autho deployment that signs with
+// HS256, from the file "autho keys export-hs256 --force --out FILE" writes
+// after every rotation; the service picks each new file up without a
+// restart.
+func ExampleNewSecretFile() {
+	keys, err := bearer.NewSecretFile("/etc/myapi/autho-hs256.jwks")
+	if err != nil {
+		log.Fatal(err) // missing or bad at start-up: refuse to start
+	}
+	ctx := context.Background()
+	go keys.Run(ctx, 0, nil) // re-read every 30 s; a bad file keeps the last good one
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			if err := keys.Reload(); err != nil {
+				log.Print(err)
+			}
+		}
+	}()
+	v, err := bearer.New(bearer.Config{
+		Issuer:     "https://auth.example.com",
+		Audience:   "autho",
+		Keys:       keys,
+		Algorithms: []string{bearer.HS256},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	http.Handle("GET /orders/", v.Middleware(http.NotFoundHandler()))
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,36 +62,35 @@ func (a *app) keysCmd() *cobra.Command {
 		})
 	}
 	export := &cobra.Command{
-		Use:   "export-hs256 --out FILE",
-		Short: "Write the current HS256 secret to FILE (mode 0600), for services that verify HS256 tokens",
-		Args:  cobra.NoArgs,
+		Use:   "export-hs256 --out FILE [--force]",
+		Short: "Write every HS256 secret still in use, by kid, to FILE (mode 0600), for services that verify HS256 tokens",
+		Long: `Write every HS256 secret that may still verify a token to FILE (mode 0600),
+newest first, as a JSON Web Key Set of "oct" keys: what "autho gateway
+--hs256-secret-file" and bearer.NewSecretFile read. Export again, with
+--force, after every rotation (keys rotate, or the automatic one): the file
+is replaced in one step, and verifiers re-read it without a restart.`,
+		Args: cobra.NoArgs,
 	}
-	out := export.Flags().String("out", "", "file to write the secret to (required)")
+	out := export.Flags().String("out", "", "file to write the secrets to (required)")
+	force := export.Flags().Bool("force", false, "replace FILE if it exists")
 	export.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *out == "" {
 			return usageError{fmt.Errorf("--out is required")}
 		}
 		return a.withKeyring(cmd.Context(), "HS256", func(k *signer.Keyring) error {
-			sec, ok := k.HS256Secret("")
-			if !ok {
-				return fmt.Errorf("no current HS256 key: the server is not configured with AUTHO_JWT_ALG=HS256")
-			}
-			cur, _ := k.Current()
-			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(sec); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			ids, err := k.ExportHS256(*out, *force)
+			switch {
+			case errors.Is(err, signer.ErrNoHS256Key):
+				return fmt.Errorf("no HS256 key: the server is not configured with AUTHO_JWT_ALG=HS256")
+			case errors.Is(err, fs.ErrExist):
+				return fmt.Errorf("--out: %s exists: give --force to replace it", *out)
+			case err != nil:
 				return err
 			}
 			if a.json {
-				return printJSONTo(a, map[string]any{"id": cur.ID, "file": *out})
+				return printJSONTo(a, map[string]any{"id": ids[0], "ids": ids, "file": *out})
 			}
-			fmt.Fprintf(a.stdout, "wrote the secret of %s to %s\n", cur.ID, *out)
+			fmt.Fprintf(a.stdout, "wrote the secrets of %s to %s\n", strings.Join(ids, ", "), *out)
 			return nil
 		})
 	}

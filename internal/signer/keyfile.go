@@ -133,42 +133,20 @@ func privateDir(dir string) error {
 }
 
 // createKeyFile makes the key file at path with a new random key. The key
-// is written and synced to a temporary file first, then linked into place:
-// the link is atomic and fails if the name exists, so when two processes
-// start at once exactly one key wins (the other reads it), and no reader
-// ever sees a partly written file.
+// is on disk before anything is sealed with it (writePrivateFile syncs it),
+// and the file is linked into place, which fails if the name exists: when
+// two processes start at once exactly one key wins and the other reads it.
 func createKeyFile(path string) ([]byte, bool, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".masterkey-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("create master key file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
 	key := make([]byte, MasterKeyLen)
 	rand.Read(key) // never fails (crypto/rand since Go 1.24)
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	}
-	if err == nil {
-		// Losing this file loses every sealed signing key, so it must be
-		// on disk before anything is sealed with it.
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err := writePrivateFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), false)
+	if errors.Is(err, fs.ErrExist) {
+		key, err := readKeyFile(path)
+		return key, false, err
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("write master key file %s: %w", path, err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			key, err := readKeyFile(path)
-			return key, false, err
-		}
 		return nil, false, fmt.Errorf("create master key file: %w", err)
 	}
-	syncDir(filepath.Dir(path))
 	return key, true, nil
 }
 
