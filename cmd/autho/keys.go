@@ -48,8 +48,18 @@ func (a *app) keysCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	rotAlg := alg(rotate)
+	rotForce := rotate.Flags().Bool("force", false, "make the key even if the servers sign with another algorithm (to change it: set AUTHO_JWT_ALG on every server first)")
 	rotate.RunE = func(cmd *cobra.Command, _ []string) error {
 		return a.withKeyring(cmd.Context(), *rotAlg, func(k *signer.Keyring) error {
+			served, other := k.ServedByOther()
+			if other && !*rotForce {
+				from := "AUTHO_JWT_ALG here (default ES256)"
+				if *rotAlg != "" {
+					from = "--alg"
+				}
+				return fmt.Errorf("the servers sign with %s (key %s), so they would replace at once the %s key that %s asks for: set AUTHO_JWT_ALG=%s as on the servers, or, to change algorithm, set AUTHO_JWT_ALG on every server and give --force",
+					served.Algorithm, served.ID, k.Algorithm(), from, served.Algorithm)
+			}
 			key, err := k.Rotate(cmd.Context())
 			if err != nil {
 				return err
@@ -57,7 +67,12 @@ func (a *app) keysCmd() *cobra.Command {
 			if a.json {
 				return printJSONTo(a, map[string]any{"id": key.ID, "algorithm": key.Algorithm, "keys": k.Keys()})
 			}
-			fmt.Fprintf(a.stdout, "new signing key %s (%s); running servers sign with it within %s\n", key.ID, key.Algorithm, 2*signer.DefaultRefreshInterval)
+			within := 2 * signer.DefaultRefreshInterval
+			if other {
+				fmt.Fprintf(a.stdout, "new signing key %s (%s); servers with AUTHO_JWT_ALG=%s sign with it within %s, and any still on %s replace it\n", key.ID, key.Algorithm, key.Algorithm, within, served.Algorithm)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "new signing key %s (%s); running servers sign with it within %s\n", key.ID, key.Algorithm, within)
 			return nil
 		})
 	}
