@@ -152,15 +152,6 @@ func (a *app) runGateway(ctx context.Context, cfg *gatewayConfig) error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				g.Reload()
-			}
-		}
-	}()
+	go g.ReloadOn(ctx, hup)
 	return drainOnDone(ctx, log, g.Close)
 }

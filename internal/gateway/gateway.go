@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -156,6 +157,18 @@ func (g *Gateway) Reload() {
 		return
 	}
 	g.log.Info("re-read the HS256 secret file")
+}
+
+// ReloadOn calls Reload at each value from sig until ctx is done.
+func (g *Gateway) ReloadOn(ctx context.Context, sig <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			g.Reload()
+		}
+	}
 }
 
 func (g *Gateway) reloadFailed(err error) {
