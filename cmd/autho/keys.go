@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/autho/autho"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -109,11 +110,65 @@ is replaced in one step, and verifiers re-read it without a restart.`,
 			return nil
 		})
 	}
-	return group("keys", "Manage JWT signing keys", list, rotate, export)
+	reset := &cobra.Command{
+		Use:   "reset --i-have-lost-the-master-key",
+		Short: "After the master key is lost: drop the signing keys it sealed and make new ones (every JWT issued before stops verifying)",
+		Long: `When the master key (AUTHO_MASTER_KEY, or the key file beside a SQLite
+database) that sealed the signing keys is lost, delete every signing key the
+master key at hand cannot open, and make a new one (of AUTHO_JWT_ALG, or
+--alg). Without AUTHO_MASTER_KEY, a missing key file is written anew.
+Accounts, users and API tokens are untouched, so partners log in again; but
+every JWT issued before stops verifying. Restart every running server.`,
+		Args: cobra.NoArgs,
+	}
+	resetAlg := alg(reset)
+	lost := reset.Flags().Bool("i-have-lost-the-master-key", false, "confirm that the master key is lost and every JWT issued so far may stop verifying")
+	reset.RunE = func(cmd *cobra.Command, _ []string) error {
+		if !*lost {
+			return usageError{errors.New("keys reset deletes the signing keys the master key cannot open, and every JWT issued before stops verifying: give --i-have-lost-the-master-key to go ahead")}
+		}
+		return a.withSealer(cmd.Context(), *resetAlg, lostKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, made string) error {
+			dropped, key, err := signer.ResetLostKeys(cmd.Context(), st, s, opt)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				res := map[string]any{"dropped": dropped, "id": key.ID, "algorithm": key.Algorithm}
+				if made != "" {
+					res["master_key_file"] = made
+				}
+				return printJSONTo(a, res)
+			}
+			if made != "" {
+				fmt.Fprintf(a.stdout, "wrote a new master key to %s: back it up with the database\n", made)
+			}
+			fmt.Fprintf(a.stdout, "deleted %d signing key(s) the master key does not open (%s) and made %s (%s): every JWT issued before stops verifying; partners log in again with their API tokens; restart every running server\n",
+				len(dropped), strings.Join(dropped, ", "), key.ID, key.Algorithm)
+			return nil
+		})
+	}
+	return group("keys", "Manage JWT signing keys", list, rotate, export, reset)
 }
 
 // withKeyring opens the store and a keyring of the given algorithm on it.
 func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyring) error) error {
+	return a.withSealer(ctx, alg, readKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, _ string) error {
+		k, err := signer.NewKeyring(st, s, opt)
+		if err != nil {
+			return err
+		}
+		if err := k.Refresh(ctx); err != nil {
+			return err
+		}
+		return fn(k)
+	})
+}
+
+// withSealer opens the store and its master key, and settles the keyring
+// options: alg, or AUTHO_JWT_ALG when empty. fn is told the key file made
+// now, if any; its errors opening sealed keys are explained as the master
+// key's.
+func (a *app) withSealer(ctx context.Context, alg string, use keyFileUse, fn func(st autho.Store, s *signer.Sealer, opt signer.Options, madeKeyFile string) error) error {
 	if alg == "" {
 		set, err := a.settings("AUTHO_JWT_ALG")
 		if err != nil {
@@ -131,7 +186,6 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 	if err != nil {
 		return err
 	}
-	ttl := set.TokenTTL
 	mk, err := a.masterKey(a.db)
 	if err != nil {
 		return err
@@ -141,22 +195,19 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 		return err
 	}
 	defer st.Close()
-	key, _, err := mk.open(ctx, st, readKeyFile)
+	key, created, err := mk.open(ctx, st, use)
 	if err != nil {
 		return err
+	}
+	var made string
+	if created {
+		made = mk.file.Path()
 	}
 	sealer, err := signer.NewSealer(key)
 	if err != nil {
 		return err
 	}
-	k, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: alg, TokenTTL: ttl})
-	if err != nil {
-		return err
-	}
-	if err := k.Refresh(ctx); err != nil {
-		return err
-	}
-	return fn(k)
+	return mk.explain(fn(st, sealer, signer.Options{Algorithm: alg, TokenTTL: set.TokenTTL}, made))
 }
 
 // printJSONTo prints v as the command's one JSON object.

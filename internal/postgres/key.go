@@ -34,6 +34,14 @@ func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUn
 	})
 }
 
+// DeleteSigningKeys removes the keys of those ids in one statement.
+func (s *Store) DeleteSigningKeys(ctx context.Context, ids []string) error {
+	return s.inTx(ctx, "delete signing keys", func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE id = ANY($1)`, ids)
+		return err
+	})
+}
+
 // SigningKeys lists every key, oldest first; pruning keys past their
 // VerifyUntil is the caller's choice.
 func (s *Store) SigningKeys(ctx context.Context) ([]*autho.SigningKey, error) {

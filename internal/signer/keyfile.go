@@ -23,6 +23,10 @@ const MasterKeyLen = 32
 // not make the file.
 var ErrNoKeyFile = errors.New("master key file does not exist yet")
 
+// ErrKeyFileLost is the cause of Load's and LoadOrCreate's error when the
+// file is missing and the database holds signing keys it sealed.
+var ErrKeyFileLost = errors.New("a new key would not open them")
+
 var errKeyFileContent = errors.New("it does not hold a base64 32-byte key")
 
 // DecodeMasterKey reads a master key as it is written: the standard base64
@@ -79,6 +83,20 @@ func (f *KeyFile) LoadOrCreate(ctx context.Context, keys KeyStore) (key []byte, 
 	return f.load(ctx, keys, true)
 }
 
+// LoadOrCreateLost returns the key, making the file with a new key if it
+// is missing, whatever the database holds: for autho keys reset, once the
+// operator has said the key that sealed the stored signing keys is lost.
+func (f *KeyFile) LoadOrCreateLost() (key []byte, created bool, err error) {
+	if f.key != nil {
+		return f.key, false, nil
+	}
+	key, err = readKeyFile(f.path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	return createKeyFile(f.path)
+}
+
 func (f *KeyFile) load(ctx context.Context, keys KeyStore, create bool) ([]byte, bool, error) {
 	if f.key != nil {
 		return f.key, false, nil
@@ -93,8 +111,8 @@ func (f *KeyFile) load(ctx context.Context, keys KeyStore, create bool) ([]byte,
 		return nil, false, err
 	}
 	if len(stored) > 0 {
-		return nil, false, fmt.Errorf("master key file %s is missing, and without it the database's %d signing key(s) cannot be opened: restore it from the backup of the database (a new key would not open them)",
-			f.path, len(stored))
+		return nil, false, fmt.Errorf("master key file %s is missing, and without it the database's %d signing key(s) cannot be opened: restore it from the backup of the database (%w)",
+			f.path, len(stored), ErrKeyFileLost)
 	}
 	if !create {
 		return nil, false, ErrNoKeyFile
