@@ -2,14 +2,14 @@ package bearer_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/autho/autho/bearer"
@@ -60,24 +60,25 @@ func ExampleVerifier_Middleware() {
 
 // NewSecretFile verifies the tokens of an autho deployment that signs with
 // HS256, from the file "autho keys export-hs256 --force --out FILE" writes
-// after every rotation; the service picks each new file up without a
-// restart.
+// after every rotation. Run re-reads it every 30 s (call Reload on SIGHUP
+// too), so the service picks each new file up without a restart; a bad
+// file keeps the last good one.
 func ExampleNewSecretFile() {
-	keys, err := bearer.NewSecretFile("/etc/myapi/autho-hs256.jwks")
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "autho-hs256.jwks")
+	secret := []byte("an example secret of at least 32 bytes")
+	// What export-hs256 writes, with one key.
+	os.WriteFile(file, []byte(`{"keys":[{"kty":"oct","use":"sig","alg":"HS256","kid":"key_1","k":"`+
+		base64.RawURLEncoding.EncodeToString(secret)+`"}]}`), 0o600)
+
+	keys, err := bearer.NewSecretFile(file)
 	if err != nil {
 		log.Fatal(err) // missing or bad at start-up: refuse to start
 	}
-	ctx := context.Background()
-	go keys.Run(ctx, 0, nil) // re-read every 30 s; a bad file keeps the last good one
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		for range hup {
-			if err := keys.Reload(); err != nil {
-				log.Print(err)
-			}
-		}
-	}()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go keys.Run(ctx, 0, nil)
 	v, err := bearer.New(bearer.Config{
 		Issuer:     "https://auth.example.com",
 		Audience:   "autho",
@@ -87,5 +88,20 @@ func ExampleNewSecretFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("GET /orders/", v.Middleware(http.NotFoundHandler()))
+
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "https://auth.example.com", "aud": "autho",
+		"sub": "usr_1", "acc": "acc_1", "tok": "tok_1",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	t.Header["kid"] = "key_1"
+	token, _ := t.SignedString(secret)
+	id, err := v.Verify(ctx, token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(id.UserID)
+	// Output:
+	// usr_1
 }
