@@ -34,6 +34,9 @@ const (
 	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
 	// A signing key added: the one action of no account (AccountID "").
 	AuditSigningKeyRotate AuditAction = "signing_key.rotate"
+	// Signing keys dropped because the master key that sealed them is
+	// lost (their ids are the target name).
+	AuditSigningKeyReset AuditAction = "signing_key.reset"
 
 	// An admin's add refused because the email is a user of another
 	// account. It has no target: that user is not the account's to see.

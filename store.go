@@ -87,6 +87,11 @@ type Store interface {
 	// retired as retired at k.CreatedAt, to be published until verifyUntil.
 	AddSigningKey(ctx context.Context, k *SigningKey, verifyUntil time.Time, entries ...Entry) error
 	SigningKeys(ctx context.Context) ([]*SigningKey, error) // oldest first
+	// DeleteSigningKeys removes the keys of those ids, all or none; an
+	// unknown id is ignored. Only for keys no master key can open any
+	// more (autho keys reset), since every token they signed stops
+	// verifying.
+	DeleteSigningKeys(ctx context.Context, ids []string, entries ...Entry) error
 
 	// CreateSession stores a portal session; a duplicate hash is
 	// ErrConflict, an unknown user ErrNotFound.

@@ -49,8 +49,11 @@
 // autho is picked up without a restart while a flood of made-up kids costs
 // autho almost nothing. The price: a Verifier that fetched the JWKS less
 // than 10 seconds before a rotation refuses tokens signed with the new key
-// until those 10 seconds are over. A deployment that signs with HS256 uses
-// StaticSecret instead and lists HS256 in Config.Algorithms. Any other
+// until those 10 seconds are over. A deployment that signs with HS256 lists
+// HS256 in Config.Algorithms and uses NewSecretFile on the file "autho keys
+// export-hs256" writes (every secret still in use, by kid), which it
+// re-reads on Reload, every 30 seconds under Run, and when a token names a
+// kid it lacks; or StaticSecret, for one secret that never changes. Any other
 // KeySource (autho itself uses one that reads its own key store) works the
 // same way.
 //

@@ -50,7 +50,9 @@ const minSecretBytes = 32
 // StaticSecret is a KeySource for autho deployments that sign with HS256: every
 // kid gets the same shared secret, pinned to HS256. The secret is copied. New
 // refuses it unless Config.Algorithms lists HS256 and the secret is at least
-// 32 bytes long.
+// 32 bytes long. autho's secret changes at every key rotation, so a service
+// that must not restart then reads "autho keys export-hs256" with
+// NewSecretFile instead.
 func StaticSecret(secret []byte) KeySource {
 	return staticSecret{secret: append([]byte(nil), secret...)}
 }

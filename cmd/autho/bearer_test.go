@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -253,11 +252,7 @@ func TestBearer_DuplicateClaims(t *testing.T) {
 	ts := startServer(t, map[string]string{"AUTHO_JWT_ALG": "HS256"})
 	p := ts.newPartner()
 	good := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
-	file := ts.exportHS256()
-	secret, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := hs256SecretOf(t, ts.exportHS256(), kidOf(t, good))
 	header, payload := splitJWT(t, good)
 	other := ts.newPartner()
 	for _, tc := range []struct {

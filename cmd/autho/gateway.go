@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/gateway"
 )
@@ -43,7 +46,11 @@ pass. Let only the gateway reach the upstream: it trusts those headers.
 
 Issuer and audience come from AUTHO_ISSUER (required) and AUTHO_AUDIENCE
 (default autho). --strict also asks autho's introspection endpoint, with
-AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.`,
+AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.
+
+--hs256-secret-file is re-read every 30 s, on SIGHUP, and when a token names
+a key it lacks, so "autho keys export-hs256 --force" after a rotation needs
+no restart; a file that does not load leaves the last good one in use.`,
 		Args: wantArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "upstream"); err != nil {
@@ -62,7 +69,7 @@ AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.`,
 	cmd.Flags().StringVar(&f.upstream, "upstream", "", "URL of the API to protect, e.g. http://127.0.0.1:9000 (required)")
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8081", "listen address")
 	cmd.Flags().StringVar(&f.jwks, "jwks", "", "JWKS URL (default AUTHO_ISSUER + /.well-known/jwks.json)")
-	cmd.Flags().StringVar(&f.hs256File, "hs256-secret-file", "", "verify HS256 tokens with the secret in this file (from autho keys export-hs256) instead of a JWKS")
+	cmd.Flags().StringVar(&f.hs256File, "hs256-secret-file", "", "verify HS256 tokens with the secrets in this file (from autho keys export-hs256; re-read every 30 s and on SIGHUP) instead of a JWKS")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "also ask autho's introspection endpoint (needs AUTHO_INTROSPECTION_SECRET)")
 	return cmd
 }
@@ -107,14 +114,8 @@ func parseGatewayConfig(f gatewayFlags, src config.Source) (*gatewayConfig, erro
 		bad("AUTHO_ISSUER is required: the gateway accepts only tokens whose iss is autho's issuer, e.g. AUTHO_ISSUER=http://127.0.0.1:8080")
 	}
 	if f.hs256File != "" {
-		secret, err := os.ReadFile(f.hs256File)
-		switch {
-		case err != nil:
-			bad("--hs256-secret-file: %v", err)
-		case len(secret) < 32:
-			bad("--hs256-secret-file: the secret must be at least 32 bytes (write it with autho keys export-hs256)")
-		default:
-			c.HS256Secret = secret
+		if c.HS256Keys, err = bearer.NewSecretFile(f.hs256File); err != nil {
+			bad("--hs256-secret-file: %v (write it with autho keys export-hs256)", err)
 		}
 	} else {
 		c.JWKSURL = strings.TrimSpace(f.jwks)
@@ -139,12 +140,18 @@ func parseGatewayConfig(f gatewayFlags, src config.Source) (*gatewayConfig, erro
 	return c, nil
 }
 
-// runGateway serves until ctx ends (SIGINT or SIGTERM), then drains.
+// runGateway serves until ctx ends (SIGINT or SIGTERM), then drains. SIGHUP
+// re-reads the HS256 secret file.
 func (a *app) runGateway(ctx context.Context, cfg *gatewayConfig) error {
 	log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Registered before serving: SIGHUP's default is to terminate.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	g, err := gateway.Start(ctx, &cfg.Config, log)
 	if err != nil {
 		return err
 	}
+	go g.ReloadOn(ctx, hup)
 	return drainOnDone(ctx, log, g.Close)
 }

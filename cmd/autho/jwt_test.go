@@ -76,10 +76,7 @@ func testJWTVerifiesWithJWKS(t *testing.T, b backend) {
 			t.Fatalf("HS256 secret published: %v", set)
 		}
 		file := ts.exportHS256()
-		secret, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		secret := hs256SecretOf(t, file, kidOf(t, token))
 		if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
 			t.Fatalf("secret file mode %v", fi.Mode())
 		}

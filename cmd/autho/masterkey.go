@@ -26,6 +26,7 @@ type keyFileUse int
 const (
 	readKeyFile   keyFileUse = iota // every command but serve and migrate
 	createKeyFile                   // serve and migrate, on a database without signing keys
+	lostKeyFile                     // keys reset: the key that sealed the signing keys is lost
 )
 
 // masterKey finds the key that encrypts private signing keys at rest:
@@ -67,14 +68,36 @@ func (m *masterKey) open(ctx context.Context, st signer.KeyStore, use keyFileUse
 	switch {
 	case m.file == nil:
 		return m.key, false, nil
+	case use == lostKeyFile:
+		return m.file.LoadOrCreateLost()
 	case use == createKeyFile:
-		return m.file.LoadOrCreate(ctx, st)
+		key, created, err = m.file.LoadOrCreate(ctx, st)
+		return key, created, m.explain(err)
 	}
 	key, err = m.file.Load(ctx, st)
 	if errors.Is(err, signer.ErrNoKeyFile) {
 		return nil, false, fmt.Errorf("master key file %s does not exist yet: \"autho migrate\" or \"autho serve\" makes it", m.file.Path())
 	}
-	return key, false, err
+	return key, false, m.explain(err)
+}
+
+// lostHint is the way on when the master key that sealed the signing keys
+// is gone for good.
+const lostHint = "if it is lost for good, \"autho keys reset --i-have-lost-the-master-key\" makes new signing keys (every JWT issued before then stops verifying)"
+
+// explain says, of an error opening the stored signing keys, where the
+// master key was expected or came from, and the way on: only the operator
+// knows whether the right key can still be found.
+func (m *masterKey) explain(err error) error {
+	switch {
+	case errors.Is(err, signer.ErrKeyFileLost):
+		return fmt.Errorf("%w; %s", err, lostHint)
+	case !errors.Is(err, signer.ErrWrongMasterKey):
+		return err
+	case m.file == nil:
+		return fmt.Errorf("%s does not open the database's signing keys, which were sealed with another master key: give that one, or, %s", masterKeyEnv, lostHint)
+	}
+	return fmt.Errorf("the master key in %s does not open the database's signing keys, which were sealed with another: restore the file they were sealed with from the backup of the database, or, %s", m.file.Path(), lostHint)
 }
 
 // masterKeyPath is the key file of the SQLite database db.

@@ -141,7 +141,7 @@ func (a *app) startDaemon(ctx context.Context, cfg *serveConfig, log *slog.Logge
 		return nil, err
 	}
 	if err := keys.EnsureKey(ctx); err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
+		return nil, fmt.Errorf("signing keys: %w", mk.explain(err))
 	}
 	var certs *certReloader
 	if cfg.TLSCert != "" {

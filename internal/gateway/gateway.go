@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -26,9 +27,12 @@ type Config struct {
 	Listen   string
 	Issuer   string
 	Audience string
-	// Exactly one of JWKSURL and HS256Secret is set.
-	JWKSURL     string
-	HS256Secret []byte
+	// Exactly one of JWKSURL and HS256Keys is set.
+	JWKSURL   string
+	HS256Keys *bearer.SecretFile
+	// HS256Reload is how often HS256Keys' file is re-read; zero means the
+	// bearer package's default.
+	HS256Reload time.Duration
 	// Strict mode asks autho's introspection endpoint about every token
 	// (answers cached IntrospectionTTL; zero means the bearer package's
 	// default).
@@ -45,6 +49,9 @@ type Gateway struct {
 	ln        net.Listener
 	served    chan error
 	closeOnce sync.Once
+	log       *slog.Logger
+	secrets   *bearer.SecretFile // nil with a JWKS
+	stop      context.CancelFunc // ends the re-reading of secrets
 }
 
 // Start builds the verifier, binds the listener and starts serving.
@@ -58,8 +65,11 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
 	g := &Gateway{
-		ln:     ln,
-		served: make(chan error, 1),
+		ln:      ln,
+		served:  make(chan error, 1),
+		log:     log,
+		secrets: cfg.HS256Keys,
+		stop:    func() {},
 		http: &http.Server{
 			Handler: logRequests(log, v.Middleware(newProxy(cfg.Upstream, log))),
 			// No ReadTimeout or WriteTimeout: uploads, downloads and
@@ -73,8 +83,11 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 	}
 	go func() { g.served <- g.http.Serve(ln) }()
 	mode := "jwks"
-	if cfg.HS256Secret != nil {
+	if g.secrets != nil {
 		mode = "hs256"
+		var rctx context.Context
+		rctx, g.stop = context.WithCancel(ctx)
+		go g.secrets.Run(rctx, cfg.HS256Reload, g.reloadFailed)
 	}
 	log.Info("autho gateway listening", "addr", ln.Addr().String(), "upstream", cfg.Upstream.Redacted(),
 		"issuer", cfg.Issuer, "keys", mode, "strict", cfg.Strict)
@@ -93,8 +106,8 @@ func newVerifier(ctx context.Context, cfg *Config, log *slog.Logger) (*bearer.Ve
 			log.Debug("bearer refused", "method", server.MethodLabel(r.Method), "reason", err)
 		},
 	}
-	if cfg.HS256Secret != nil {
-		bc.Keys = bearer.StaticSecret(cfg.HS256Secret)
+	if cfg.HS256Keys != nil {
+		bc.Keys = cfg.HS256Keys
 		bc.Algorithms = []string{bearer.HS256}
 	} else {
 		keys := bearer.NewJWKS(cfg.JWKSURL, bearer.JWKSOptions{})
@@ -133,6 +146,35 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// Reload re-reads the HS256 secret file now (the command does on SIGHUP);
+// a bad file leaves the secrets read before in use, with a warning.
+func (g *Gateway) Reload() {
+	if g.secrets == nil {
+		return
+	}
+	if err := g.secrets.Reload(); err != nil {
+		g.reloadFailed(err)
+		return
+	}
+	g.log.Info("re-read the HS256 secret file")
+}
+
+// ReloadOn calls Reload at each value from sig until ctx is done.
+func (g *Gateway) ReloadOn(ctx context.Context, sig <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			g.Reload()
+		}
+	}
+}
+
+func (g *Gateway) reloadFailed(err error) {
+	g.log.Warn("could not re-read the HS256 secret file; keeping the secrets read before", "err", err)
+}
+
 // Addr is the bound listen address.
 func (g *Gateway) Addr() string { return g.ln.Addr().String() }
 
@@ -145,6 +187,7 @@ func (g *Gateway) URL() string { return "http://" + g.Addr() }
 func (g *Gateway) Close(ctx context.Context) error {
 	var err error
 	g.closeOnce.Do(func() {
+		g.stop()
 		err = g.http.Shutdown(ctx)
 		if serr := <-g.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			err = errors.Join(err, serr)

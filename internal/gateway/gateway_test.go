@@ -38,7 +38,10 @@ type issuer struct {
 	log  *syncBuffer // the gateways' log
 }
 
-func newIssuer(t *testing.T) *issuer {
+func newIssuer(t *testing.T) *issuer { t.Helper(); return newIssuerAlg(t, signer.ES256) }
+
+// newIssuerAlg is newIssuer signing with alg.
+func newIssuerAlg(t *testing.T, alg string) *issuer {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "autho.db"))
 	if err != nil {
@@ -54,7 +57,7 @@ func newIssuer(t *testing.T) *issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: signer.ES256, TokenTTL: time.Hour})
+	keys, err := signer.NewKeyring(st, sealer, signer.Options{Algorithm: alg, TokenTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,6 +206,10 @@ func actionLabel(a autho.AuditAction) string {
 		return "reactivated the account"
 	case autho.AuditPartnerTokenRotate:
 		return "gave the account a new partner token"
+	case autho.AuditSigningKeyRotate:
+		return "added a signing key"
+	case autho.AuditSigningKeyReset:
+		return "dropped signing keys sealed with a lost master key"
 	}
 	return string(a)
 }

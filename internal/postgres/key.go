@@ -37,6 +37,16 @@ func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUn
 	})
 }
 
+// DeleteSigningKeys removes the keys of those ids in one statement.
+func (s *Store) DeleteSigningKeys(ctx context.Context, ids []string, entries ...autho.Entry) error {
+	return s.inTx(ctx, "delete signing keys", func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE id = ANY($1)`, ids); err != nil {
+			return err
+		}
+		return writeEntries(ctx, tx, entries)
+	})
+}
+
 // SigningKeys lists every key, oldest first; pruning keys past their
 // VerifyUntil is the caller's choice.
 func (s *Store) SigningKeys(ctx context.Context) ([]*autho.SigningKey, error) {

@@ -219,6 +219,7 @@ func allCalls(s *Store) []struct {
 			return s.AddSigningKey(ctx, &autho.SigningKey{ID: "key_x", CreatedAt: now}, now)
 		}},
 		{"SigningKeys", func(ctx context.Context) error { _, err := s.SigningKeys(ctx); return err }},
+		{"DeleteSigningKeys", func(ctx context.Context) error { return s.DeleteSigningKeys(ctx, []string{"key_x"}) }},
 	}
 }
 

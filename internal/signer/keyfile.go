@@ -23,6 +23,10 @@ const MasterKeyLen = 32
 // not make the file.
 var ErrNoKeyFile = errors.New("master key file does not exist yet")
 
+// ErrKeyFileLost is the cause of Load's and LoadOrCreate's error when the
+// file is missing and the database holds signing keys it sealed.
+var ErrKeyFileLost = errors.New("a new key would not open them")
+
 var errKeyFileContent = errors.New("it does not hold a base64 32-byte key")
 
 // DecodeMasterKey reads a master key as it is written: the standard base64
@@ -79,6 +83,20 @@ func (f *KeyFile) LoadOrCreate(ctx context.Context, keys KeyStore) (key []byte, 
 	return f.load(ctx, keys, true)
 }
 
+// LoadOrCreateLost returns the key, making the file with a new key if it
+// is missing, whatever the database holds: for autho keys reset, once the
+// operator has said the key that sealed the stored signing keys is lost.
+func (f *KeyFile) LoadOrCreateLost() (key []byte, created bool, err error) {
+	if f.key != nil {
+		return f.key, false, nil
+	}
+	key, err = readKeyFile(f.path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, false, err
+	}
+	return createKeyFile(f.path)
+}
+
 func (f *KeyFile) load(ctx context.Context, keys KeyStore, create bool) ([]byte, bool, error) {
 	if f.key != nil {
 		return f.key, false, nil
@@ -93,8 +111,8 @@ func (f *KeyFile) load(ctx context.Context, keys KeyStore, create bool) ([]byte,
 		return nil, false, err
 	}
 	if len(stored) > 0 {
-		return nil, false, fmt.Errorf("master key file %s is missing, and without it the database's %d signing key(s) cannot be opened: restore it from the backup of the database (a new key would not open them)",
-			f.path, len(stored))
+		return nil, false, fmt.Errorf("master key file %s is missing, and without it the database's %d signing key(s) cannot be opened: restore it from the backup of the database (%w)",
+			f.path, len(stored), ErrKeyFileLost)
 	}
 	if !create {
 		return nil, false, ErrNoKeyFile
@@ -133,42 +151,20 @@ func privateDir(dir string) error {
 }
 
 // createKeyFile makes the key file at path with a new random key. The key
-// is written and synced to a temporary file first, then linked into place:
-// the link is atomic and fails if the name exists, so when two processes
-// start at once exactly one key wins (the other reads it), and no reader
-// ever sees a partly written file.
+// is on disk before anything is sealed with it (writePrivateFile syncs it),
+// and the file is linked into place, which fails if the name exists: when
+// two processes start at once exactly one key wins and the other reads it.
 func createKeyFile(path string) ([]byte, bool, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".masterkey-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("create master key file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
 	key := make([]byte, MasterKeyLen)
 	rand.Read(key) // never fails (crypto/rand since Go 1.24)
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	}
-	if err == nil {
-		// Losing this file loses every sealed signing key, so it must be
-		// on disk before anything is sealed with it.
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err := writePrivateFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), false)
+	if errors.Is(err, fs.ErrExist) {
+		key, err := readKeyFile(path)
+		return key, false, err
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("write master key file %s: %w", path, err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			key, err := readKeyFile(path)
-			return key, false, err
-		}
 		return nil, false, fmt.Errorf("create master key file: %w", err)
 	}
-	syncDir(filepath.Dir(path))
 	return key, true, nil
 }
 

@@ -378,17 +378,3 @@ func (k *Keyring) lookup(kid string) *material {
 	}
 	return p.m
 }
-
-// Keys describes every stored key, oldest first, as of the last refresh.
-func (k *Keyring) Keys() []KeyInfo { return slices.Clone(k.snap.Load().keys) }
-
-// Current describes the key this keyring signs with, as of the last
-// refresh; false when it has none.
-func (k *Keyring) Current() (KeyInfo, bool) {
-	for _, ki := range k.snap.Load().keys {
-		if ki.State == StateSigning {
-			return ki, true
-		}
-	}
-	return KeyInfo{}, false
-}

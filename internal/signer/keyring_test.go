@@ -470,3 +470,28 @@ func TestKeyring_Current(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyring_ServedByOther: a keyring tells when the servers, as the store
+// shows, sign with another algorithm than the one it would rotate in.
+func TestKeyring_ServedByOther(t *testing.T) {
+	db := newTestDB(t)
+	hs, es := db.keyring(t, HS256), db.keyring(t, ES256)
+	if _, other := hs.ServedByOther(); other {
+		t.Fatal("an empty store is served by another algorithm")
+	}
+	mustEnsureKey(t, hs)
+	cur, _ := hs.Current()
+	mustRefresh(t, es)
+	for _, tc := range []struct {
+		name string
+		k    *Keyring
+		want bool
+	}{{"same algorithm", hs, false}, {"another algorithm", es, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			served, other := tc.k.ServedByOther()
+			if other != tc.want || served.ID != cur.ID {
+				t.Fatalf("ServedByOther = %s, %v; want %s, %v", served.ID, other, cur.ID, tc.want)
+			}
+		})
+	}
+}

@@ -248,7 +248,7 @@ func TestKeyring_WrongMasterKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = other.EnsureKey(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "cannot decrypt signing key "+before.Keys()[0].ID+": wrong AUTHO_MASTER_KEY?") {
+	if !errors.Is(err, ErrWrongMasterKey) || !strings.Contains(err.Error(), "cannot decrypt signing key "+before.Keys()[0].ID) {
 		t.Fatalf("EnsureKey with a wrong master key: %v", err)
 	}
 	// It must not have replaced the key the other nodes sign with.

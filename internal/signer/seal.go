@@ -3,8 +3,14 @@ package signer
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"errors"
 	"fmt"
 )
+
+// ErrWrongMasterKey is the cause of an error opening a sealed key with a
+// master key other than the one it was sealed with. The error does not say
+// where the key came from (AUTHO_MASTER_KEY or a key file): the caller does.
+var ErrWrongMasterKey = errors.New("it was sealed with another master key")
 
 // Sealer encrypts private key material with the master key
 // (AUTHO_MASTER_KEY), so that the database never holds a usable private key.
@@ -42,7 +48,7 @@ func (s *Sealer) Seal(id string, plaintext []byte) []byte {
 
 // Open decrypts a blob sealed for the key with the given id. Its error never
 // carries key material; the likely cause, a master key other than the one
-// that sealed the key, is named.
+// that sealed the key, is ErrWrongMasterKey.
 func (s *Sealer) Open(id string, sealed []byte) ([]byte, error) {
 	// Overhead counts the prepended nonce and the tag.
 	if len(sealed) < s.aead.Overhead() {
@@ -50,7 +56,7 @@ func (s *Sealer) Open(id string, sealed []byte) ([]byte, error) {
 	}
 	plaintext, err := s.aead.Open(nil, nil, sealed, []byte(id))
 	if err != nil {
-		return nil, fmt.Errorf("cannot decrypt signing key %s: wrong AUTHO_MASTER_KEY?", id)
+		return nil, fmt.Errorf("cannot decrypt signing key %s: %w", id, ErrWrongMasterKey)
 	}
 	return plaintext, nil
 }

@@ -3,6 +3,7 @@ package signer
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -76,9 +77,9 @@ func TestSealer(t *testing.T) {
 		if err == nil {
 			t.Fatal("Open with another master key = nil error")
 		}
-		want := "cannot decrypt signing key " + id + ": wrong AUTHO_MASTER_KEY?"
-		if err.Error() != want {
-			t.Fatalf("error = %q, want %q", err, want)
+		want := "cannot decrypt signing key " + id + ": it was sealed with another master key"
+		if err.Error() != want || !errors.Is(err, ErrWrongMasterKey) {
+			t.Fatalf("error = %q, want %q (ErrWrongMasterKey)", err, want)
 		}
 	})
 	t.Run("moved to another key", func(t *testing.T) {

@@ -30,6 +30,18 @@ func (s *Store) AddSigningKey(ctx context.Context, k *autho.SigningKey, verifyUn
 	})
 }
 
+// DeleteSigningKeys removes the keys of those ids in one transaction.
+func (s *Store) DeleteSigningKeys(ctx context.Context, ids []string, entries ...autho.Entry) error {
+	return s.tx(ctx, "delete signing keys", func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id); err != nil {
+				return wrap("delete signing keys", err)
+			}
+		}
+		return writeEntries(ctx, tx, entries)
+	})
+}
+
 // SigningKeys returns every key, oldest first. A key without a public part
 // (HS256) has a nil Public.
 func (s *Store) SigningKeys(ctx context.Context) ([]*autho.SigningKey, error) {

@@ -123,6 +123,16 @@ func entryWrites() []entryWrite {
 				ks, err := s.SigningKeys(t.Context())
 				return err == nil && slices.ContainsFunc(ks, func(k *autho.SigningKey) bool { return k.ID == pending.key.ID })
 			}},
+		{"DeleteSigningKeys",
+			func(t *testing.T, s autho.Store, f *fixture, es ...autho.Entry) error {
+				pending.key = newKey("ES256", t0)
+				mustKey(t, s, pending.key, at(48*time.Hour))
+				return s.DeleteSigningKeys(t.Context(), []string{pending.key.ID}, es...)
+			},
+			func(t *testing.T, s autho.Store, f *fixture) bool {
+				ks, err := s.SigningKeys(t.Context())
+				return err == nil && !slices.ContainsFunc(ks, func(k *autho.SigningKey) bool { return k.ID == pending.key.ID })
+			}},
 		{"CreateSession",
 			func(t *testing.T, s autho.Store, f *fixture, es ...autho.Entry) error {
 				pending.session = newSession(f.u, at(time.Minute))

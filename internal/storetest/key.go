@@ -90,3 +90,22 @@ func testAddSigningKey(t *testing.T, newStore newStoreFunc) {
 		check(t, "key after refused add", got[0], k1)
 	})
 }
+
+func testDeleteSigningKeys(t *testing.T, newStore newStoreFunc) {
+	keyID := func(k *autho.SigningKey) string { return k.ID }
+	s := newStore(t)
+	var keys []*autho.SigningKey
+	for i, alg := range []string{"ES256", "HS256", "EdDSA"} {
+		k := newKey(alg, at(time.Duration(i)*time.Hour))
+		mustKey(t, s, k, at(time.Duration(i)*time.Hour+time.Minute))
+		keys = append(keys, k)
+	}
+	err := s.DeleteSigningKeys(t.Context(), []string{keys[0].ID, keys[2].ID, "key_unknown"})
+	wantErr(t, "DeleteSigningKeys", err, nil)
+	got, err := s.SigningKeys(t.Context())
+	wantErr(t, "SigningKeys", err, nil)
+	if g := ids(got, keyID); !slices.Equal(g, []string{keys[1].ID}) {
+		t.Fatalf("SigningKeys after delete = %q, want %q", g, keys[1].ID)
+	}
+	wantErr(t, "DeleteSigningKeys of none", s.DeleteSigningKeys(t.Context(), nil), nil)
+}

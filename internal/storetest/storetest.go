@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"RecordTokenUse", testRecordTokenUse},
 		{"LoginCredentials", testLoginCredentials},
 		{"AddSigningKey", testAddSigningKey},
+		{"DeleteSigningKeys", testDeleteSigningKeys},
 		{"Times", testTimes},
 		{"Sessions", testSessions},
 		{"AuditEvents", testAuditEvents},
