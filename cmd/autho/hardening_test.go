@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/daemon"
 )
 
 // clientFrom is an HTTP client whose connections come from the given
@@ -163,7 +164,7 @@ func TestMetrics_CountLogins(t *testing.T) {
 func TestMetrics_SeparateListener(t *testing.T) {
 	ts := startServer(t, map[string]string{"AUTHO_METRICS_ADDR": "127.0.0.1:0"})
 	wantError(t, ts.do("GET", "/metrics", "", nil), 404, "12")
-	res, err := client.Get("http://" + ts.d.metricsAddr + "/metrics")
+	res, err := client.Get("http://" + ts.d.MetricsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestMetrics_SeparateListener(t *testing.T) {
 // TestSlowLoris: a client dribbling its headers is dropped after the
 // read-header timeout, while other clients' logins keep succeeding.
 func TestSlowLoris(t *testing.T) {
-	ts := startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), nil, func(c *serveConfig) { c.ReadHeaderTimeout = time.Second })
+	ts := startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), nil, func(c *daemon.Config) { c.ReadHeaderTimeout = time.Second })
 	p := ts.newPartner()
 	conn, err := net.Dial("tcp", ts.d.Addr())
 	if err != nil {

@@ -125,7 +125,7 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 		return err
 	}
 	defer st.Close()
-	key, _, err := mk.open(ctx, st, readKeyFile)
+	key, _, err := mk.Open(ctx, st, false)
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,11 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/autho/autho/bearer"
@@ -41,10 +39,7 @@ type Config struct {
 // Gateway is a running reverse proxy: what the command starts and tests
 // boot on :0.
 type Gateway struct {
-	http      *http.Server
-	ln        net.Listener
-	served    chan error
-	closeOnce sync.Once
+	*server.Serving
 }
 
 // Start builds the verifier, binds the listener and starts serving.
@@ -57,21 +52,16 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	g := &Gateway{
-		ln:     ln,
-		served: make(chan error, 1),
-		http: &http.Server{
-			Handler: logRequests(log, v.Middleware(newProxy(cfg.Upstream, log))),
-			// No ReadTimeout or WriteTimeout: uploads, downloads and
-			// WebSockets may rightly last long. Only the header, which
-			// comes before anything is forwarded, is bounded.
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}
-	go func() { g.served <- g.http.Serve(ln) }()
+	g := &Gateway{server.Serve(&http.Server{
+		Handler: logRequests(log, v.Middleware(newProxy(cfg.Upstream, log))),
+		// No ReadTimeout or WriteTimeout: uploads, downloads and
+		// WebSockets may rightly last long. Only the header, which
+		// comes before anything is forwarded, is bounded.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln)}
 	mode := "jwks"
 	if cfg.HS256Secret != nil {
 		mode = "hs256"
@@ -131,24 +121,4 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 			slog.String("ip", host),
 		)
 	})
-}
-
-// Addr is the bound listen address.
-func (g *Gateway) Addr() string { return g.ln.Addr().String() }
-
-// URL is the base URL clients use.
-func (g *Gateway) URL() string { return "http://" + g.Addr() }
-
-// Close stops accepting, waits for in-flight requests to finish, and stops.
-// Connections already switched to another protocol (WebSockets) are not
-// waited for; they end with the process.
-func (g *Gateway) Close(ctx context.Context) error {
-	var err error
-	g.closeOnce.Do(func() {
-		err = g.http.Shutdown(ctx)
-		if serr := <-g.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-	})
-	return err
 }
