@@ -66,6 +66,11 @@ type Daemon struct {
 // Start opens the database (migrating it), loads the signing keys, binds
 // the listeners and starts serving. On error nothing is left running.
 func Start(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Daemon, err error) {
+	// Every login writes, so a database serve cannot write is refused now
+	// rather than found out at each request.
+	if err := database.CheckWritable(cfg.Database); err != nil {
+		return nil, fmt.Errorf("AUTHO_DATABASE (--db): %w", err)
+	}
 	mk, err := signer.FindMasterKey(cfg.MasterKey, database.KeyFile(cfg.Database))
 	if err != nil {
 		return nil, err

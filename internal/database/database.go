@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/autho/autho"
@@ -46,6 +48,37 @@ func Name(db string) string {
 		return "(PostgreSQL)"
 	}
 	return db
+}
+
+// CheckWritable refuses a SQLite file that a server could not write, which
+// SQLite would open read-only without a word: one whose mode gives its
+// owner no write permission (heeded even by root, who could write it
+// anyway), or that this process cannot open for writing (another owner, a
+// read-only mount). A file that does not exist yet passes; making it is
+// SQLite's to try.
+func CheckWritable(db string) error {
+	if IsPostgres(db) {
+		return nil
+	}
+	fi, err := os.Stat(db)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	why := ""
+	if mode := fi.Mode().Perm(); mode&0o200 == 0 {
+		why = fmt.Sprintf("its mode %04o gives its owner no write permission (chmod u+w %s)", mode, db)
+	} else if f, err := os.OpenFile(db, os.O_WRONLY, 0); err != nil {
+		why = fmt.Sprintf("this user cannot write it: %v", errors.Unwrap(err))
+	} else {
+		f.Close()
+	}
+	if why != "" {
+		return fmt.Errorf("the database file %s must be writable: %s", db, why)
+	}
+	return nil
 }
 
 // Open opens db and applies pending migrations, reporting slow ones to
