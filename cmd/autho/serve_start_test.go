@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServe_ReadOnlyDatabase: serve on a SQLite file that is read-only
@@ -30,6 +33,47 @@ func TestServe_ReadOnlyDatabase(t *testing.T) {
 			line := serveRefused(t, db)
 			if !strings.Contains(line, db) || !strings.Contains(line, "must be writable") {
 				t.Fatalf("refusal %q: want it to say that %s must be writable", line, db)
+			}
+		})
+	}
+}
+
+// TestServe_UnspecifiedAddrNeedsIssuer: listening on every interface
+// without AUTHO_ISSUER would derive an issuer like http://[::]:8080, which
+// every verifier refuses; serve refuses to start instead, in one line
+// saying what to set. With the issuer given, or on a loopback address, it
+// starts.
+func TestServe_UnspecifiedAddrNeedsIssuer(t *testing.T) {
+	for _, tc := range []struct {
+		addr, issuer string
+		refused      bool
+	}{
+		{"0.0.0.0:0", "", true},
+		{"[::]:0", "", true},
+		{":0", "", true},
+		{"0.0.0.0:0", "https://auth.example.com", false},
+		{"127.0.0.1:0", "", false},
+	} {
+		t.Run(tc.addr+" "+tc.issuer, func(t *testing.T) {
+			env := map[string]string{"AUTHO_ADDR": tc.addr, "AUTHO_ISSUER": tc.issuer, "AUTHO_LOGIN_FAILURES_PER_MINUTE": "0"}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			var out, errb bytes.Buffer
+			db := filepath.Join(t.TempDir(), "autho.db")
+			code := run(ctx, []string{"serve", "--db", db}, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+			stderr := strings.TrimSpace(errb.String())
+			if !tc.refused {
+				if code != 0 || !strings.Contains(stderr, `"msg":"autho serving"`) {
+					t.Fatalf("exit %d, stderr %q: want serve to start", code, stderr)
+				}
+				return
+			}
+			if code == 0 || strings.Contains(stderr, "\n") || !strings.Contains(stderr, "AUTHO_ADDR") ||
+				!strings.Contains(stderr, "AUTHO_ISSUER=https://") {
+				t.Fatalf("exit %d, stderr %q: want one line saying to set AUTHO_ISSUER=https://…", code, stderr)
+			}
+			if _, err := os.Stat(db); err == nil {
+				t.Fatal("a refused serve made the database")
 			}
 		})
 	}
