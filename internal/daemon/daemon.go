@@ -139,6 +139,8 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Daemon, err e
 		if d.metrics, err = serveMetrics(cfg.MetricsAddr, metrics); err != nil {
 			return nil, err
 		}
+	} else if !metricsOnMain(cfg) {
+		log.Info("/metrics is not served on a listen address that is not loopback: set AUTHO_METRICS_ADDR (e.g. 127.0.0.1:9090) to serve it there", "addr", cfg.Addr)
 	}
 	bg, stop := context.WithCancel(context.Background())
 	d.stop = stop
@@ -229,9 +231,16 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Location:       cfg.Location,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         log,
-		MetricsOnMain:  cfg.MetricsAddr == "",
+		MetricsOnMain:  metricsOnMain(cfg),
 		HSTS:           d.certs != nil,
 	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal}), metrics, nil
+}
+
+// metricsOnMain says whether /metrics is on the main listener: only when no
+// AUTHO_METRICS_ADDR is given and that listener is loopback, since on any
+// other a load balancer would publish the metrics with the login.
+func metricsOnMain(cfg *Config) bool {
+	return cfg.MetricsAddr == "" && config.Loopback(cfg.Addr)
 }
 
 // serveMetrics serves /metrics alone on addr, so it can be kept off the
