@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,4 +78,25 @@ func TestServe_UnspecifiedAddrNeedsIssuer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServe_RootPointsToPortal: GET / answers, in the contract's envelope,
+// where the portal is, and that address serves it; any other unknown path
+// is still 404 12.
+func TestServe_RootPointsToPortal(t *testing.T) {
+	ts := startServer(t, nil)
+	r := ts.do("GET", "/", "", nil)
+	var env struct {
+		Data   struct{ Portal, Message string }
+		Result string
+		Status string
+	}
+	if err := json.Unmarshal(r.Body, &env); err != nil || r.Status != 200 || env.Result != "00" || env.Status != "OK" ||
+		env.Data.Portal != "/portal/" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /: %d %q (%v), want 200 and the envelope pointing to /portal/", r.Status, r.Body, err)
+	}
+	if p := ts.do("GET", env.Data.Portal, "", nil); p.Status != 200 && p.Status != 303 {
+		t.Fatalf("GET %s: %d", env.Data.Portal, p.Status)
+	}
+	wantError(t, ts.do("GET", "/nope", "", nil), 404, "12")
 }
