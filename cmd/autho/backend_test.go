@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/pgtest"
 	"github.com/autho/autho/internal/postgres"
 	"github.com/autho/autho/internal/sqlite"
@@ -52,7 +53,7 @@ func startServerOn(t *testing.T, b backend, env map[string]string) *testServer {
 // openTestStore opens a second handle on a test database of either kind,
 // without migrating it: the daemon has done that.
 func openTestStore(db string) (autho.Store, error) {
-	if isPostgres(db) {
+	if database.IsPostgres(db) {
 		return postgres.Open(context.Background(), db, postgres.Options{})
 	}
 	return sqlite.Open(db)

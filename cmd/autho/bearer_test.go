@@ -348,7 +348,7 @@ func TestBearer_EndToEnd(t *testing.T) {
 			ExpiresAt: at(now.Add(time.Hour)), ID: signer.NewJTI(), Account: p.AccountID, Token: scoped.TokenID,
 		}
 		edit(c)
-		tok, err := ts.d.keys.Sign(c)
+		tok, err := ts.d.Keys.Sign(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +366,7 @@ func TestBearer_EndToEnd(t *testing.T) {
 	}))
 	defer jku.Close()
 	// The public key as an HMAC secret: the classic algorithm confusion.
-	_, pub, _ := ts.d.keys.VerificationKey(kid)
+	_, pub, _ := ts.d.Keys.VerificationKey(kid)
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)

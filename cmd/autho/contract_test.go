@@ -159,7 +159,7 @@ func TestLogin_Bodies(t *testing.T) {
 		{"405 PUT without slash", "PUT", "/v1/autho/apitoken/login", "application/json", jsonBody, 405, "10"},
 		{"404", "GET", "/v1/nothing", "", "", 404, "12"},
 		{"404 below login", "POST", "/v1/autho/apitoken/login/x", "application/json", jsonBody, 404, "12"},
-		{"404 root", "GET", "/", "", "", 404, "12"},
+		{"404 unknown path", "GET", "/nope", "", "", 404, "12"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

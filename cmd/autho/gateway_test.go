@@ -54,18 +54,18 @@ func newUpstream(t *testing.T) *upstream {
 // up, configured as the command would be from f and env (AUTHO_ISSUER is
 // the test server's unless env says otherwise). The gateway's own tests,
 // on a stand-in issuer, are in internal/gateway.
-func startTestGateway(t *testing.T, ts *testServer, up string, f gatewayFlags, env map[string]string) *gateway.Gateway {
+func startTestGateway(t *testing.T, ts *testServer, up string, f gateway.Flags, env map[string]string) *gateway.Gateway {
 	t.Helper()
 	full := map[string]string{"AUTHO_ISSUER": ts.url}
 	for k, v := range env {
 		full[k] = v
 	}
-	f.upstream, f.listen = up, "127.0.0.1:0"
-	cfg, err := parseGatewayConfig(f, config.Source{Getenv: func(k string) string { return full[k] }})
+	f.Upstream, f.Listen = up, "127.0.0.1:0"
+	cfg, level, err := gateway.ParseConfig(f, config.Source{Getenv: func(k string) string { return full[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.Start(context.Background(), &cfg.Config, slog.New(slog.NewJSONHandler(ts.log, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	g, err := gateway.Start(context.Background(), cfg, slog.New(slog.NewJSONHandler(ts.log, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestGateway_Strict(t *testing.T) {
 	revoked := wantSuccess(t, ts.login(other.APIToken, p.PartnerToken))
 	ts.mustCLI(nil, "token", "revoke", other.TokenID)
 	up := newUpstream(t)
-	g := startTestGateway(t, ts, up.URL, gatewayFlags{strict: true}, map[string]string{"AUTHO_INTROSPECTION_SECRET": testIntrospectionSecret})
+	g := startTestGateway(t, ts, up.URL, gateway.Flags{Strict: true}, map[string]string{"AUTHO_INTROSPECTION_SECRET": testIntrospectionSecret})
 
 	if r := get(t, g.URL()+"/echo", "Bearer "+good); r.Status != 200 {
 		t.Fatalf("active token: %d %s", r.Status, r.Body)
@@ -105,7 +105,7 @@ func TestGateway_HS256(t *testing.T) {
 	jwt := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
 	file := ts.exportHS256()
 	up := newUpstream(t)
-	g := startTestGateway(t, ts, up.URL, gatewayFlags{hs256File: file}, nil)
+	g := startTestGateway(t, ts, up.URL, gateway.Flags{HS256File: file}, nil)
 
 	r := get(t, g.URL()+"/echo", "Bearer "+jwt)
 	var got struct{ Autho map[string][]string }
@@ -124,14 +124,14 @@ func TestGateway_BoundedLogFields(t *testing.T) {
 	p := ts.newPartner()
 	jwt := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
 	debug := map[string]string{"AUTHO_LOG_LEVEL": "debug"}
-	live := startTestGateway(t, ts, newUpstream(t).URL, gatewayFlags{}, debug)
+	live := startTestGateway(t, ts, newUpstream(t).URL, gateway.Flags{}, debug)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	down := startTestGateway(t, ts, dead, gatewayFlags{}, debug)
+	down := startTestGateway(t, ts, dead, gateway.Flags{}, debug)
 
 	paths := []string{"/", "/echo"}
 	var sent []oddRequest

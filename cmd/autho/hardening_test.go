@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/daemon"
 )
 
 // clientFrom is an HTTP client whose connections come from the given
@@ -163,7 +164,7 @@ func TestMetrics_CountLogins(t *testing.T) {
 func TestMetrics_SeparateListener(t *testing.T) {
 	ts := startServer(t, map[string]string{"AUTHO_METRICS_ADDR": "127.0.0.1:0"})
 	wantError(t, ts.do("GET", "/metrics", "", nil), 404, "12")
-	res, err := client.Get("http://" + ts.d.metricsAddr + "/metrics")
+	res, err := client.Get("http://" + ts.d.MetricsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,10 +174,40 @@ func TestMetrics_SeparateListener(t *testing.T) {
 	}
 }
 
+// TestMetrics_OffPublicListener: on a listen address that is not loopback,
+// /metrics is not served there unless AUTHO_METRICS_ADDR says where, and
+// the log says so in one line; on loopback it stays on the main listener.
+func TestMetrics_OffPublicListener(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		env            map[string]string
+		onMain, logged bool
+	}{
+		{"every interface", map[string]string{"AUTHO_ADDR": "0.0.0.0:0", "AUTHO_ISSUER": "https://auth.example.com"}, false, true},
+		{"every interface, metrics address", map[string]string{"AUTHO_ADDR": "0.0.0.0:0", "AUTHO_ISSUER": "https://auth.example.com",
+			"AUTHO_METRICS_ADDR": "127.0.0.1:0"}, false, false},
+		{"loopback", nil, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, tc.env)
+			r := ts.do("GET", "/metrics", "", nil)
+			if tc.onMain && r.Status != 200 {
+				t.Fatalf("/metrics on the main listener: %d, want 200", r.Status)
+			}
+			if !tc.onMain {
+				wantError(t, r, 404, "12")
+			}
+			if n := strings.Count(ts.log.String(), "AUTHO_METRICS_ADDR"); (n == 1) != tc.logged || n > 1 {
+				t.Fatalf("%d log lines name AUTHO_METRICS_ADDR, want %v (one line)", n, tc.logged)
+			}
+		})
+	}
+}
+
 // TestSlowLoris: a client dribbling its headers is dropped after the
 // read-header timeout, while other clients' logins keep succeeding.
 func TestSlowLoris(t *testing.T) {
-	ts := startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), nil, func(c *serveConfig) { c.ReadHeaderTimeout = time.Second })
+	ts := startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), nil, func(c *daemon.Config) { c.ReadHeaderTimeout = time.Second })
 	p := ts.newPartner()
 	conn, err := net.Dial("tcp", ts.d.Addr())
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/daemon"
 )
 
 // testServer is a real autho daemon on a loopback port, with its database,
@@ -25,7 +26,8 @@ type testServer struct {
 	t   *testing.T
 	db  string
 	env map[string]string
-	d   *daemon
+	d   *daemon.Daemon
+	cfg *daemon.Config
 	url string
 	log *syncBuffer
 }
@@ -56,7 +58,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	return startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), env)
 }
 
-func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func(*serveConfig)) *testServer {
+func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func(*daemon.Config)) *testServer {
 	t.Helper()
 	full := map[string]string{
 		"AUTHO_ADDR":                      "127.0.0.1:0",
@@ -75,19 +77,18 @@ func startServerAt(t *testing.T, db string, env map[string]string, tweak ...func
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	cfg := &serveConfig{Config: set}
+	cfg := &daemon.Config{Config: set}
 	for _, f := range tweak {
 		f(cfg)
 	}
 	ts := &testServer{t: t, db: db, env: full, log: &syncBuffer{}}
 	leaks.watchLog(ts.log)
-	a := &app{db: db, stdout: io.Discard, stderr: ts.log, getenv: ts.getenv}
 	logger := slog.New(slog.NewJSONHandler(ts.log, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	d, err := a.startDaemon(context.Background(), cfg, logger)
+	d, err := daemon.Start(context.Background(), cfg, logger)
 	if err != nil {
-		t.Fatalf("startDaemon: %v", err)
+		t.Fatalf("daemon.Start: %v", err)
 	}
-	ts.d, ts.url = d, d.URL()
+	ts.d, ts.cfg, ts.url = d, cfg, d.URL()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

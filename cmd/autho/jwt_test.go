@@ -123,7 +123,7 @@ func TestMe_RefusesForgedTokens(t *testing.T) {
 			ExpiresAt: at(time.Now().Add(time.Hour)), ID: signer.NewJTI(), Account: p.AccountID, Token: p.TokenID,
 		}
 		mod(c)
-		s, err := ts.d.keys.Sign(c)
+		s, err := ts.d.Keys.Sign(c)
 		if err != nil {
 			t.Fatal(err)
 		}

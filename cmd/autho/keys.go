@@ -127,7 +127,7 @@ every JWT issued before stops verifying. Restart every running server.`,
 		if !*lost {
 			return usageError{errors.New("keys reset deletes the signing keys the master key cannot open, and every JWT issued before stops verifying: give --i-have-lost-the-master-key to go ahead")}
 		}
-		return a.withSealer(cmd.Context(), *resetAlg, lostKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, made string) error {
+		return a.withSealer(cmd.Context(), *resetAlg, signer.LostKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, made string) error {
 			dropped, key, err := signer.ResetLostKeys(cmd.Context(), autho.OperatorCLI, st, s, opt)
 			if err != nil {
 				return err
@@ -152,7 +152,7 @@ every JWT issued before stops verifying. Restart every running server.`,
 
 // withKeyring opens the store and a keyring of the given algorithm on it.
 func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyring) error) error {
-	return a.withSealer(ctx, alg, readKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, _ string) error {
+	return a.withSealer(ctx, alg, signer.ReadKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, _ string) error {
 		k, err := signer.NewKeyring(st, s, opt)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 // options: alg, or AUTHO_JWT_ALG when empty. fn is told the key file made
 // now, if any; its errors opening sealed keys are explained as the master
 // key's.
-func (a *app) withSealer(ctx context.Context, alg string, use keyFileUse, fn func(st autho.Store, s *signer.Sealer, opt signer.Options, madeKeyFile string) error) error {
+func (a *app) withSealer(ctx context.Context, alg string, use signer.KeyFileUse, fn func(st autho.Store, s *signer.Sealer, opt signer.Options, madeKeyFile string) error) error {
 	if alg == "" {
 		set, err := a.settings("AUTHO_JWT_ALG")
 		if err != nil {
@@ -195,19 +195,19 @@ func (a *app) withSealer(ctx context.Context, alg string, use keyFileUse, fn fun
 		return err
 	}
 	defer st.Close()
-	key, created, err := mk.open(ctx, st, use)
+	key, created, err := mk.Open(ctx, st, use)
 	if err != nil {
 		return err
 	}
 	var made string
 	if created {
-		made = mk.file.Path()
+		made = mk.File()
 	}
 	sealer, err := signer.NewSealer(key)
 	if err != nil {
 		return err
 	}
-	return mk.explain(fn(st, sealer, signer.Options{Algorithm: alg, TokenTTL: set.TokenTTL}, made))
+	return mk.Explain(fn(st, sealer, signer.Options{Algorithm: alg, TokenTTL: set.TokenTTL}, made))
 }
 
 // printJSONTo prints v as the command's one JSON object.

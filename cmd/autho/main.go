@@ -18,6 +18,7 @@ import (
 
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
+	_ "github.com/autho/autho/internal/pprofdebug" // empty unless built with -tags pprofdebug
 )
 
 func main() {
@@ -82,9 +83,13 @@ func (a *app) rootCmd() *cobra.Command {
 		return nil
 	}
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout and nothing else there")
-	for _, c := range a.commands() {
-		root.AddCommand(c)
-	}
+	root.AddCommand(
+		// The operator's commands: each opens the database, does one
+		// thing through internal/admin, and closes it.
+		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(),
+		// The server and its keys; load-test data.
+		a.serveCmd(), a.keysCmd(), a.gatewayCmd(), a.devCmd(),
+	)
 	return root
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -51,7 +52,7 @@ func serveKey(a *app, db string, st signer.KeyStore) (key []byte, created bool, 
 	if err != nil {
 		return nil, false, err
 	}
-	return m.open(context.Background(), st, createKeyFile)
+	return m.Open(context.Background(), st, signer.CreateKeyFile)
 }
 
 func TestMasterKey_Env(t *testing.T) {
@@ -73,7 +74,7 @@ func TestMasterKey_Env(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			db := tt.db
-			if !isPostgres(db) {
+			if !database.IsPostgres(db) {
 				db = filepath.Join(dir, db)
 			}
 			key, created, err := serveKey(envApp(map[string]string{"AUTHO_MASTER_KEY": tt.value}), db, nil)

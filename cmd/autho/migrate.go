@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/autho/autho/internal/database"
 )
 
 func (a *app) migrateCmd() *cobra.Command {
@@ -14,44 +16,24 @@ func (a *app) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// A SQLite database gets its master key file here as at
-			// serve's first start, so that keys commands work before
-			// serve has run. PostgreSQL's key is always given, and
-			// migrate has no use for it.
-			var mk *masterKey
-			if !isPostgres(o.db) {
-				if mk, err = o.masterKey(o.db); err != nil {
-					return err
-				}
-			}
-			// Opening the store applies pending migrations.
-			st, err := o.openStore(cmd.Context())
+			set, err := o.settings("AUTHO_MASTER_KEY")
 			if err != nil {
 				return err
 			}
-			var created bool
-			if mk != nil {
-				_, created, err = mk.open(cmd.Context(), st, createKeyFile)
-			}
-			if cerr := st.Close(); err == nil {
-				err = cerr
-			}
+			keyFile, err := database.Migrate(cmd.Context(), o.db, set.MasterKey, o.migrationProgress())
 			if err != nil {
 				return err
 			}
 			res := struct {
 				Migrated      bool   `json:"migrated"`
 				MasterKeyFile string `json:"master_key_file,omitempty"` // when made now
-			}{Migrated: true}
-			if created {
-				res.MasterKeyFile = mk.file.Path()
-			}
+			}{true, keyFile}
 			if o.json {
 				return o.printJSON(res)
 			}
 			o.printf("The database schema is up to date.\n")
-			if created {
-				o.printf("Wrote a new master key to %s (mode 0600): back it up with the database, since the signing keys cannot be read without it.\n", mk.file.Path())
+			if keyFile != "" {
+				o.printf("Wrote a new master key to %s (mode 0600): back it up with the database, since the signing keys cannot be read without it.\n", keyFile)
 			}
 			return nil
 		},

@@ -66,9 +66,9 @@ func TestServe_DBPoolExhausted(t *testing.T) {
 		"AUTHO_DB_MAX_CONNS":       "1",
 		"AUTHO_DB_ACQUIRE_TIMEOUT": acquire.String(),
 	})
-	st, ok := ts.d.store.(*postgres.Store)
+	st, ok := ts.d.Store.(*postgres.Store)
 	if !ok {
-		t.Fatalf("serve's store is %T, want *postgres.Store", ts.d.store)
+		t.Fatalf("serve's store is %T, want *postgres.Store", ts.d.Store)
 	}
 	if got := st.Stat().MaxConns(); got != 1 {
 		t.Fatalf("pool of %d connections, want AUTHO_DB_MAX_CONNS=1", got)
@@ -95,7 +95,7 @@ func TestServe_DBPoolExhausted(t *testing.T) {
 	}
 	updated := make(chan error, 1)
 	go func() {
-		_, err := ts.d.store.UpdateAccount(ctx, p.AccountID, func(*autho.Account) error { return nil })
+		_, err := ts.d.Store.UpdateAccount(ctx, p.AccountID, func(*autho.Account) error { return nil })
 		updated <- err
 	}()
 	// Bounded wait until the update is blocked on the lock, holding the

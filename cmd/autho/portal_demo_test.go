@@ -16,7 +16,7 @@ func TestPortal_Demo(t *testing.T) {
 	ts := startServer(t, nil)
 	var out bytes.Buffer
 	a := &app{db: ts.db, stdout: &out, stderr: &out, getenv: ts.getenv}
-	if err := a.demo(context.Background(), ts.d); err != nil {
+	if err := a.demo(context.Background(), ts.d, ts.cfg); err != nil {
 		t.Fatal(err)
 	}
 	field := func(name string) string {

@@ -2,65 +2,51 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/migrations"
 	"github.com/autho/autho/internal/postgres"
-	"github.com/autho/autho/internal/sqlite"
+	"github.com/autho/autho/internal/signer"
 )
-
-// isPostgres reports whether a --db value names a PostgreSQL server rather
-// than a SQLite file.
-func isPostgres(db string) bool {
-	l := strings.ToLower(db)
-	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
-}
 
 // openStore opens the database named by --db and applies pending
 // migrations. The caller closes it.
 func (a *app) openStore(ctx context.Context) (autho.Store, error) {
-	say := func(msg string, args ...any) {
-		fmt.Fprintf(a.stderr, "autho: "+msg+"\n", args...)
-	}
-	return a.openStoreWith(ctx, postgres.Options{}, migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
-		if took < 0 {
-			say("applying migration %s to the database; on a large one this may take a minute", m)
-			return
-		}
-		say("migration %s applied in %.1f s", m, took.Seconds())
-	}))
+	return database.Open(ctx, a.db, postgres.Options{}, a.migrationProgress())
 }
 
-// openStoreWith is openStore with PostgreSQL pool options: serve sizes its
-// pool from its settings, while an operator command needs one connection
-// for a moment and takes the defaults.
-func (a *app) openStoreWith(ctx context.Context, pool postgres.Options, progress migrations.Progress) (autho.Store, error) {
-	if strings.TrimSpace(a.db) == "" {
-		return nil, usageError{errors.New("--db must not be empty")}
-	}
-	if isPostgres(a.db) {
-		// The URL may hold a password: it is never repeated in an error.
-		st, err := postgres.Open(ctx, a.db, pool)
-		if err != nil {
-			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+// migrationProgress says on stderr when a migration is slow.
+func (a *app) migrationProgress() migrations.Progress {
+	return migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
+		if took < 0 {
+			fmt.Fprintf(a.stderr, "autho: applying migration %s to the database; on a large one this may take a minute\n", m)
+			return
 		}
-		if err := st.MigrateProgress(ctx, progress); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("migrate PostgreSQL database: %w", err)
-		}
-		return st, nil
-	}
-	st, err := sqlite.Open(a.db)
+		fmt.Fprintf(a.stderr, "autho: migration %s applied in %.1f s\n", m, took.Seconds())
+	})
+}
+
+// masterKey finds the key that seals the database db's signing keys.
+func (a *app) masterKey(db string) (*signer.MasterKey, error) {
+	set, err := a.settings("AUTHO_MASTER_KEY")
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", a.db, err)
+		return nil, err
 	}
-	if err := st.MigrateProgress(ctx, progress); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", a.db, err)
-	}
-	return st, nil
+	return signer.FindMasterKey(set.MasterKey, database.KeyFile(db))
+}
+
+// source is where the settings of every command come from besides flags.
+func (a *app) source() config.Source {
+	return config.Source{Getenv: a.getenv, ReadFile: os.ReadFile}
+}
+
+// settings loads the named settings for a command without flags of its
+// own for them (the operator commands).
+func (a *app) settings(envs ...string) (*config.Config, error) {
+	return config.Load(nil, a.source(), envs...)
 }

@@ -52,8 +52,8 @@ func TestTLS(t *testing.T) {
 	writeCert(t, certFile, keyFile, 1)
 	ts := startServer(t, map[string]string{"AUTHO_TLS_CERT": certFile, "AUTHO_TLS_KEY": keyFile})
 	ts.url = "https://" + ts.d.Addr()
-	if ts.d.issuer != ts.url {
-		t.Fatalf("issuer %q, want the https URL", ts.d.issuer)
+	if ts.d.Issuer != ts.url {
+		t.Fatalf("issuer %q, want the https URL", ts.d.Issuer)
 	}
 	serial := func() int64 {
 		conn, err := tls.Dial("tcp", ts.d.Addr(), &tls.Config{InsecureSkipVerify: true})

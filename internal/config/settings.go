@@ -148,6 +148,9 @@ var rules = []rule{
 	}, "must be one line of at most 200 characters"},
 	{"AUTHO_TLS_CERT", func(c *Config) bool { return (c.TLSCert == "") != (c.TLSKey == "") },
 		"AUTHO_TLS_CERT and AUTHO_TLS_KEY must be given together"},
+	{"AUTHO_ADDR", func(c *Config) bool { return c.Issuer == "" && Unspecified(c.Addr) },
+		"listens on every interface, so no issuer can be derived from it (verifiers would refuse http://0.0.0.0:…): " +
+			"set AUTHO_ISSUER=https://<the name clients reach autho by> (or --issuer)"},
 }
 
 func duration(field func(*Config) *time.Duration) func(*Config, string) error {

@@ -7,14 +7,12 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/autho/autho/bearer"
@@ -45,13 +43,10 @@ type Config struct {
 // Gateway is a running reverse proxy: what the command starts and tests
 // boot on :0.
 type Gateway struct {
-	http      *http.Server
-	ln        net.Listener
-	served    chan error
-	closeOnce sync.Once
-	log       *slog.Logger
-	secrets   *bearer.SecretFile // nil with a JWKS
-	stop      context.CancelFunc // ends the re-reading of secrets
+	*server.Serving
+	log     *slog.Logger
+	secrets *bearer.SecretFile // nil with a JWKS
+	stop    context.CancelFunc // ends the re-reading of secrets
 }
 
 // Start builds the verifier, binds the listener and starts serving.
@@ -64,24 +59,16 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	g := &Gateway{
-		ln:      ln,
-		served:  make(chan error, 1),
-		log:     log,
-		secrets: cfg.HS256Keys,
-		stop:    func() {},
-		http: &http.Server{
-			Handler: logRequests(log, v.Middleware(newProxy(cfg.Upstream, log))),
-			// No ReadTimeout or WriteTimeout: uploads, downloads and
-			// WebSockets may rightly last long. Only the header, which
-			// comes before anything is forwarded, is bounded.
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}
-	go func() { g.served <- g.http.Serve(ln) }()
+	g := &Gateway{Serving: server.Serve(&http.Server{
+		Handler: logRequests(log, v.Middleware(newProxy(cfg.Upstream, log))),
+		// No ReadTimeout or WriteTimeout: uploads, downloads and
+		// WebSockets may rightly last long. Only the header, which
+		// comes before anything is forwarded, is bounded.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln), log: log, secrets: cfg.HS256Keys, stop: func() {}}
 	mode := "jwks"
 	if g.secrets != nil {
 		mode = "hs256"
@@ -175,23 +162,8 @@ func (g *Gateway) reloadFailed(err error) {
 	g.log.Warn("could not re-read the HS256 secret file; keeping the secrets read before", "err", err)
 }
 
-// Addr is the bound listen address.
-func (g *Gateway) Addr() string { return g.ln.Addr().String() }
-
-// URL is the base URL clients use.
-func (g *Gateway) URL() string { return "http://" + g.Addr() }
-
-// Close stops accepting, waits for in-flight requests to finish, and stops.
-// Connections already switched to another protocol (WebSockets) are not
-// waited for; they end with the process.
+// Close stops re-reading the secrets, then stops serving (server.Serving).
 func (g *Gateway) Close(ctx context.Context) error {
-	var err error
-	g.closeOnce.Do(func() {
-		g.stop()
-		err = g.http.Shutdown(ctx)
-		if serr := <-g.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-	})
-	return err
+	g.stop()
+	return g.Serving.Close(ctx)
 }

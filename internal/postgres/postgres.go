@@ -28,8 +28,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/dbmetrics"
 )
 
 // Options tunes the connection pool. The zero value is usable.
@@ -117,8 +119,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Stat reports the pool's state, for metrics.
+// Stat reports the pool's state.
 func (s *Store) Stat() *pgxpool.Stat { return s.pool.Stat() }
+
+// Collectors export the pool's state, for /metrics.
+func (s *Store) Collectors() []prometheus.Collector {
+	return dbmetrics.Pool{Name: "postgres", HasMax: true, Acquiring: true, Stat: func() dbmetrics.Stat {
+		st := s.pool.Stat()
+		return dbmetrics.Stat{Open: int(st.TotalConns()), InUse: int(st.AcquiredConns()), Max: int(st.MaxConns()),
+			Waits: st.EmptyAcquireCount(), WaitTime: st.AcquireDuration()}
+	}}.Collectors()
+}
 
 // Ping reports whether the database can be reached.
 func (s *Store) Ping(ctx context.Context) error {

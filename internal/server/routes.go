@@ -39,6 +39,9 @@ func (s *Server) routeTable() []route {
 			route{"POST", "/v1/autho/token/introspect", s.handleIntrospect},
 		)
 	}
+	if s.deps.Portal != nil {
+		rts = append(rts, route{"GET", "/{$}", s.handleRoot})
+	}
 	if s.cfg.MetricsOnMain && s.deps.Metrics != nil {
 		rts = append(rts, route{"GET", "/metrics", s.handleMetrics})
 	}

@@ -44,6 +44,16 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
+// handleRoot points whoever opens the server's bare address, a person in a
+// browser most likely, to the portal.
+func (s *Server) handleRoot(w http.ResponseWriter, _ *http.Request) error {
+	wire.Write(w, wire.OK(struct {
+		Message string `json:"message"`
+		Portal  string `json:"portal"`
+	}{"This is autho: partners sign in to the portal", "/portal/"}))
+	return nil
+}
+
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) error {
 	wire.Write(w, wire.OK(wire.Message{Message: "OK"}))
 	return nil

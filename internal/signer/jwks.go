@@ -1,11 +1,13 @@
 package signer
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -66,3 +68,15 @@ func marshalJWKS(keys []*jwk) []byte {
 	}
 	return b
 }
+
+// Key makes the keyring a bearer.KeySource, so that this node's verifier
+// uses its keys directly, without fetching its own JWKS over HTTP.
+func (k *Keyring) Key(_ context.Context, kid string) (string, any, error) {
+	alg, key, ok := k.VerificationKey(kid)
+	if !ok {
+		return "", nil, errUnknownKey
+	}
+	return alg, key, nil
+}
+
+var errUnknownKey = errors.New("unknown key id")

@@ -30,9 +30,11 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/dbmetrics"
 )
 
 var _ autho.Store = (*Store)(nil)
@@ -206,5 +208,17 @@ func (l *lazyStmt) close() error {
 	return nil
 }
 
-// DBStats reports the connection pools' statistics, for metrics.
-func (s *Store) DBStats() (read, write sql.DBStats) { return s.r.Stats(), s.w.Stats() }
+// Collectors export the read and the write pool's state, for /metrics.
+func (s *Store) Collectors() []prometheus.Collector {
+	var cs []prometheus.Collector
+	for _, p := range []struct {
+		name string
+		db   *sql.DB
+	}{{"sqlite_read", s.r}, {"sqlite_write", s.w}} {
+		cs = append(cs, dbmetrics.Pool{Name: p.name, Stat: func() dbmetrics.Stat {
+			st := p.db.Stats()
+			return dbmetrics.Stat{Open: st.OpenConnections, InUse: st.InUse, Waits: st.WaitCount, WaitTime: st.WaitDuration}
+		}}.Collectors()...)
+	}
+	return cs
+}

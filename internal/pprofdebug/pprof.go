@@ -1,6 +1,6 @@
 //go:build pprofdebug
 
-package main
+package pprofdebug
 
 import (
 	"net/http"
