@@ -36,8 +36,13 @@ func Serve(srv *http.Server, ln net.Listener) *Serving {
 // Addr is the bound listen address.
 func (s *Serving) Addr() string { return s.ln.Addr().String() }
 
-// URL is the base URL clients use.
-func (s *Serving) URL() string { return "http://" + s.Addr() }
+// URL is the base URL clients use: https:// when serving TLS.
+func (s *Serving) URL() string {
+	if s.srv.TLSConfig != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Close stops accepting, waits for in-flight requests to finish (until ctx
 // ends), and reports why serving stopped if it was not this Close. Later
