@@ -100,3 +100,34 @@ func TestServe_RootPointsToPortal(t *testing.T) {
 	}
 	wantError(t, ts.do("GET", "/nope", "", nil), 404, "12")
 }
+
+// TestServe_RequestLogRoute: the request log names a route as a person
+// would write its path, without ServeMux's {$}; an unknown path is
+// "unmatched".
+func TestServe_RequestLogRoute(t *testing.T) {
+	ts := startServer(t, nil)
+	p := ts.newPartner()
+	for _, tc := range []struct {
+		do    func() *response
+		route string
+	}{
+		{func() *response { return ts.login(p.APIToken, p.PartnerToken) }, "/v1/autho/apitoken/login/"},
+		{func() *response { return ts.do("GET", "/", "", nil) }, "/"},
+		{func() *response { return ts.do("GET", "/nope", "", nil) }, "unmatched"},
+	} {
+		before := ts.log.String()
+		tc.do()
+		var line string
+		for _, l := range strings.Split(strings.TrimPrefix(ts.log.String(), before), "\n") {
+			if strings.Contains(l, `"msg":"request"`) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, `"route":"`+tc.route+`"`) {
+			t.Errorf("request log line %q: want route %q", line, tc.route)
+		}
+	}
+	if strings.Contains(ts.log.String(), "{$}") {
+		t.Error("the log holds a route with {$}")
+	}
+}

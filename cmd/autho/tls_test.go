@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -85,4 +88,28 @@ func TestTLS(t *testing.T) {
 		t.Fatal("certificate not reloaded on SIGHUP")
 	}
 	wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
+}
+
+// TestTLS_DemoURLs: serve --demo under TLS prints https:// addresses, which
+// are the ones that answer.
+func TestTLS_DemoURLs(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeCert(t, certFile, keyFile, 1)
+	ts := startServer(t, map[string]string{"AUTHO_TLS_CERT": certFile, "AUTHO_TLS_KEY": keyFile})
+	var out bytes.Buffer
+	a := &app{db: ts.db, stdout: &out, stderr: &out, getenv: ts.getenv}
+	if err := a.demo(context.Background(), ts.d, ts.cfg); err != nil {
+		t.Fatal(err)
+	}
+	leaks.add(regexp.MustCompile(`(?m)^  password +(\S+)`).FindStringSubmatch(out.String())[1])
+	urls := regexp.MustCompile(`\w+://[^\s/]+`).FindAllString(out.String(), -1)
+	if len(urls) != 3 {
+		t.Fatalf("%d addresses in the demo output, want 3:\n%s", len(urls), out.String())
+	}
+	for _, u := range urls {
+		if u != "https://"+ts.d.Addr() {
+			t.Fatalf("the demo prints %s, want https://%s:\n%s", u, ts.d.Addr(), out.String())
+		}
+	}
 }

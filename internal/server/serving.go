@@ -15,6 +15,7 @@ import (
 type Serving struct {
 	srv       *http.Server
 	ln        net.Listener
+	tls       bool
 	served    chan error
 	closeOnce sync.Once
 	closeErr  error
@@ -22,9 +23,10 @@ type Serving struct {
 
 // Serve starts srv on ln, over TLS when srv.TLSConfig is set.
 func Serve(srv *http.Server, ln net.Listener) *Serving {
-	s := &Serving{srv: srv, ln: ln, served: make(chan error, 1)}
+	// Read now: serving sets up HTTP/2, which may fill srv.TLSConfig in.
+	s := &Serving{srv: srv, ln: ln, tls: srv.TLSConfig != nil, served: make(chan error, 1)}
 	go func() {
-		if srv.TLSConfig != nil {
+		if s.tls {
 			s.served <- srv.ServeTLS(ln, "", "")
 			return
 		}
@@ -36,8 +38,13 @@ func Serve(srv *http.Server, ln net.Listener) *Serving {
 // Addr is the bound listen address.
 func (s *Serving) Addr() string { return s.ln.Addr().String() }
 
-// URL is the base URL clients use.
-func (s *Serving) URL() string { return "http://" + s.Addr() }
+// URL is the base URL clients use: https:// when serving TLS.
+func (s *Serving) URL() string {
+	if s.tls {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Close stops accepting, waits for in-flight requests to finish (until ctx
 // ends), and reports why serving stopped if it was not this Close. Later
