@@ -424,6 +424,8 @@ func TestPortal_BrowserAccessibility(t *testing.T) {
 			portalDo(t, ctx, "clear the name", chromedp.Clear(chromedp.CSS("#token-name")))
 			portalCreateToken(t, ctx, "phone-check-"+map[int64]string{375: "a", 1280: "b"}[width], "7")
 			portalCheckPage(t, ctx, "new token page")
+			portalDo(t, ctx, "send the form again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#again-heading")))
+			portalCheckPage(t, ctx, "the form sent again")
 
 			portalDo(t, ctx, "open a revoke confirmation",
 				chromedp.Navigate(ts.url+"/portal/tokens"),
