@@ -270,8 +270,9 @@ func TestPortal_BrowserWithoutJavaScript(t *testing.T) {
 	portalSignIn(t, ctx, ts, pa.member)
 	token := portalCreateToken(t, ctx, "no-script", "7")
 	wantSuccess(t, ts.login(token, pa.partnerToken))
-	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('button[data-copy]').hidden`))
-	if err == nil && !hidden {
+	// What a person sees, not the DOM's hidden property: a stylesheet's
+	// display rule once showed the button though it was hidden.
+	if v := portalLook(t, ctx); v.Copy != 0 {
 		t.Fatal("without script the copy button is shown, though it cannot work")
 	}
 	portalDo(t, ctx, "revoke without script",
@@ -423,6 +424,8 @@ func TestPortal_BrowserAccessibility(t *testing.T) {
 			portalDo(t, ctx, "clear the name", chromedp.Clear(chromedp.CSS("#token-name")))
 			portalCreateToken(t, ctx, "phone-check-"+map[int64]string{375: "a", 1280: "b"}[width], "7")
 			portalCheckPage(t, ctx, "new token page")
+			portalDo(t, ctx, "send the form again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#again-heading")))
+			portalCheckPage(t, ctx, "the form sent again")
 
 			portalDo(t, ctx, "open a revoke confirmation",
 				chromedp.Navigate(ts.url+"/portal/tokens"),

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/autho/autho"
@@ -11,6 +12,11 @@ import (
 
 // NewToken is a request for an API token.
 type NewToken struct {
+	// ID is the new token's id, "" for a fresh one. A caller that must not
+	// make two tokens of one request sent twice (the portal's form, sent
+	// again by a reload) derives it from that request: the second attempt
+	// then fails with autho.ErrConflict.
+	ID        string
 	User      string // the owner: email (any letter case) or user id
 	Name      string
 	ExpiresAt time.Time
@@ -21,8 +27,8 @@ type NewToken struct {
 // plaintext, which exists nowhere else: the store keeps only its hash.
 //
 // The operator (by.IsOperator) is not held to the portal's rules: the
-// expiry may exceed MaxTokenTTL, and the account and user may be in any
-// state (a token for a suspended account is made, and simply refused at
+// expiry may exceed MaxTokenTTL and the account's own expiry, and the
+// account and user may be in any state (a token for a suspended account is made, and simply refused at
 // login until reactivation).
 func (s *Service) CreateToken(ctx context.Context, by autho.Actor, req NewToken) (*autho.APIToken, string, error) {
 	return s.createToken(ctx, by, req, 0)
@@ -48,6 +54,12 @@ func (s *Service) CreateTokenCapped(ctx context.Context, by autho.Actor, req New
 // maxActive 0 means none.
 func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken, maxActive int) (*autho.APIToken, string, error) {
 	now := s.now()
+	id := req.ID
+	if id == "" {
+		id = secret.NewID("tok")
+	} else if !strings.HasPrefix(id, "tok_") {
+		return nil, "", invalid("id", "token id must begin with tok_")
+	}
 	name, err := cleanName("name", req.Name)
 	if err != nil {
 		return nil, "", err
@@ -74,13 +86,16 @@ func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken,
 		if err := refuseClosed(a, now, "no new tokens"); err != nil {
 			return nil, "", err
 		}
+		if req.ExpiresAt.After(a.ExpiresAt) {
+			return nil, "", invalid("expires_at", "expiry must not be after the account expires (%s)", a.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+		}
 		if !u.Active {
 			return nil, "", forbidden("user", "user %s is deactivated", u.Email)
 		}
 	}
 	plain := secret.New(secret.APIToken)
 	t := &autho.APIToken{
-		ID:        secret.NewID("tok"),
+		ID:        id,
 		UserID:    u.ID,
 		AccountID: u.AccountID,
 		Name:      name,
@@ -98,6 +113,9 @@ func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken,
 		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive, e)
 	} else {
 		err = s.Store.CreateAPIToken(ctx, t, e)
+	}
+	if req.ID != "" && errors.Is(err, autho.ErrConflict) {
+		return nil, "", conflict("id", "token %s exists already", id)
 	}
 	if errors.Is(err, autho.ErrLimit) {
 		return nil, "", forbidden("tokens", "you already have the most active tokens one user may hold (%d): revoke one you no longer use first", maxActive)

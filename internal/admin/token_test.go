@@ -109,6 +109,50 @@ func TestService_CreateToken(t *testing.T) {
 		}
 	})
 
+	t.Run("not past the account's expiry", func(t *testing.T) {
+		f := newFixture(t)
+		a, _ := f.mustAccount(t, "Acme")
+		u := f.mustUser(t, a.ID, "ann@example.com")
+		ann := autho.UserActor(u, "192.0.2.1")
+		end := start.Add(10 * 24 * time.Hour)
+		if _, err := f.svc.RenewAccount(t.Context(), autho.OperatorCLI, a.ID, end); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.CreateToken(t.Context(), ann, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: end}); err != nil {
+			t.Fatalf("until the account's last moment: %v", err)
+		}
+		before := snapshot(t, f.store)
+		_, _, err := f.svc.CreateToken(t.Context(), ann, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: end.Add(time.Second)})
+		wantInputError(t, err, "expiry must not be after the account expires (2026-03-11 12:00 UTC)", nil)
+		if snapshot(t, f.store) != before {
+			t.Fatal("store changed")
+		}
+		if _, _, err := f.svc.CreateToken(t.Context(), autho.OperatorCLI, admin.NewToken{User: u.ID, Name: "n", ExpiresAt: end.Add(time.Hour)}); err != nil {
+			t.Fatalf("the operator may outlast the account: %v", err)
+		}
+	})
+
+	t.Run("an id given twice", func(t *testing.T) {
+		f := newFixture(t)
+		a, _ := f.mustAccount(t, "Acme")
+		u := f.mustUser(t, a.ID, "ann@example.com")
+		ann := autho.UserActor(u, "192.0.2.1")
+		req := admin.NewToken{ID: "tok_sentTwice", User: u.ID, Name: "n", ExpiresAt: start.Add(time.Hour)}
+		tk, _, err := f.svc.CreateTokenCapped(t.Context(), ann, req, 0)
+		if err != nil || tk.ID != req.ID {
+			t.Fatalf("first: %+v, %v", tk, err)
+		}
+		before := snapshot(t, f.store)
+		_, plain, err := f.svc.CreateTokenCapped(t.Context(), ann, req, 0)
+		wantInputError(t, err, "token tok_sentTwice exists already", autho.ErrConflict)
+		if plain != "" || snapshot(t, f.store) != before {
+			t.Fatal("a second token was made")
+		}
+		req.ID = "usr_x"
+		_, _, err = f.svc.CreateToken(t.Context(), ann, req)
+		wantInputError(t, err, "token id must begin with tok_", nil)
+	})
+
 	t.Run("default maximum", func(t *testing.T) {
 		f := newFixture(t)
 		f.svc.MaxTokenTTL = 0

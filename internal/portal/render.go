@@ -77,11 +77,14 @@ type layout struct {
 	Contact contact
 }
 
-// banner is a warning about the account shown on every page.
+// banner is a warning about the account shown on every page. It ends by
+// saying whom to talk to: Ask, then the contact, which the layout writes
+// once (a link when it is an email address).
 type banner struct {
 	Kind  string // "danger" or "warning"
 	Title string
 	Text  string
+	Ask   string // "To renew the account, talk to"
 }
 
 // contact is whom to talk to about the account.
@@ -128,32 +131,45 @@ func (p *Portal) layout(v *visit, title, nav string) layout {
 const expiryWarning = 30 * 24 * time.Hour
 
 // banners explains an account state that stops or will stop its tokens,
-// and says whom to talk to.
+// and says whom to talk to. One banner says it all, so that the contact
+// is named once.
 func (p *Portal) banners(a *autho.Account, now time.Time) []banner {
-	who := p.contact().Text
 	day := a.ExpiresAt.In(p.cfg.Location).Format("2 January 2006")
-	var bs []banner
-	if a.Status == autho.AccountSuspended {
-		bs = append(bs, banner{"danger", "This account is suspended.",
-			"Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed. You can still sign in here, see your tokens and revoke them. To have the account reactivated, talk to " + who + "."})
+	closed := "Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed."
+	left := a.ExpiresAt.Sub(now)
+	soon := ""
+	if !a.Expired(now) && left <= expiryWarning {
+		soon = "expires on " + day + " (" + daysText(left) + ")"
 	}
 	switch {
-	case a.Expired(now):
-		bs = append(bs, banner{"danger", "This account expired on " + day + ".",
-			"Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed. To renew the account, talk to " + who + "."})
-	case a.ExpiresAt.Sub(now) <= expiryWarning:
-		days := int(a.ExpiresAt.Sub(now).Hours() / 24)
-		when := fmt.Sprintf("in %d days", days)
-		switch days {
-		case 0:
-			when = "within a day"
-		case 1:
-			when = "in 1 day"
+	case a.Status == autho.AccountSuspended:
+		b := banner{"danger", "This account is suspended.",
+			closed + " You can still sign in here, see your tokens and revoke them.", "To have the account reactivated, talk to"}
+		switch {
+		case a.Expired(now):
+			b.Title, b.Ask = "This account is suspended, and it expired on "+day+".", "To have it reactivated and renewed, talk to"
+		case soon != "":
+			b.Title = "This account is suspended, and it " + soon + "."
 		}
-		bs = append(bs, banner{"warning", "This account expires on " + day + " (" + when + ").",
-			"After that, logins with its API tokens are refused. To renew it in time, talk to " + who + "."})
+		return []banner{b}
+	case a.Expired(now):
+		return []banner{{"danger", "This account expired on " + day + ".", closed, "To renew the account, talk to"}}
+	case soon != "":
+		return []banner{{"warning", "This account " + soon + ".", "After that, logins with its API tokens are refused.", "To renew it in time, talk to"}}
 	}
-	return bs
+	return nil
+}
+
+// daysText says how far off d is, in whole days.
+func daysText(d time.Duration) string {
+	switch days := int(d.Hours() / 24); days {
+	case 0:
+		return "within a day"
+	case 1:
+		return "in 1 day"
+	default:
+		return fmt.Sprintf("in %d days", days)
+	}
 }
 
 func (p *Portal) contact() contact {

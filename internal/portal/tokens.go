@@ -60,8 +60,10 @@ type tokensView struct {
 	MinDate      string
 	MaxDate      string
 	MaxTTL       string
+	AccountEnd   time.Time // set when the account expires before MaxTTL is up: the real limit
 	Active       int
 	MaxActive    int
+	Nonce        string // names what this copy of the form makes (formTokenID)
 }
 
 func (*tokensView) page() string { return "tokens" }
@@ -80,7 +82,7 @@ func (p *Portal) maxTokenTTL() time.Duration {
 // admin, every token of the account), and the create form.
 func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs formErrors) (*tokensView, error) {
 	tv := &tokensView{layout: p.layout(v, "API tokens", "tokens"), Form: form, Errors: errs,
-		MaxActive: p.cfg.MaxActiveTokens, ShowOwner: v.isAdmin()}
+		MaxActive: p.cfg.MaxActiveTokens, ShowOwner: v.isAdmin(), Nonce: newFormNonce()}
 	q := admin.TokenQuery{AccountID: v.account.ID}
 	if !v.isAdmin() {
 		q.User = v.user.ID
@@ -107,8 +109,14 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 		tv.Tokens = append(tv.Tokens, row)
 	}
 	maxTTL := p.maxTokenTTL()
+	// No token outlives its account (admin refuses it): an account that
+	// ends sooner than the maximum is the limit, and the form says so.
+	limit := v.now.Add(maxTTL)
+	if v.account.ExpiresAt.Before(limit) {
+		limit, tv.AccountEnd = v.account.ExpiresAt, v.account.ExpiresAt
+	}
 	for _, d := range expiryDays {
-		if time.Duration(d)*24*time.Hour <= maxTTL {
+		if !v.now.Add(time.Duration(d) * 24 * time.Hour).After(limit) {
 			tv.Options = append(tv.Options, expiryOption{strconv.Itoa(d), fmt.Sprintf("%d days", d)})
 		}
 	}
@@ -121,8 +129,8 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	loc := p.cfg.Location
 	tv.MinDate = v.now.In(loc).AddDate(0, 0, 1).Format(time.DateOnly)
 	// The last day whose end (a date means the end of that day) is still
-	// within the maximum.
-	limit := v.now.Add(maxTTL).In(loc)
+	// within the limit.
+	limit = limit.In(loc)
 	last := time.Date(limit.Year(), limit.Month(), limit.Day(), 23, 59, 59, 0, loc)
 	if last.After(limit) {
 		last = last.AddDate(0, 0, -1)
@@ -132,6 +140,8 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	switch {
 	case !v.account.Usable(v.now):
 		tv.CannotCreate = "New tokens cannot be made while the account is " + string(v.account.State(v.now)) + "."
+	case len(tv.Options) == 0 && tv.MaxDate < tv.MinDate:
+		tv.CannotCreate = "New tokens cannot be made: a token lasts at least until the end of tomorrow, and the account expires before that."
 	case tv.Active >= tv.MaxActive:
 		tv.CannotCreate = fmt.Sprintf("You have %d active tokens, the most one person may hold. Revoke one you no longer use to make a new one.", tv.Active)
 	}
@@ -155,14 +165,19 @@ func (p *Portal) tokensPage(w http.ResponseWriter, r *http.Request, v *visit) er
 	return nil
 }
 
-// tokenCreatedView shows a new token, the only time it is ever shown.
+// tokenCreatedView shows a new token, the only time it is ever shown; or,
+// to the same form sent again, the token it made then, without the secret.
 type tokenCreatedView struct {
 	layout
-	Token    string
+	Token    string // "": the form was sent again
+	ID       string
+	Active   bool // still to be revoked, when sent again
 	Name     string
 	Hint     string
 	Expires  time.Time
 	LoginURL string
+	// PartnerHint names the partner token the curl line needs beside it.
+	PartnerHint string
 }
 
 func (*tokenCreatedView) page() string { return "token_created" }
@@ -171,9 +186,14 @@ func (*tokenCreatedView) page() string { return "token_created" }
 // portal's rules (admin.CreateToken with Operator false: capped lifetime,
 // an active and unexpired account) and the per-user cap, and shows it once.
 // The answer is the page itself, not a redirect: the secret never goes
-// into a URL, a session or the database.
+// into a URL, a session or the database. A reload of that page sends the
+// form again, and its nonce then names the token already made (sentAgain).
 func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id := formTokenID(v.user.ID, r.PostForm.Get("nonce"))
+	if done, err := p.sentAgain(w, r, v, id); done || err != nil {
 		return err
 	}
 	form := tokenForm{
@@ -198,8 +218,13 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 		return again(http.StatusBadRequest, formErrors{"expiry": msg})
 	}
 	t, plain, err := p.admin.CreateTokenCapped(r.Context(), v.actor(), admin.NewToken{
-		User: v.user.ID, Name: form.Name, ExpiresAt: expires,
+		ID: id, User: v.user.ID, Name: form.Name, ExpiresAt: expires,
 	}, p.cfg.MaxActiveTokens)
+	if id != "" && isAdminError(err, autho.ErrConflict) {
+		// The same form sent twice at once: the other request made it.
+		_, err := p.sentAgain(w, r, v, id)
+		return err
+	}
 	var ae *admin.Error
 	if errors.As(err, &ae) {
 		status, field := http.StatusBadRequest, ""
@@ -218,8 +243,9 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 	}
 	p.render(w, r, http.StatusOK, &tokenCreatedView{
 		layout: p.layout(v, "Your new API token", "tokens"),
-		Token:  plain, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt,
-		LoginURL: strings.TrimRight(p.cfg.PublicURL, "/") + "/v1/autho/apitoken/login/",
+		Token:  plain, ID: t.ID, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt,
+		LoginURL:    strings.TrimRight(p.cfg.PublicURL, "/") + "/v1/autho/apitoken/login/",
+		PartnerHint: v.account.PartnerTokenHint,
 	})
 	return nil
 }

@@ -249,3 +249,160 @@ func TestTokens_OptionsFollowTheCap(t *testing.T) {
 		}
 	}
 }
+
+var formNonce = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+
+// createForm opens the Token Management page and returns the create form
+// as the page hands it out (its hidden fields), for the test to fill in.
+func (b *browser) createForm() url.Values {
+	b.e.t.Helper()
+	p := b.get("/portal/tokens")
+	wantPage(b.e.t.(*testing.T), p, http.StatusOK)
+	form := url.Values{}
+	if m := formNonce.FindStringSubmatch(p.body); m != nil {
+		form.Set("nonce", m[1])
+	}
+	return form
+}
+
+// Reloading the new token's page sends the form again: that must neither
+// make a second token nor show the first one's secret again.
+func TestTokens_FormSentTwice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ann := e.browser("192.0.2.1")
+	ann.mustLogin(e.ann)
+	form := ann.createForm()
+	form.Set("name", "ci")
+	form.Set("expiry", "7")
+	p, plain := ann.createToken(form)
+	wantPage(t, p, http.StatusOK, "You will not see it again")
+	if plain == "" {
+		t.Fatal("no token shown")
+	}
+	before, events := e.tokens(), len(e.events())
+	again, shown := ann.createToken(form)
+	if e.tokens() != before {
+		t.Fatalf("sending the form again made a second token:\n%s", e.tokens())
+	}
+	wantPage(t, again, http.StatusConflict, "was made when this form was first sent", secret.Hint(plain))
+	if shown != "" || strings.Contains(again.body, plain) {
+		t.Fatal("the secret is shown a second time")
+	}
+	if n := len(e.events()); n != events {
+		t.Fatalf("%d audit events after sending twice, want %d", n, events)
+	}
+	// Another person sending the same form (a copied page) makes their own.
+	bob := e.browser("192.0.2.2")
+	bob.mustLogin(e.bob)
+	if _, plain := bob.createToken(form); plain == "" {
+		t.Fatal("bob's copy of the form made no token")
+	}
+	// A fresh form makes a new token.
+	fresh := ann.createForm()
+	fresh.Set("name", "ci-2")
+	fresh.Set("expiry", "7")
+	if _, plain := ann.createToken(fresh); plain == "" {
+		t.Fatal("a fresh form made no token")
+	}
+}
+
+// An account that expires before the portal's maximum caps the choices:
+// nothing outlives the account, and the form says why.
+func TestTokens_OptionsFollowTheAccountExpiry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.clock.Add(355 * 24 * time.Hour) // the account expires in 10 days, 2 March 2027 09:00 UTC
+	ann := e.browser("192.0.2.1")
+	ann.mustLogin(e.ann)
+	p := ann.get("/portal/tokens")
+	wantPage(t, p, http.StatusOK, `value="7" checked`, `max="2027-03-01"`,
+		`At most until the account expires, on <time datetime="2027-03-02T09:00:00Z">2`+"\u00a0Mar\u00a02027, 09:00\u00a0UTC</time>.")
+	for _, hidden := range []string{`value="30"`, `value="60"`, `value="90"`, "365 days"} {
+		if strings.Contains(p.body, hidden) {
+			t.Errorf("%s, past the account's expiry, is offered", hidden)
+		}
+	}
+	before := e.tokens()
+	for _, form := range []url.Values{
+		{"name": {"long"}, "expiry": {"30"}},
+		{"name": {"long"}, "expiry": {"date"}, "date": {"2027-03-02"}},
+	} {
+		p, plain := ann.createToken(form)
+		wantPage(t, p, http.StatusBadRequest, "Expiry must not be after the account expires (2027-03-02 09:00 UTC).")
+		if plain != "" || e.tokens() != before {
+			t.Fatalf("%v made a token that outlives the account", form)
+		}
+	}
+	if _, plain := ann.createToken(url.Values{"name": {"ok"}, "expiry": {"date"}, "date": {"2027-03-01"}}); plain == "" {
+		t.Fatal("the last day offered is refused")
+	}
+}
+
+// The new token's page says where each value of its curl line comes from.
+func TestTokens_NewTokenExplainsCurl(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ann := e.browser("192.0.2.1")
+	ann.mustLogin(e.ann)
+	p, _ := ann.createToken(url.Values{"name": {"ci"}, "expiry": {"7"}})
+	wantPage(t, p, http.StatusOK, "<code>AUTHO_API_TOKEN</code> is the token above",
+		"<code>AUTHO_PARTNER_TOKEN</code> is your account's partner token", e.account.PartnerTokenHint,
+		"If you do not have it, ask an admin of your account", `href="/portal/account"`)
+	// An admin is the one a member asks: they are told whom to ask.
+	boss := e.browser("192.0.2.2")
+	boss.mustLogin(e.boss)
+	p, _ = boss.createToken(url.Values{"name": {"ci"}, "expiry": {"7"}})
+	wantPage(t, p, http.StatusOK, `If you do not have it, talk to <a href="mailto:partners@platform.example">partners@platform.example</a>.`)
+}
+
+var (
+	bannerDiv = regexp.MustCompile(`(?s)<div class="banner[^>]*>.*?</div>`)
+	anyTag    = regexp.MustCompile(`<[^>]*>`)
+)
+
+// Every banner names whom to talk to, once across all of them; a closed
+// account is not invited to create what it cannot.
+func TestTokens_BannersSayWhomOnce(t *testing.T) {
+	t.Parallel()
+	suspend := func(e *env) {
+		if _, err := e.admin.Suspend(context.Background(), autho.OperatorCLI, e.account.ID); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		arrange func(e *env)
+		banner  string
+		closed  bool
+	}{
+		{"expiring soon", func(e *env) { e.clock.Add(340 * 24 * time.Hour) }, "This account expires on 2 March 2027 (in 25 days).", false},
+		{"suspended", suspend, "This account is suspended.", true},
+		{"expired", func(e *env) { e.clock.Add(366 * 24 * time.Hour) }, "This account expired on 2 March 2027.", true},
+		{"suspended and expired", func(e *env) { suspend(e); e.clock.Add(366 * 24 * time.Hour) }, "This account is suspended, and it expired on 2 March 2027.", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			tt.arrange(e)
+			bob := e.browser("192.0.2.2") // no tokens
+			bob.mustLogin(e.bob)
+			for _, path := range []string{"/portal/tokens", "/portal/account"} {
+				p := bob.get(path)
+				wantPage(t, p, http.StatusOK, tt.banner, `href="mailto:partners@platform.example"`)
+				var shown strings.Builder
+				for _, b := range bannerDiv.FindAllString(p.body, -1) {
+					shown.WriteString(anyTag.ReplaceAllString(b, "") + "\n")
+				}
+				if n := strings.Count(shown.String(), "partners@platform.example"); n != 1 {
+					t.Errorf("%s: the banners name the contact %d times, want once:\n%s", path, n, shown.String())
+				}
+			}
+			p := bob.get("/portal/tokens")
+			if got := strings.Contains(p.body, "Create one above"); got == tt.closed {
+				t.Errorf("the empty list says \"Create one above\": %v, want %v", got, !tt.closed)
+			}
+		})
+	}
+}

@@ -197,9 +197,10 @@ func (p *Portal) endUserSessions(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // userResetView confirms a password reset, then shows the new password.
+// The one reset is Target: layout's User is who is signed in.
 type userResetView struct {
 	layout
-	User     userRow
+	Target   userRow
 	Password string // "" on the confirmation step
 }
 
@@ -215,7 +216,7 @@ func (p *Portal) resetPasswordPage(w http.ResponseWriter, r *http.Request, v *vi
 		return nil
 	}
 	p.render(w, r, http.StatusOK, &userResetView{layout: p.layout(v, "Reset password", "users"),
-		User: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}})
+		Target: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}})
 	return nil
 }
 
@@ -234,6 +235,6 @@ func (p *Portal) resetPassword(w http.ResponseWriter, r *http.Request, v *visit)
 		return err
 	}
 	p.render(w, r, http.StatusOK, &userResetView{layout: p.layout(v, "Password reset", "users"),
-		User: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}, Password: pw})
+		Target: userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}, Password: pw})
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +52,9 @@ func TestUsers_ResetPassword(t *testing.T) {
 	bob.mustLogin(e.bob)
 	boss := e.browser("192.0.2.1")
 	boss.mustLogin(e.boss)
-	wantPage(t, boss.get("/portal/users/"+e.bob.ID+"/password"), http.StatusOK, "Reset the password of "+e.bob.Email+"?")
+	confirm := boss.get("/portal/users/" + e.bob.ID + "/password")
+	wantPage(t, confirm, http.StatusOK, "Reset the password of "+e.bob.Email+"?")
+	wantSignedInAs(t, confirm, e.boss.Email)
 	if e.users() == "" {
 		t.Fatal("no users")
 	}
@@ -60,6 +63,7 @@ func TestUsers_ResetPassword(t *testing.T) {
 	if p.status != http.StatusOK || m == nil {
 		t.Fatalf("reset: %d\n%s", p.status, text(p.body))
 	}
+	wantSignedInAs(t, p, e.boss.Email)
 	wantSignedOut(t, bob.get("/portal/tokens"))
 	wantPage(t, bob.login(e.bob.Email, password), http.StatusUnauthorized)
 	if p := bob.login(e.bob.Email, m[1]); p.status != http.StatusSeeOther {
@@ -266,5 +270,15 @@ func TestUsers_AddTakenEmail(t *testing.T) {
 	}
 	if p := boss.get("/portal/audit"); !strings.Contains(p.body, "could not add user") {
 		t.Fatalf("the audit log does not show the refused add:\n%s", text(p.body))
+	}
+}
+
+// wantSignedInAs fails unless the page's header names email as the one
+// signed in.
+func wantSignedInAs(t *testing.T, p *page, email string) {
+	t.Helper()
+	m := regexp.MustCompile(`<span class="who-email" title="Signed in as ([^"]*)">([^<]*)</span>`).FindStringSubmatch(p.body)
+	if m == nil || m[1] != email || m[2] != email {
+		t.Fatalf("the header shows %q as signed in, want %s", m, email)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"hash/crc32"
+	"math/big"
 )
 
 // Kind is a token prefix.
@@ -85,6 +86,23 @@ func NewID(prefix string) string {
 	b = append(b, prefix...)
 	b = append(b, '_')
 	return string(appendRandom(b, 20))
+}
+
+// IDFrom returns an id shaped like NewID's, derived from seed instead of
+// drawn at random: one seed always names one object, so a request sent
+// twice (a form a reload sends again) cannot make two.
+func IDFrom(prefix string, seed []byte) string {
+	sum := sha256.Sum256(seed)
+	n := new(big.Int).SetBytes(sum[:])
+	base, digit := big.NewInt(62), new(big.Int)
+	b := make([]byte, 0, len(prefix)+1+20)
+	b = append(b, prefix...)
+	b = append(b, '_')
+	for range 20 {
+		n.DivMod(n, base, digit)
+		b = append(b, alphabet[digit.Int64()])
+	}
+	return string(b)
 }
 
 // Random returns n uniformly random base62 characters.

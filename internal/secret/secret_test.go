@@ -94,6 +94,21 @@ func TestNewID(t *testing.T) {
 	}
 }
 
+func TestIDFrom(t *testing.T) {
+	a, b := IDFrom("tok", []byte("seed one")), IDFrom("tok", []byte("seed two"))
+	if a != IDFrom("tok", []byte("seed one")) {
+		t.Fatal("one seed gives two ids")
+	}
+	if a == b {
+		t.Fatal("two seeds give one id")
+	}
+	for _, id := range []string{a, b} {
+		if !strings.HasPrefix(id, "tok_") || len(id) != len(NewID("tok")) || strings.Trim(id[4:], alphabet) != "" {
+			t.Fatalf("IDFrom = %q, want the shape of NewID", id)
+		}
+	}
+}
+
 func FuzzCheck(f *testing.F) {
 	f.Add(New(APIToken))
 	f.Add(New(PartnerToken))
