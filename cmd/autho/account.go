@@ -9,6 +9,7 @@ import (
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/database"
 )
 
 // defaultAccountTerm is an account's life when --expires is not given: a
@@ -76,7 +77,7 @@ func (a *app) accountListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return o.withReader(cmd.Context(), func(s *admin.Service) error {
 				as, err := s.Accounts(cmd.Context())
 				if err != nil {
 					return err
@@ -108,7 +109,7 @@ func (a *app) accountShowCmd() *cobra.Command {
 		Short: "Show one account",
 		Args:  wantArgs("ACCOUNT_ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+			return a.accountDo(cmd, database.Read, func(s *admin.Service) (*autho.Account, error) {
 				return s.Account(cmd.Context(), argv[0])
 			})
 		},
@@ -133,7 +134,7 @@ func (a *app) accountRenewCmd() *cobra.Command {
 			if err != nil {
 				return usageError{flagErr("expires", err)}
 			}
-			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+			return a.accountDo(cmd, database.Change, func(s *admin.Service) (*autho.Account, error) {
 				return s.RenewAccount(cmd.Context(), autho.OperatorCLI, argv[0], until)
 			})
 		},
@@ -148,7 +149,7 @@ func (a *app) accountStatusCmd(use, short string, do func(*admin.Service, contex
 		Short: short,
 		Args:  wantArgs("ACCOUNT_ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.accountDo(cmd, func(s *admin.Service) (*autho.Account, error) {
+			return a.accountDo(cmd, database.Change, func(s *admin.Service) (*autho.Account, error) {
 				return do(s, cmd.Context(), autho.OperatorCLI, argv[0])
 			})
 		},
@@ -156,12 +157,12 @@ func (a *app) accountStatusCmd(use, short string, do func(*admin.Service, contex
 }
 
 // accountDo runs an action that answers with an account and prints it.
-func (a *app) accountDo(cmd *cobra.Command, do func(*admin.Service) (*autho.Account, error)) error {
+func (a *app) accountDo(cmd *cobra.Command, use database.Use, do func(*admin.Service) (*autho.Account, error)) error {
 	o, err := a.newOp()
 	if err != nil {
 		return err
 	}
-	return o.withService(cmd.Context(), func(s *admin.Service) error {
+	return o.with(cmd.Context(), use, func(s *admin.Service) error {
 		acc, err := do(s)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/database"
 )
 
 // op is what one operator command works with: the moment it started, which
@@ -41,12 +42,23 @@ func (a *app) location() (*time.Location, error) {
 	return c.Location, nil
 }
 
-// withService opens the store, runs fn with an admin.Service on it, and
-// closes the store. fn has printed its result when it returns, and what it
-// printed is committed; so a failure to close is only reported, as a
-// warning, not turned into a failed command an operator would retry.
+// withService opens the store to change it, runs fn with an admin.Service
+// on it, and closes the store. fn has printed its result when it returns,
+// and what it printed is committed; so a failure to close is only
+// reported, as a warning, not turned into a failed command an operator
+// would retry.
 func (o *op) withService(ctx context.Context, fn func(*admin.Service) error) error {
-	st, err := o.openStore(ctx)
+	return o.with(ctx, database.Change, fn)
+}
+
+// withReader is withService for a command that only reads: it opens the
+// database read-only and never migrates it.
+func (o *op) withReader(ctx context.Context, fn func(*admin.Service) error) error {
+	return o.with(ctx, database.Read, fn)
+}
+
+func (o *op) with(ctx context.Context, use database.Use, fn func(*admin.Service) error) error {
+	st, err := o.openStore(ctx, use)
 	if err != nil {
 		return err
 	}

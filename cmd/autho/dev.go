@@ -83,7 +83,7 @@ func (o *op) seed(ctx context.Context, plan seed.Plan, out string, force bool) e
 		}
 		return err
 	}
-	st, err := o.openStore(ctx)
+	st, err := o.openStore(ctx, database.Change)
 	if err != nil {
 		return err
 	}

@@ -19,11 +19,13 @@ import (
 // pair logs in on a server started on the same database.
 func TestDevSeed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db := filepath.Join(t.TempDir(), "autho.db")
+		var db string
 		env := map[string]string{}
 		if b == backendPostgres {
 			db, _ = pgTestSchema(t)
 			env["AUTHO_MASTER_KEY"] = pgTestMasterKey()
+		} else {
+			db = newDB(t)
 		}
 		out := filepath.Join(t.TempDir(), "pairs.txt")
 		r := runOp(t, db, nil, "", "dev", "seed", "--accounts", "3", "--tokens", "10", "--out", out, "--json")
@@ -211,7 +213,7 @@ func TestDevSeed_OutMustBeNew(t *testing.T) {
 // did not make is refused, untouched, and its --out file is left alone,
 // unless --force.
 func TestDevSeed_RefusesForeignDatabase(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "autho.db")
+	db := newDB(t)
 	mustOpJSON(t, db, nil, "", "account", "create", "--name", "Real Partner")
 	out := filepath.Join(t.TempDir(), "pairs.txt")
 	r := runOp(t, db, nil, "", "dev", "seed", "--tokens", "5", "--out", out)

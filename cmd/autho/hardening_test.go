@@ -328,7 +328,7 @@ func TestServe_BadSettings(t *testing.T) {
 // logs in, every acknowledged revocation is refused.
 func TestCrash_Kill9(t *testing.T) {
 	bin := authoBinary(t)
-	db := filepath.Join(t.TempDir(), "autho.db")
+	db := newDB(t)
 	cli := func(args ...string) (map[string]any, error) {
 		cmd := exec.Command(bin, append([]string{"--db", db, "--json"}, args...)...)
 		cmd.Env = append(os.Environ(), "AUTHO_DATABASE=", "AUTHO_MASTER_KEY=")

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -25,7 +26,7 @@ func (a *app) keysCmd() *cobra.Command {
 	}
 	listAlg := alg(list)
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		return a.withKeyring(cmd.Context(), *listAlg, func(k *signer.Keyring) error {
+		return a.withKeyring(cmd.Context(), *listAlg, database.Read, func(k *signer.Keyring) error {
 			infos := k.Keys()
 			if a.json {
 				if infos == nil {
@@ -51,7 +52,7 @@ func (a *app) keysCmd() *cobra.Command {
 	rotAlg := alg(rotate)
 	rotForce := rotate.Flags().Bool("force", false, "make the key even if the servers sign with another algorithm (to change it: set AUTHO_JWT_ALG on every server first)")
 	rotate.RunE = func(cmd *cobra.Command, _ []string) error {
-		return a.withKeyring(cmd.Context(), *rotAlg, func(k *signer.Keyring) error {
+		return a.withKeyring(cmd.Context(), *rotAlg, database.Change, func(k *signer.Keyring) error {
 			served, other := k.ServedByOther()
 			if other && !*rotForce {
 				from := "AUTHO_JWT_ALG here (default ES256)"
@@ -93,7 +94,7 @@ is replaced in one step, and verifiers re-read it without a restart.`,
 		if *out == "" {
 			return usageError{fmt.Errorf("--out is required")}
 		}
-		return a.withKeyring(cmd.Context(), "HS256", func(k *signer.Keyring) error {
+		return a.withKeyring(cmd.Context(), "HS256", database.Read, func(k *signer.Keyring) error {
 			ids, err := k.ExportHS256(*out, *force)
 			switch {
 			case errors.Is(err, signer.ErrNoHS256Key):
@@ -127,7 +128,7 @@ every JWT issued before stops verifying. Restart every running server.`,
 		if !*lost {
 			return usageError{errors.New("keys reset deletes the signing keys the master key cannot open, and every JWT issued before stops verifying: give --i-have-lost-the-master-key to go ahead")}
 		}
-		return a.withSealer(cmd.Context(), *resetAlg, signer.LostKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, made string) error {
+		return a.withSealer(cmd.Context(), *resetAlg, database.Change, signer.LostKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, made string) error {
 			dropped, key, err := signer.ResetLostKeys(cmd.Context(), autho.OperatorCLI, st, s, opt)
 			if err != nil {
 				return err
@@ -151,8 +152,8 @@ every JWT issued before stops verifying. Restart every running server.`,
 }
 
 // withKeyring opens the store and a keyring of the given algorithm on it.
-func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyring) error) error {
-	return a.withSealer(ctx, alg, signer.ReadKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, _ string) error {
+func (a *app) withKeyring(ctx context.Context, alg string, use database.Use, fn func(*signer.Keyring) error) error {
+	return a.withSealer(ctx, alg, use, signer.ReadKeyFile, func(st autho.Store, s *signer.Sealer, opt signer.Options, _ string) error {
 		k, err := signer.NewKeyring(st, s, opt)
 		if err != nil {
 			return err
@@ -168,7 +169,7 @@ func (a *app) withKeyring(ctx context.Context, alg string, fn func(*signer.Keyri
 // options: alg, or AUTHO_JWT_ALG when empty. fn is told the key file made
 // now, if any; its errors opening sealed keys are explained as the master
 // key's.
-func (a *app) withSealer(ctx context.Context, alg string, use signer.KeyFileUse, fn func(st autho.Store, s *signer.Sealer, opt signer.Options, madeKeyFile string) error) error {
+func (a *app) withSealer(ctx context.Context, alg string, dbUse database.Use, use signer.KeyFileUse, fn func(st autho.Store, s *signer.Sealer, opt signer.Options, madeKeyFile string) error) error {
 	if alg == "" {
 		set, err := a.settings("AUTHO_JWT_ALG")
 		if err != nil {
@@ -190,7 +191,7 @@ func (a *app) withSealer(ctx context.Context, alg string, use signer.KeyFileUse,
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx)
+	st, err := a.openStore(ctx, dbUse)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 func (a *app) migrateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
-		Short: "Create or upgrade the database schema (serve and every command also do this)",
+		Short: "Create or upgrade the database schema (serve does this too; the other commands refuse a database that does not exist)",
 		Args:  wantArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := a.newOp()

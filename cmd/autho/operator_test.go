@@ -287,7 +287,7 @@ func TestOperator_HappyPaths(t *testing.T) {
 // Without --json, output is for people, and a new secret comes with a line
 // saying it is shown once.
 func TestOperator_HumanOutput(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "autho.db")
+	db := newDB(t)
 	acc := opStr(mustOpJSON(t, db, nil, "", "account", "create", "--name", "Acme"), "id")
 	mustOpJSON(t, db, nil, "", "user", "create", "--account", acc, "--email", "ann@example.com")
 	tests := []struct {
@@ -384,7 +384,7 @@ const (
 // TestOperator_Mistakes: each mistake is one line on stderr, a non-zero
 // exit, nothing on stdout even with --json, and an unchanged database.
 func TestOperator_Mistakes(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "autho.db")
+	db := newDB(t)
 	acc := mustOpJSON(t, db, nil, "", "account", "create", "--name", "Acme")
 	accID, ptn := opStr(acc, "id"), opStr(acc, "partner_token")
 	mustOpJSON(t, db, nil, "", "user", "create", "--account", accID, "--email", "ann@example.com")

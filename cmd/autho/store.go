@@ -14,10 +14,10 @@ import (
 	"github.com/autho/autho/internal/signer"
 )
 
-// openStore opens the database named by --db and applies pending
-// migrations. The caller closes it.
-func (a *app) openStore(ctx context.Context) (autho.Store, error) {
-	return database.Open(ctx, a.db, postgres.Options{}, a.migrationProgress())
+// openStore opens the database named by --db for use (see database.Use).
+// The caller closes it.
+func (a *app) openStore(ctx context.Context, use database.Use) (autho.Store, error) {
+	return database.Open(ctx, a.db, use, postgres.Options{}, a.migrationProgress())
 }
 
 // migrationProgress says on stderr when a migration is slow.

@@ -101,7 +101,7 @@ func (a *app) tokenListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return o.withReader(cmd.Context(), func(s *admin.Service) error {
 				ts, err := s.Tokens(cmd.Context(), admin.TokenQuery{AccountID: accountID, User: email})
 				if err != nil {
 					return err

@@ -63,19 +63,15 @@ type Daemon struct {
 	closeErr  error
 }
 
-// Start opens the database (migrating it), loads the signing keys, binds
+// Start opens the database (migrating it; one serve cannot write is refused
+// now, since every login writes), loads the signing keys, binds
 // the listeners and starts serving. On error nothing is left running.
 func Start(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Daemon, err error) {
-	// Every login writes, so a database serve cannot write is refused now
-	// rather than found out at each request.
-	if err := database.CheckWritable(cfg.Database); err != nil {
-		return nil, fmt.Errorf("AUTHO_DATABASE (--db): %w", err)
-	}
 	mk, err := signer.FindMasterKey(cfg.MasterKey, database.KeyFile(cfg.Database))
 	if err != nil {
 		return nil, err
 	}
-	st, err := database.Open(ctx, cfg.Database, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
+	st, err := database.Open(ctx, cfg.Database, database.Create, postgres.Options{MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBAcquireTimeout},
 		migrations.ReportSlow(time.Second, func(m migrations.Migration, took time.Duration) {
 			if took < 0 {
 				log.Info("applying a migration to the database; on a large one this may take a minute", "migration", m.String())

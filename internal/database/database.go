@@ -50,13 +50,13 @@ func Name(db string) string {
 	return db
 }
 
-// CheckWritable refuses a SQLite file that a server could not write, which
-// SQLite would open read-only without a word: one whose mode gives its
-// owner no write permission (heeded even by root, who could write it
-// anyway), or that this process cannot open for writing (another owner, a
-// read-only mount). A file that does not exist yet passes; making it is
-// SQLite's to try.
-func CheckWritable(db string) error {
+// checkWritable refuses a SQLite file that a command that writes could not
+// write, which SQLite would open read-only without a word and every write
+// then fail: one whose mode gives its owner no write permission (heeded even
+// by root, who could write it anyway), or that this process cannot open for
+// writing (another owner, a read-only mount). A file that does not exist
+// yet passes; making it is SQLite's to try.
+func checkWritable(db string) error {
 	if IsPostgres(db) {
 		return nil
 	}
@@ -81,11 +81,33 @@ func CheckWritable(db string) error {
 	return nil
 }
 
-// Open opens db and applies pending migrations, reporting slow ones to
-// progress. pool sizes a PostgreSQL pool: serve sizes it from its settings,
-// while an operator command needs one connection for a moment and takes the
-// defaults. The caller closes the store.
-func Open(ctx context.Context, db string, pool postgres.Options, progress migrations.Progress) (autho.Store, error) {
+// Use is what a command may do to the database it opens. Only serve and
+// migrate may make a SQLite file: any other command pointed at a path that
+// is not there (a typo, the wrong folder) would otherwise make an empty
+// database and answer from it, or hand out a partner token that works
+// nowhere.
+type Use int
+
+const (
+	// Create opens db, making a SQLite file that is not there, and applies
+	// pending migrations: serve and migrate.
+	Create Use = iota
+	// Change opens a database that exists and applies pending migrations:
+	// the operator commands that write.
+	Change
+	// Read opens a database that exists and is migrated, read-only, so that
+	// the commands that only look work on a read-only file or through a
+	// PostgreSQL role that may only SELECT, and never migrate behind an
+	// operator's back.
+	Read
+)
+
+// Open opens db for use and, unless use is Read, applies pending
+// migrations, reporting slow ones to progress. pool sizes a PostgreSQL
+// pool: serve sizes it from its settings, while an operator command needs
+// one connection for a moment and takes the defaults. The caller closes the
+// store.
+func Open(ctx context.Context, db string, use Use, pool postgres.Options, progress migrations.Progress) (autho.Store, error) {
 	if strings.TrimSpace(db) == "" {
 		return nil, errors.New("--db must not be empty")
 	}
@@ -95,21 +117,78 @@ func Open(ctx context.Context, db string, pool postgres.Options, progress migrat
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 		}
-		if err := st.MigrateProgress(ctx, progress); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("migrate PostgreSQL database: %w", err)
-		}
-		return st, nil
+		return ready(ctx, st, use, db, migrations.Postgres, progress)
 	}
-	st, err := sqlite.Open(db)
+	if use != Create {
+		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: give --db (or AUTHO_DATABASE) the file the server uses, or make a new one with \"autho migrate --db %s\"", db, db)
+		}
+	}
+	if use != Read {
+		if err := checkWritable(db); err != nil {
+			return nil, err
+		}
+	}
+	open := sqlite.Open
+	if use == Read {
+		open = sqlite.OpenReadOnly
+	}
+	st, err := open(db)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", db, err)
 	}
-	if err := st.MigrateProgress(ctx, progress); err != nil {
+	return ready(ctx, st, use, db, migrations.SQLite, progress)
+}
+
+// what is db in an error: "PostgreSQL database", or "database FILE".
+func what(db string) string {
+	if IsPostgres(db) {
+		return "PostgreSQL database"
+	}
+	return "database " + db
+}
+
+// schema is what Open asks of either backend's store.
+type schema interface {
+	autho.Store
+	MigrateProgress(context.Context, migrations.Progress) error
+	SchemaVersion(context.Context) (int, error)
+}
+
+// ready migrates st, or for a reader checks that nothing is pending, and
+// closes it on failure.
+func ready(ctx context.Context, st schema, use Use, db string, d migrations.Dialect, progress migrations.Progress) (autho.Store, error) {
+	var err error
+	if use == Read {
+		err = current(ctx, st, db, d)
+	} else if err = st.MigrateProgress(ctx, progress); err != nil {
+		err = fmt.Errorf("migrate %s: %w", what(db), err)
+	}
+	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", db, err)
+		return nil, err
 	}
 	return st, nil
+}
+
+// current refuses a database whose schema is behind this binary's: a
+// reader must not migrate, and reading an older schema would fail halfway.
+func current(ctx context.Context, st schema, db string, d migrations.Dialect) error {
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", what(db), err)
+	}
+	fix := "autho migrate"
+	if !IsPostgres(db) {
+		fix += " --db " + db
+	}
+	switch latest := migrations.Latest(d); {
+	case v == 0:
+		return fmt.Errorf("the database %s holds no autho schema: check --db, or make a new database with \"%s\"", Name(db), fix)
+	case v < latest:
+		return fmt.Errorf("the database %s is at schema version %d and this autho needs %d: run \"%s\" (or start autho serve) first", Name(db), v, latest, fix)
+	}
+	return nil
 }
 
 // Migrate opens db, applies pending migrations and closes it. A SQLite
@@ -124,7 +203,7 @@ func Migrate(ctx context.Context, db, masterKey string, progress migrations.Prog
 			return "", err
 		}
 	}
-	st, err := Open(ctx, db, postgres.Options{}, progress)
+	st, err := Open(ctx, db, Create, postgres.Options{}, progress)
 	if err != nil {
 		return "", err
 	}

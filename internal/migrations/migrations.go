@@ -106,3 +106,10 @@ func All(d Dialect) []Migration {
 	}
 	return ms
 }
+
+// Latest is the newest version for d: what a database must be at for this
+// binary to read it.
+func Latest(d Dialect) int {
+	ms := All(d)
+	return ms[len(ms)-1].Version
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/autho/autho/internal/migrations"
 )
@@ -71,4 +72,19 @@ func (s *Store) MigrateProgress(ctx context.Context, progress migrations.Progres
 		}
 	}
 	return nil
+}
+
+// SchemaVersion is the newest migration recorded in the schema the URL's
+// search_path names, 0 when there is none. It only reads, so it works
+// through a role that may only SELECT.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.run(ctx, "schema version", func(ctx context.Context, c *pgxpool.Conn) error {
+		var exists bool
+		if err := c.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+			return err
+		}
+		return c.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	})
+	return v, err
 }

@@ -56,3 +56,12 @@ func (s *Store) MigrateProgress(ctx context.Context, progress migrations.Progres
 	}
 	return nil
 }
+
+// SchemaVersion is the newest migration recorded, 0 when there is none (a
+// file that is not yet, or not, an autho database). It only reads.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'schema_migrations')
+		THEN (SELECT coalesce(max(version), 0) FROM schema_migrations) ELSE 0 END`).Scan(&v)
+	return v, wrap("schema version", err)
+}

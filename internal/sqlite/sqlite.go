@@ -24,6 +24,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"runtime"
@@ -59,7 +60,22 @@ type Store struct {
 // migrate; call Migrate before use.
 func Open(path string) (*Store, error) {
 	createPrivate(path)
-	w, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	return open(path, url.Values{})
+}
+
+// OpenReadOnly opens the SQLite database at path, which must exist, for
+// reading only: every write fails, and a file this process may not write
+// (mode 0444, another owner, a read-only mount) can still be read.
+func OpenReadOnly(path string) (*Store, error) {
+	return open(path, url.Values{"mode": {"ro"}})
+}
+
+// open opens both pools on path with the SQLite URI parameters q.
+func open(path string, q url.Values) (*Store, error) {
+	wq, rq := url.Values{"_txlock": {"immediate"}}, url.Values{"_pragma": {"query_only(1)", "cache_size(-1024)"}}
+	maps.Copy(wq, q)
+	maps.Copy(rq, q)
+	w, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -72,7 +88,7 @@ func Open(path string) (*Store, error) {
 	// pages, small tables and the upper levels of the hash indexes, fit in
 	// it, and a login's leaf pages are random, so a larger cache misses as
 	// often: less memory for the same CPU per login (bench/RESULTS.md).
-	r, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)", "cache_size(-1024)"}}))
+	r, err := sql.Open("sqlite", dsn(path, rq))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
