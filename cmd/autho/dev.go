@@ -89,9 +89,11 @@ func (o *op) seed(ctx context.Context, plan seed.Plan, out string, force bool) e
 	}
 	defer st.Close()
 	start := time.Now()
+	progress := seed.NewProgress(o.stderr, plan, start)
+	progress.Update(seed.Result{}, false) // at once: a big seed's first batch takes a while
 	var res seedResult
 	res.Result, err = seed.ToFile(ctx, st, seed.Job{Plan: plan, Out: out, Force: force, DB: database.Name(o.db),
-		Progress: seed.NewProgress(o.stderr, plan, start).Update})
+		Progress: progress.Update})
 	if err != nil {
 		return err
 	}

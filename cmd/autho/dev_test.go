@@ -41,6 +41,11 @@ func TestDevSeed(t *testing.T) {
 		if !strings.Contains(r.stderr, "10/10 tokens") {
 			t.Errorf("no final progress line on stderr: %q", r.stderr)
 		}
+		// The first line comes before any row is made, so that a big seed
+		// says at once that it is working.
+		if !strings.HasPrefix(r.stderr, "dev seed: 0/10 tokens, 0/3 accounts") {
+			t.Errorf("stderr %q does not begin with a progress line of nothing done yet", r.stderr)
+		}
 
 		fi, err := os.Stat(out)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/daemon"
+	"github.com/autho/autho/internal/testskip"
 )
 
 // testServer is a real autho daemon on a loopback port, with its database,
@@ -320,7 +321,7 @@ func TestMain(m *testing.M) {
 	for _, k := range []string{"AUTHO_DATABASE", "AUTHO_MASTER_KEY"} {
 		os.Unsetenv(k)
 	}
-	code := m.Run()
+	code := testskip.Main(m)
 	if n := leaks.check(os.Stderr); n > 0 {
 		code = 1
 	}

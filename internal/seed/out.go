@@ -171,6 +171,7 @@ type Progress struct {
 	tty   bool
 	every time.Duration
 	last  time.Duration
+	shown bool // the first report is shown at once, whatever every says
 }
 
 // NewProgress reports the progress of plan, started at start, to w.
@@ -187,10 +188,10 @@ func NewProgress(w io.Writer, plan Plan, start time.Time) *Progress {
 // Update reports r; done is the last report.
 func (p *Progress) Update(r Result, done bool) {
 	elapsed := time.Since(p.start)
-	if !done && elapsed-p.last < p.every {
+	if !done && p.shown && elapsed-p.last < p.every {
 		return
 	}
-	p.last = elapsed
+	p.last, p.shown = elapsed, true
 	rate := float64(r.Tokens) / max(elapsed.Seconds(), 1e-3)
 	line := fmt.Sprintf("dev seed: %d/%d tokens, %d/%d accounts, %.0f s, %.0f tokens/s",
 		r.Tokens, p.plan.Tokens, r.Accounts, p.plan.Accounts, elapsed.Seconds(), rate)

@@ -1,11 +1,13 @@
 package seed
 
 import (
+	"bytes"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPlaceNew: the finished pairs take --out's name only while it
@@ -68,4 +70,18 @@ func dirContent(tb testing.TB, dir string) map[string]string {
 		files[e.Name()] = string(b)
 	}
 	return files
+}
+
+// TestProgress_FirstAtOnce: off a terminal, a line comes every few seconds,
+// except the first report, which is shown at once.
+func TestProgress_FirstAtOnce(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, Plan{Accounts: 2, Tokens: 4}, time.Now())
+	p.Update(Result{}, false)
+	p.Update(Result{Accounts: 1, Users: 1, Tokens: 2}, false)
+	p.Update(Result{Accounts: 2, Users: 2, Tokens: 4}, true)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "dev seed: 0/4 tokens") || !strings.HasPrefix(lines[1], "dev seed: 4/4 tokens") {
+		t.Fatalf("progress wrote %q; want the first report and the last", buf.String())
+	}
 }
