@@ -38,6 +38,11 @@ const (
 	// lost (their ids are the target name).
 	AuditSigningKeyReset AuditAction = "signing_key.reset"
 
+	// An operator key made or revoked: actions of no account, with the key
+	// as their target.
+	AuditOperatorKeyCreate AuditAction = "operator_key.create"
+	AuditOperatorKeyRevoke AuditAction = "operator_key.revoke"
+
 	// An admin's add refused because the email is a user of another
 	// account. It has no target: that user is not the account's to see.
 	AuditUserCreateRefused AuditAction = "user.create_refused"
@@ -48,11 +53,11 @@ const (
 // the time, so the log still reads right after a rename.
 type AuditEvent struct {
 	ID         string // "aud_…"
-	AccountID  string // "" for an action on no account (a signing key)
+	AccountID  string // "" for an action on no account (a signing key, an operator key)
 	ActorID    string // Actor.ID: "usr_…", "operator:<name>" or "autho"
 	ActorEmail string // "" unless a person acted
 	Action     AuditAction
-	TargetID   string // "tok_…", "usr_…", "acc_…", "key_…", or "" when the action has no object
+	TargetID   string // "tok_…", "usr_…", "acc_…", "key_…", "opk_…", or "" when the action has no object
 	TargetName string // the token's or account's name, the user's email, the key's algorithm, at the time
 	At         time.Time
 	IP         string

@@ -139,6 +139,22 @@ type Store interface {
 	// no longer count, and returns how many it removed.
 	DeleteLoginFailuresBefore(ctx context.Context, before time.Time) (int, error)
 
+	// CreateOperatorKey stores an admin API key; a name or hash in use is
+	// ErrConflict.
+	CreateOperatorKey(ctx context.Context, k *OperatorKey, entries ...Entry) error
+	OperatorKey(ctx context.Context, id string) (*OperatorKey, error)
+	// OperatorKeyByHash finds a key by the SHA-256 of its secret, whatever
+	// its state: the caller decides what a revoked key means.
+	OperatorKeyByHash(ctx context.Context, hash []byte) (*OperatorKey, error)
+	OperatorKeys(ctx context.Context) ([]*OperatorKey, error) // newest first, ties by id descending
+	// UpdateOperatorKey writes RevokedAt. Nothing else of a key ever
+	// changes, and LastUsedAt and LastUsedIP are RecordOperatorKeyUse's.
+	UpdateOperatorKey(ctx context.Context, id string, fn func(*OperatorKey) error, entries ...Entry) (*OperatorKey, error)
+	// RecordOperatorKeyUse sets the key's last-used time and IP; a use
+	// older than the one stored does not overwrite it, and an unknown id
+	// is ignored.
+	RecordOperatorKeyUse(ctx context.Context, id string, at time.Time, ip string) error
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error

@@ -106,7 +106,7 @@ var all = []*setting{
 		}},
 	{env: "AUTHO_INTROSPECTION_SECRET", secret: true, usage: "bearer secret for the introspection endpoint; unset: 404",
 		parse: func(c *Config, v string) error { c.IntrospectionSecret = v; return nil }},
-	{env: "AUTHO_METRICS_ADDR", flag: "metrics-addr", usage: "separate listen address for /metrics (default the main listener)",
+	{env: "AUTHO_METRICS_ADDR", flag: "metrics-addr", usage: "separate listen address for /metrics (default: the main listener when it is loopback, else none)",
 		parse: address(func(c *Config) *string { return &c.MetricsAddr })},
 	{env: "AUTHO_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error",
 		parse: func(c *Config, v string) error {

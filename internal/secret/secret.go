@@ -22,13 +22,14 @@ type Kind string
 const (
 	APIToken     Kind = "autho_api_"
 	PartnerToken Kind = "autho_ptn_"
+	OperatorKey  Kind = "autho_adm_" // the admin API's bearer
 )
 
 const (
 	alphabet    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	randomLen   = 30
 	checksumLen = 6
-	prefixLen   = 10 // len("autho_api_"); both kinds have the same length
+	prefixLen   = 10 // len("autho_api_"); every kind has the same length
 
 	// TokenLen is the length of every token.
 	TokenLen = prefixLen + randomLen + checksumLen

@@ -37,6 +37,7 @@ var pending struct {
 	token   *autho.APIToken
 	key     *autho.SigningKey
 	session *autho.Session
+	opKey   *autho.OperatorKey
 }
 
 func entryWrites() []entryWrite {
@@ -132,6 +133,25 @@ func entryWrites() []entryWrite {
 			func(t *testing.T, s autho.Store, f *fixture) bool {
 				ks, err := s.SigningKeys(t.Context())
 				return err == nil && !slices.ContainsFunc(ks, func(k *autho.SigningKey) bool { return k.ID == pending.key.ID })
+			}},
+		{"CreateOperatorKey",
+			func(t *testing.T, s autho.Store, f *fixture, es ...autho.Entry) error {
+				pending.opKey = newOperatorKey(at(time.Minute))
+				return s.CreateOperatorKey(t.Context(), pending.opKey, es...)
+			},
+			func(t *testing.T, s autho.Store, f *fixture) bool {
+				_, err := s.OperatorKey(t.Context(), pending.opKey.ID)
+				return found(err)
+			}},
+		{"UpdateOperatorKey",
+			func(t *testing.T, s autho.Store, f *fixture, es ...autho.Entry) error {
+				pending.opKey = mustOperatorKey(t, s, t0)
+				_, err := s.UpdateOperatorKey(t.Context(), pending.opKey.ID, func(k *autho.OperatorKey) error { k.RevokedAt = at(time.Hour); return nil }, es...)
+				return err
+			},
+			func(t *testing.T, s autho.Store, f *fixture) bool {
+				k, err := s.OperatorKey(t.Context(), pending.opKey.ID)
+				return err == nil && k.Revoked()
 			}},
 		{"CreateSession",
 			func(t *testing.T, s autho.Store, f *fixture, es ...autho.Entry) error {

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"AuditEvents", testAuditEvents},
 		{"Entries", testEntries},
 		{"LoginFailures", testLoginFailures},
+		{"OperatorKeys", testOperatorKeys},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
