@@ -83,12 +83,22 @@ func (a *app) rootCmd() *cobra.Command {
 		return nil
 	}
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout and nothing else there")
+	// Our own flag rather than cobra's Version field, whose template would
+	// ignore --json.
+	showVersion := root.Flags().Bool("version", false, "show the version, as the version command does")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *showVersion {
+			return a.printVersion()
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(
 		// The operator's commands: each opens the database, does one
 		// thing through internal/admin, and closes it.
 		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(),
 		// The server and its keys; load-test data.
 		a.serveCmd(), a.keysCmd(), a.gatewayCmd(), a.devCmd(),
+		a.versionCmd(),
 	)
 	return root
 }
