@@ -11,7 +11,8 @@ import (
 // The JSON shapes of --json output. Field names are the contract's
 // snake_case; times are RFC 3339 in UTC; a time that has not happened
 // (never used, not revoked) is null; a secret appears only in the output of
-// the command that created it.
+// the command that created it, under the contract's name for it and under
+// "secret" too, so a script can take any command's new secret from one key.
 
 type accountJSON struct {
 	ID               string    `json:"id"`
@@ -23,6 +24,7 @@ type accountJSON struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 	PartnerTokenHint string    `json:"partner_token_hint"`
 	PartnerToken     string    `json:"partner_token,omitempty"`
+	Secret           string    `json:"secret,omitempty"`
 }
 
 type userJSON struct {
@@ -34,6 +36,7 @@ type userJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Password  string    `json:"password,omitempty"`
+	Secret    string    `json:"secret,omitempty"`
 }
 
 type tokenJSON struct {
@@ -50,6 +53,7 @@ type tokenJSON struct {
 	LastUsedIP string     `json:"last_used_ip"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	Token      string     `json:"token,omitempty"`
+	Secret     string     `json:"secret,omitempty"`
 }
 
 func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
@@ -63,6 +67,7 @@ func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
 		UpdatedAt:        a.UpdatedAt.UTC(),
 		PartnerTokenHint: a.PartnerTokenHint,
 		PartnerToken:     partnerToken,
+		Secret:           partnerToken,
 	}
 }
 
@@ -76,6 +81,7 @@ func userView(u *autho.User, generatedPassword string) userJSON {
 		CreatedAt: u.CreatedAt.UTC(),
 		UpdatedAt: u.UpdatedAt.UTC(),
 		Password:  generatedPassword,
+		Secret:    generatedPassword,
 	}
 }
 
@@ -98,6 +104,7 @@ func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 		LastUsedIP: t.LastUsedIP,
 		RevokedAt:  optionalTime(t.RevokedAt),
 		Token:      plaintext,
+		Secret:     plaintext,
 	}
 }
 
