@@ -196,16 +196,24 @@ func (a *app) accountRotateCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				acc, pt, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
+				acc, pt, until, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
 				if err != nil {
 					return err
 				}
 				if o.json {
-					return o.printJSON(o.accountJSON(acc, pt))
+					// null without grace: the old token has already stopped.
+					var prev *time.Time
+					if g > 0 {
+						prev = optionalTime(until)
+					}
+					return o.printJSON(struct {
+						accountJSON
+						PreviousValidUntil *time.Time `json:"previous_valid_until"`
+					}{o.accountJSON(acc, pt), prev})
 				}
 				o.printAccount(acc)
 				if g > 0 {
-					o.printf("The previous partner token keeps working until %s.\n", o.when(o.now.Add(g)))
+					o.printf("The previous partner token keeps working until %s.\n", o.when(until))
 				} else {
 					o.printf("The previous partner token no longer works.\n")
 				}
