@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,9 +49,24 @@ func (a *app) accountCreateCmd() *cobra.Command {
 				}
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				namesakes, err := s.AccountsNamed(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
 				acc, pt, err := s.CreateAccount(cmd.Context(), autho.OperatorCLI, name, until)
 				if err != nil {
 					return err
+				}
+				if len(namesakes) > 0 {
+					ids := make([]string, len(namesakes))
+					for i, n := range namesakes {
+						ids[i] = n.ID
+					}
+					what := "account " + ids[0] + " is"
+					if len(ids) > 1 {
+						what = "accounts " + strings.Join(ids, ", ") + " are"
+					}
+					o.warn("%s also named %q; %s is a separate account (if it was made by mistake, suspend it)", what, acc.Name, acc.ID)
 				}
 				if o.json {
 					return o.printJSON(o.accountJSON(acc, pt))

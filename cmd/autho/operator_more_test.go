@@ -363,4 +363,3 @@ func TestCLI_RotateGraceEnd(t *testing.T) {
 		}
 	})
 }
-

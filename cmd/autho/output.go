@@ -166,6 +166,12 @@ func (o *op) printToken(t *autho.APIToken) {
 		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
 }
 
+// warn tells the operator, on stderr in one line, of a likely mistake in a
+// request that was valid and done all the same.
+func (o *op) warn(format string, args ...any) {
+	fmt.Fprintf(o.stderr, "autho: warning: %s\n", oneLine(fmt.Sprintf(format, args...)))
+}
+
 // printSecret says plainly that a secret will not be shown again: the
 // database keeps only its hash.
 func (o *op) printSecret(what, value string) {

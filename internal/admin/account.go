@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/autho/autho"
@@ -89,6 +90,25 @@ func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 		return nil, storeErr(err, "list accounts", nil)
 	}
 	return as, nil
+}
+
+// AccountsNamed returns the accounts whose name is name, ignoring case and
+// surrounding space: two partners of one name are allowed (companies do
+// share names), but are more often one partner created twice, which the
+// operator should hear of.
+func (s *Service) AccountsNamed(ctx context.Context, name string) ([]*autho.Account, error) {
+	as, err := s.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	var same []*autho.Account
+	for _, a := range as {
+		if strings.EqualFold(a.Name, name) {
+			same = append(same, a)
+		}
+	}
+	return same, nil
 }
 
 // RenewAccount sets a new expiry, which must be in the future. Renewing does
