@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/autho/autho"
@@ -117,8 +118,10 @@ func optionalTime(t time.Time) *time.Time {
 }
 
 // printJSON writes v as the one JSON object of the command's stdout.
-func (o *op) printJSON(v any) error {
-	enc := json.NewEncoder(o.stdout)
+func (o *op) printJSON(v any) error { return writeJSON(o.stdout, v) }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
