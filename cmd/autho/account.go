@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,9 +50,24 @@ func (a *app) accountCreateCmd() *cobra.Command {
 				}
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				namesakes, err := s.AccountsNamed(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
 				acc, pt, err := s.CreateAccount(cmd.Context(), autho.OperatorCLI, name, until)
 				if err != nil {
 					return err
+				}
+				if len(namesakes) > 0 {
+					ids := make([]string, len(namesakes))
+					for i, n := range namesakes {
+						ids[i] = n.ID
+					}
+					what := "account " + ids[0] + " is"
+					if len(ids) > 1 {
+						what = "accounts " + strings.Join(ids, ", ") + " are"
+					}
+					o.warn("%s also named %q; %s is a separate account (if it was made by mistake, suspend it)", what, acc.Name, acc.ID)
 				}
 				if o.json {
 					return o.printJSON(o.accountJSON(acc, pt))
@@ -197,16 +213,24 @@ func (a *app) accountRotateCmd() *cobra.Command {
 				return err
 			}
 			return o.withService(cmd.Context(), func(s *admin.Service) error {
-				acc, pt, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
+				acc, pt, until, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
 				if err != nil {
 					return err
 				}
 				if o.json {
-					return o.printJSON(o.accountJSON(acc, pt))
+					// null without grace: the old token has already stopped.
+					var prev *time.Time
+					if g > 0 {
+						prev = optionalTime(until)
+					}
+					return o.printJSON(struct {
+						accountJSON
+						PreviousValidUntil *time.Time `json:"previous_valid_until"`
+					}{o.accountJSON(acc, pt), prev})
 				}
 				o.printAccount(acc)
 				if g > 0 {
-					o.printf("The previous partner token keeps working until %s.\n", o.when(o.now.Add(g)))
+					o.printf("The previous partner token keeps working until %s.\n", o.when(until))
 				} else {
 					o.printf("The previous partner token no longer works.\n")
 				}

@@ -367,7 +367,7 @@ func (l *leakWatch) secretsIn(out string) {
 	if json.Unmarshal([]byte(out), &v) != nil {
 		return
 	}
-	for _, k := range []string{"token", "partner_token", "password"} {
+	for _, k := range []string{"token", "partner_token", "password", "secret"} {
 		if s, ok := v[k].(string); ok {
 			l.add(s)
 		}

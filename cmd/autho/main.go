@@ -11,10 +11,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
@@ -44,16 +46,25 @@ type app struct {
 // failure is one line on stderr, "autho: <message>", and exit code 1 (2 for
 // usage mistakes caught by the flag parser).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	out := &countingWriter{w: stdout}
+	a := &app{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
 		// Redacted here, the one place errors are printed, so that even a
 		// flag parser's message never repeats a token pasted by mistake.
-		fmt.Fprintf(stderr, "autho: %s\n", admin.Redact(oneLine(err.Error())))
+		msg := admin.Redact(oneLine(err.Error()))
+		fmt.Fprintf(stderr, "autho: %s\n", msg)
+		// A script reading --json output gets the failure as its one
+		// object too, unless the command had already printed its answer.
+		if (a.json || jsonAsked(args)) && out.n == 0 {
+			writeJSON(stdout, struct {
+				Error string `json:"error"`
+			}{msg})
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
@@ -72,7 +83,7 @@ func (a *app) rootCmd() *cobra.Command {
 		// Flags are parsed before any command runs, so a usage mistake
 		// changes nothing.
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{suggestFlag(cmd, err)} })
 	config.Bind(root.PersistentFlags(), "AUTHO_DATABASE")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := config.Load(cmd.Flags(), a.source(), "AUTHO_DATABASE")
@@ -83,12 +94,22 @@ func (a *app) rootCmd() *cobra.Command {
 		return nil
 	}
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout and nothing else there")
+	// Our own flag rather than cobra's Version field, whose template would
+	// ignore --json.
+	showVersion := root.Flags().Bool("version", false, "show the version, as the version command does")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *showVersion {
+			return a.printVersion()
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(
 		// The operator's commands: each opens the database, does one
 		// thing through internal/admin, and closes it.
 		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(),
 		// The server and its keys; load-test data.
 		a.serveCmd(), a.keysCmd(), a.gatewayCmd(), a.devCmd(),
+		a.versionCmd(),
 	)
 	return root
 }
@@ -100,3 +121,85 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// countingWriter counts what a command wrote, so that an error is not
+// added as a second JSON object after a printed answer.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+// jsonAsked reads --json from the command line itself, for a failure of the
+// flag parser, which may stop before it reaches --json.
+func jsonAsked(args []string) bool {
+	asked := false
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "--json" {
+			asked = true
+		} else if v, ok := strings.CutPrefix(arg, "--json="); ok {
+			asked, _ = strconv.ParseBool(v)
+		}
+	}
+	return asked
+}
+
+// suggestFlag adds the nearest flag of cmd to the parser's "unknown flag"
+// error: cobra suggests mistyped commands, but not flags.
+func suggestFlag(cmd *cobra.Command, err error) error {
+	typed, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok || typed == "" {
+		return err
+	}
+	best, bestDist := "", 0
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := editDistance(typed, f.Name)
+		// A flag that the typed text begins (--pass for --password-stdin)
+		// is near however much is missing.
+		if len(typed) >= 3 && strings.HasPrefix(f.Name, typed) {
+			d = min(d, 1)
+		}
+		if best == "" || d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	// At most two edits, and fewer than half the typed name: "--x" is not
+	// a typo of "--db".
+	if best == "" || bestDist > 2 || 2*bestDist >= len(typed) {
+		return err
+	}
+	return fmt.Errorf("%w (did you mean --%s?)", err, best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes (flag
+// names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

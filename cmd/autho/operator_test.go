@@ -382,7 +382,8 @@ const (
 )
 
 // TestOperator_Mistakes: each mistake is one line on stderr, a non-zero
-// exit, nothing on stdout even with --json, and an unchanged database.
+// exit, on stdout with --json only the one object {"error": <that line's
+// message>}, and an unchanged database.
 func TestOperator_Mistakes(t *testing.T) {
 	db := newDB(t)
 	acc := mustOpJSON(t, db, nil, "", "account", "create", "--name", "Acme")
@@ -458,18 +459,18 @@ func TestOperator_Mistakes(t *testing.T) {
 			if r.code == 0 {
 				t.Fatalf("exit 0, stdout %q", r.stdout)
 			}
-			if r.stdout != "" {
-				t.Fatalf("stdout %q, want nothing", r.stdout)
-			}
 			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "autho: ") || !strings.HasSuffix(r.stderr, "\n") {
 				t.Fatalf("stderr %q, want one line starting autho: ", r.stderr)
+			}
+			if m := opDecodeOne(t, r.stdout); len(m) != 1 || opStr(m, "error") != strings.TrimPrefix(lines[0], "autho: ") {
+				t.Fatalf("stdout %q, want only {\"error\": %q}", r.stdout, strings.TrimPrefix(lines[0], "autho: "))
 			}
 			if !strings.Contains(lines[0], tt.msg) {
 				t.Fatalf("stderr %q, want it to contain %q", lines[0], tt.msg)
 			}
 			for _, s := range []string{ptn, apiTok, shortPW, "hunter2secret"} {
-				if strings.Contains(r.stderr, s) {
+				if strings.Contains(r.stderr, s) || strings.Contains(r.stdout, s) {
 					t.Fatalf("stderr %q repeats a secret", r.stderr)
 				}
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/autho/autho"
@@ -11,7 +12,8 @@ import (
 // The JSON shapes of --json output. Field names are the contract's
 // snake_case; times are RFC 3339 in UTC; a time that has not happened
 // (never used, not revoked) is null; a secret appears only in the output of
-// the command that created it.
+// the command that created it, under the contract's name for it and under
+// "secret" too, so a script can take any command's new secret from one key.
 
 type accountJSON struct {
 	ID               string    `json:"id"`
@@ -23,6 +25,7 @@ type accountJSON struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 	PartnerTokenHint string    `json:"partner_token_hint"`
 	PartnerToken     string    `json:"partner_token,omitempty"`
+	Secret           string    `json:"secret,omitempty"`
 }
 
 type userJSON struct {
@@ -34,6 +37,7 @@ type userJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Password  string    `json:"password,omitempty"`
+	Secret    string    `json:"secret,omitempty"`
 }
 
 type tokenJSON struct {
@@ -50,6 +54,7 @@ type tokenJSON struct {
 	LastUsedIP string     `json:"last_used_ip"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	Token      string     `json:"token,omitempty"`
+	Secret     string     `json:"secret,omitempty"`
 }
 
 func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
@@ -63,6 +68,7 @@ func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
 		UpdatedAt:        a.UpdatedAt.UTC(),
 		PartnerTokenHint: a.PartnerTokenHint,
 		PartnerToken:     partnerToken,
+		Secret:           partnerToken,
 	}
 }
 
@@ -76,6 +82,7 @@ func userView(u *autho.User, generatedPassword string) userJSON {
 		CreatedAt: u.CreatedAt.UTC(),
 		UpdatedAt: u.UpdatedAt.UTC(),
 		Password:  generatedPassword,
+		Secret:    generatedPassword,
 	}
 }
 
@@ -98,6 +105,7 @@ func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 		LastUsedIP: t.LastUsedIP,
 		RevokedAt:  optionalTime(t.RevokedAt),
 		Token:      plaintext,
+		Secret:     plaintext,
 	}
 }
 
@@ -110,8 +118,10 @@ func optionalTime(t time.Time) *time.Time {
 }
 
 // printJSON writes v as the one JSON object of the command's stdout.
-func (o *op) printJSON(v any) error {
-	enc := json.NewEncoder(o.stdout)
+func (o *op) printJSON(v any) error { return writeJSON(o.stdout, v) }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
@@ -157,6 +167,12 @@ func (o *op) printToken(t *autho.APIToken) {
 	}
 	o.printf("%s  %q  %s  %s  expires %s  last used %s  user %s%s\n",
 		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
+}
+
+// warn tells the operator, on stderr in one line, of a likely mistake in a
+// request that was valid and done all the same.
+func (o *op) warn(format string, args ...any) {
+	fmt.Fprintf(o.stderr, "autho: warning: %s\n", oneLine(fmt.Sprintf(format, args...)))
 }
 
 // printSecret says plainly that a secret will not be shown again: the

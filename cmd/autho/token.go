@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +44,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				return err
 			}
 			until := o.now.Add(defaultTokenTerm)
+			var shortTerm time.Duration // a lifetime under an hour, likely a mistake
 			switch {
 			case cmd.Flags().Changed("expires-in"):
 				d, err := config.ParseDuration(expiresIn)
@@ -52,6 +55,9 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 					return usageError{flagErr("expires-in", errNotPositive)}
 				}
 				until = o.now.Add(d)
+				if d < time.Hour {
+					shortTerm = d
+				}
 			case cmd.Flags().Changed("expires"):
 				if until, err = config.ParseTime(expires, o.loc); err != nil {
 					return usageError{flagErr("expires", err)}
@@ -66,6 +72,9 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				})
 				if err != nil {
 					return err
+				}
+				if shortTerm > 0 {
+					o.warn("the token expires in %s, under an hour: %s", shortTerm, shortTermHint(expiresIn))
 				}
 				if o.json {
 					return o.printJSON(o.tokenJSON(t, plain))
@@ -153,4 +162,13 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+// shortTermHint says why an API token's lifetime under an hour is probably
+// a mistake: API tokens live for days or months, and "m" is minutes.
+func shortTermHint(in string) string {
+	if n, ok := strings.CutSuffix(strings.TrimSpace(in), "m"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		return fmt.Sprintf("m is minutes; did you mean %sd (days)? Revoke it and create another if so", n)
+	}
+	return "API tokens usually live for days (e.g. 90d); revoke it and create another if this was a mistake"
 }

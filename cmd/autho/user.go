@@ -18,6 +18,8 @@ import (
 func (a *app) userCmd() *cobra.Command {
 	return group("user", "Manage the people who log into the portal",
 		a.userCreateCmd(),
+		a.userListCmd(),
+		a.userResetPasswordCmd(),
 		a.userActiveCmd("deactivate", "Deactivate a user: portal logins and logins with the user's API tokens are refused", (*admin.Service).DeactivateUser),
 		a.userActiveCmd("activate", "Reactivate a deactivated user", (*admin.Service).ActivateUser),
 	)
@@ -115,6 +117,81 @@ func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.C
 					return o.printJSON(userView(u, ""))
 				}
 				o.printUser(u)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&email, "email", "", "the user's email address (required)")
+	return c
+}
+
+func (a *app) userListCmd() *cobra.Command {
+	var accountID string
+	c := &cobra.Command{
+		Use:   "list --account ID",
+		Short: "List an account's users",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "account"); err != nil {
+				return err
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withReader(cmd.Context(), func(s *admin.Service) error {
+				us, err := s.Users(cmd.Context(), accountID)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					out := struct {
+						Users []userJSON `json:"users"`
+					}{make([]userJSON, 0, len(us))}
+					for _, u := range us {
+						out.Users = append(out.Users, userView(u, ""))
+					}
+					return o.printJSON(out)
+				}
+				if len(us) == 0 {
+					o.printf("No users.\n")
+				}
+				for _, u := range us {
+					o.printUser(u)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&accountID, "account", "", "the account's id (required)")
+	return c
+}
+
+func (a *app) userResetPasswordCmd() *cobra.Command {
+	var email string
+	c := &cobra.Command{
+		Use:   "reset-password --email EMAIL",
+		Short: "Give a user a new generated password (shown once), e.g. a sole admin who is locked out; the user's portal sessions end",
+		Args:  wantArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "email"); err != nil {
+				return err
+			}
+			o, err := a.newOp()
+			if err != nil {
+				return err
+			}
+			return o.withService(cmd.Context(), func(s *admin.Service) error {
+				u, pw, err := s.ResetPassword(cmd.Context(), autho.OperatorCLI, email)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return o.printJSON(userView(u, pw))
+				}
+				o.printUser(u)
+				o.printf("The user's portal sessions have ended; the old password no longer works.\n")
+				o.printSecret("New password", pw)
 				return nil
 			})
 		},

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/autho/autho"
@@ -91,6 +92,25 @@ func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 	return as, nil
 }
 
+// AccountsNamed returns the accounts whose name is name, ignoring case and
+// surrounding space: two partners of one name are allowed (companies do
+// share names), but are more often one partner created twice, which the
+// operator should hear of.
+func (s *Service) AccountsNamed(ctx context.Context, name string) ([]*autho.Account, error) {
+	as, err := s.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name = strings.TrimSpace(name)
+	var same []*autho.Account
+	for _, a := range as {
+		if strings.EqualFold(a.Name, name) {
+			same = append(same, a)
+		}
+	}
+	return same, nil
+}
+
 // RenewAccount sets a new expiry, which must be in the future. Renewing does
 // not reactivate a suspended account: the two are separate decisions.
 func (s *Service) RenewAccount(ctx context.Context, by autho.Actor, id string, expiresAt time.Time) (*autho.Account, error) {
@@ -155,15 +175,16 @@ func (s *Service) updateAccount(ctx context.Context, by autho.Actor, id string, 
 }
 
 // RotatePartnerToken gives the account a new partner token and returns its
-// plaintext. The old token keeps working for grace (zero: it stops at once),
-// so a partner can switch without downtime.
-func (s *Service) RotatePartnerToken(ctx context.Context, by autho.Actor, id string, grace time.Duration) (*autho.Account, string, error) {
+// plaintext, and when the old one stops: it keeps working for grace (zero:
+// it stops at once, and the time returned is now), so a partner can switch
+// without downtime.
+func (s *Service) RotatePartnerToken(ctx context.Context, by autho.Actor, id string, grace time.Duration) (*autho.Account, string, time.Time, error) {
 	if grace < 0 {
-		return nil, "", invalid("grace", "grace period must not be negative")
+		return nil, "", time.Time{}, invalid("grace", "grace period must not be negative")
 	}
 	a, err := s.Account(ctx, id)
 	if err != nil {
-		return nil, "", err
+		return nil, "", time.Time{}, err
 	}
 	now := s.now()
 	plain := secret.New(secret.PartnerToken)
@@ -176,11 +197,14 @@ func (s *Service) RotatePartnerToken(ctx context.Context, by autho.Actor, id str
 	}
 	e, err := audit(by, now, autho.AuditPartnerTokenRotate, a.ID, a.ID, a.Name)
 	if err != nil {
-		return nil, "", err
+		return nil, "", time.Time{}, err
 	}
-	if err := s.Store.RotatePartnerToken(ctx, next, now.Add(grace), e); err != nil {
-		return nil, "", storeErr(err, "rotate partner token", notFound("account", "account %s not found", a.ID))
+	// Truncated as the store keeps it, so what is returned is what a later
+	// read finds.
+	until := stamp(now.Add(grace))
+	if err := s.Store.RotatePartnerToken(ctx, next, until, e); err != nil {
+		return nil, "", time.Time{}, storeErr(err, "rotate partner token", notFound("account", "account %s not found", a.ID))
 	}
 	a.PartnerTokenHint = next.Hint
-	return a, plain, nil
+	return a, plain, until, nil
 }

@@ -187,7 +187,7 @@ func TestService_RotatePartnerToken(t *testing.T) {
 			f := newFixture(t)
 			a, old := f.mustAccount(t, "Acme")
 			f.now = start.Add(time.Hour)
-			got, next, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, grace)
+			got, next, until, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, grace)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,8 +201,8 @@ func TestService_RotatePartnerToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := f.now.Add(grace); !oldCred.TokenExpiresAt.Equal(want) {
-				t.Fatalf("old token ends %v, want %v", oldCred.TokenExpiresAt, want)
+			if want := f.now.Add(grace); !oldCred.TokenExpiresAt.Equal(want) || !until.Equal(want) {
+				t.Fatalf("old token ends %v, returned %v, want %v", oldCred.TokenExpiresAt, until, want)
 			}
 			newCred, err := f.store.PartnerCredential(t.Context(), secret.Hash(next))
 			if err != nil || !newCred.TokenExpiresAt.IsZero() {
@@ -218,12 +218,12 @@ func TestService_RotatePartnerToken(t *testing.T) {
 		f := newFixture(t)
 		a, _ := f.mustAccount(t, "Acme")
 		before := snapshot(t, f.store)
-		_, pt, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, -time.Second)
+		_, pt, _, err := f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, a.ID, -time.Second)
 		wantInputError(t, err, "grace period must not be negative", nil)
 		if pt != "" {
 			t.Fatal("secret returned with an error")
 		}
-		_, _, err = f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, "acc_nope", 0)
+		_, _, _, err = f.svc.RotatePartnerToken(t.Context(), autho.OperatorCLI, "acc_nope", 0)
 		wantInputError(t, err, "account acc_nope not found", autho.ErrNotFound)
 		if after := snapshot(t, f.store); after != before {
 			t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)

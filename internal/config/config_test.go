@@ -77,7 +77,7 @@ func TestLoad_Problems(t *testing.T) {
 		{"all at once", []string{"--jwt-alg=none"}, []string{"AUTHO_ADDR", "8080", "AUTHO_TIMEZONE", "Mars/Olympus_Mons", "AUTHO_LOG_LEVEL", "loud"},
 			[]string{`--jwt-alg: "none" is not one of`, `AUTHO_ADDR: "8080" is not host:port`, `AUTHO_TIMEZONE: "Mars/Olympus_Mons" is not a time zone`, `AUTHO_LOG_LEVEL: "loud"`}},
 		{"a path is no zone", nil, []string{"AUTHO_TIMEZONE", "../../etc/passwd"}, []string{"AUTHO_TIMEZONE:"}},
-		{"bad CIDR", nil, []string{"AUTHO_TRUSTED_PROXIES", "10.0.0.0/8, nope"}, []string{`AUTHO_TRUSTED_PROXIES: " nope" is not a CIDR`}},
+		{"bad CIDR", nil, []string{"AUTHO_TRUSTED_PROXIES", "10.0.0.0/8, nope"}, []string{`AUTHO_TRUSTED_PROXIES: "nope" is not a CIDR or an IP address`}},
 		{"TLS half given", []string{"--tls-cert=c.pem"}, nil, []string{"--tls-cert: AUTHO_TLS_CERT and AUTHO_TLS_KEY must be given together"}},
 		{"short introspection secret", nil, []string{"AUTHO_INTROSPECTION_SECRET", "short"}, []string{"AUTHO_INTROSPECTION_SECRET: must be at least 32 characters"}},
 		{"secret twice", nil, []string{"AUTHO_MASTER_KEY", "a", "AUTHO_MASTER_KEY_FILE", "/k"}, []string{"set AUTHO_MASTER_KEY or AUTHO_MASTER_KEY_FILE, not both"}},
@@ -152,5 +152,47 @@ func TestLoad_OnlyWhatACommandUses(t *testing.T) {
 	}
 	if c.Location.String() != "Europe/Berlin" || c.Addr != "127.0.0.1:8080" {
 		t.Fatalf("zone %v, addr %q", c.Location, c.Addr)
+	}
+}
+
+// AUTHO_TRUSTED_PROXIES takes CIDRs and bare addresses alike: an operator
+// naming the one proxy in front of autho writes its address, and a bare
+// address means that host alone.
+func TestLoad_TrustedProxies(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string // the prefixes, as netip prints them
+		bad      string   // part of the error, when the value is refused
+	}{
+		{"CIDR", "10.0.0.0/8", []string{"10.0.0.0/8"}, ""},
+		{"CIDR not at its boundary", "10.1.2.3/8", []string{"10.0.0.0/8"}, ""},
+		{"bare IPv4", "10.0.0.1", []string{"10.0.0.1/32"}, ""},
+		{"bare IPv6", "::1", []string{"::1/128"}, ""},
+		{"IPv6 with a zone", "fe80::1%eth0", nil, `"fe80::1%eth0" is not a CIDR or an IP address`},
+		{"mixed, with spaces", " 10.0.0.1 , 192.168.0.0/16,2001:db8::/32 ", []string{"10.0.0.1/32", "192.168.0.0/16", "2001:db8::/32"}, ""},
+		{"IPv4-mapped IPv6", "::ffff:10.0.0.1", []string{"10.0.0.1/32"}, ""},
+		{"not an address", "10.0.0.1, proxy.internal", nil, `"proxy.internal" is not a CIDR or an IP address`},
+		{"empty item", "10.0.0.1,,10.0.0.2", nil, `"" is not a CIDR or an IP address`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(nil, env("AUTHO_TRUSTED_PROXIES", tt.in))
+			if tt.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.bad) {
+					t.Fatalf("err = %v, want it to contain %s", err, tt.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range c.TrustedProxies {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("prefixes %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

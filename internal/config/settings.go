@@ -85,19 +85,19 @@ var all = []*setting{
 			c.FailuresPerMinute = n
 			return nil
 		}},
-	{env: "AUTHO_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated CIDRs whose X-Forwarded-For is believed",
+	{env: "AUTHO_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated CIDRs or IP addresses whose X-Forwarded-For is believed",
 		parse: func(c *Config, v string) error {
 			if v == "" {
 				return nil
 			}
 			var bad []string
 			for _, part := range strings.Split(v, ",") {
-				p, err := netip.ParsePrefix(strings.TrimSpace(part))
+				p, err := parseProxy(strings.TrimSpace(part))
 				if err != nil {
-					bad = append(bad, fmt.Sprintf("%q is not a CIDR (like 10.0.0.0/8)", part))
+					bad = append(bad, fmt.Sprintf("%q is not a CIDR or an IP address (like 10.0.0.0/8 or 10.0.0.1)", strings.TrimSpace(part)))
 					continue
 				}
-				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+				c.TrustedProxies = append(c.TrustedProxies, p)
 			}
 			if len(bad) > 0 {
 				return errors.New(strings.Join(bad, ", "))
@@ -196,4 +196,24 @@ func wholeNumber(v string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
 	}
 	return n, nil
+}
+
+// parseProxy reads one trusted proxy: a CIDR, or a bare address meaning
+// that host alone. A bare IPv4-mapped IPv6 address is taken as the IPv4
+// one, since the server unmaps the peers it compares; a zone is refused,
+// since peers are compared without theirs.
+func parseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, errors.New("zone")
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -46,7 +46,7 @@ func testRefusalTable(t *testing.T, open backend) {
 	// rotate gives p's account a new partner token and returns p holding
 	// the old one, which ends after grace.
 	rotate := func(p partner, grace time.Duration) (old, next partner) {
-		_, plain, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, grace)
+		_, plain, _, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, grace)
 		must(nil, err)
 		next = p
 		next.PartnerToken = plain
@@ -130,7 +130,7 @@ func testChangeRefusedAtOnce(t *testing.T, open backend) {
 		{"07 after the account is suspended", func(p partner) error { _, err := adm.Suspend(ctx, autho.OperatorCLI, p.AccountID); return err }, "07"},
 		{"07 after the user is deactivated", func(p partner) error { _, err := adm.DeactivateUser(ctx, autho.OperatorCLI, p.UserID); return err }, "07"},
 		{"02 after the partner token is rotated", func(p partner) error {
-			_, _, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, 0)
+			_, _, _, err := adm.RotatePartnerToken(ctx, autho.OperatorCLI, p.AccountID, 0)
 			return err
 		}, "02"},
 		{"03 after the account's expiry is moved to now", func(p partner) error {
