@@ -23,6 +23,11 @@ type Account struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
+	// AllowedScopes are the scopes the account's own people may give their
+	// API tokens in the portal, set by the operator; none by default. The
+	// operator's own tokens are not held to them.
+	AllowedScopes []string
+
 	// PartnerTokenHint is the display hint of the account's current partner
 	// token (the newest one). Stores fill it on reads; it is never written
 	// through an Account.

@@ -31,6 +31,7 @@ const (
 	AuditAccountRenew       AuditAction = "account.renew"
 	AuditAccountSuspend     AuditAction = "account.suspend"
 	AuditAccountReactivate  AuditAction = "account.reactivate"
+	AuditAccountScopes      AuditAction = "account.set_scopes" // the scopes its people may give their tokens
 	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
 	// A signing key added: the one action of no account (AccountID "").
 	AuditSigningKeyRotate AuditAction = "signing_key.rotate"

@@ -34,9 +34,9 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken, entries ...Entry) error
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
-	// UpdateAccount writes Name, Status, ExpiresAt and UpdatedAt. The id and
-	// creation time never change; PartnerTokenHint follows
-	// RotatePartnerToken.
+	// UpdateAccount writes Name, Status, ExpiresAt, AllowedScopes and
+	// UpdatedAt. The id and creation time never change; PartnerTokenHint
+	// follows RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error, entries ...Entry) (*Account, error)
 
 	// RotatePartnerToken adds next as the account's current partner token

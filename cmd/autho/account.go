@@ -26,6 +26,7 @@ func (a *app) accountCmd() *cobra.Command {
 		a.accountStatusCmd("suspend", "Suspend an account: its logins are refused at once", (*admin.Service).Suspend),
 		a.accountStatusCmd("reactivate", "Lift an account's suspension", (*admin.Service).Reactivate),
 		a.accountRotateCmd(),
+		a.accountSetScopesCmd(),
 	)
 }
 
@@ -189,6 +190,19 @@ func (a *app) accountDo(cmd *cobra.Command, use database.Use, do func(*admin.Ser
 		o.printAccount(acc)
 		return nil
 	})
+}
+
+func (a *app) accountSetScopesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "set-scopes ACCOUNT_ID [SCOPE]...",
+		Short: "Set the scopes an account's people may give their tokens in the portal; none clears them",
+		Args:  wantArgsThenAny("ACCOUNT_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.accountDo(cmd, database.Change, func(s *admin.Service) (*autho.Account, error) {
+				return s.SetAccountScopes(cmd.Context(), autho.OperatorCLI, argv[0], argv[1:])
+			})
+		},
+	}
 }
 
 func (a *app) accountRotateCmd() *cobra.Command {

@@ -104,6 +104,18 @@ func wantArgs(names ...string) cobra.PositionalArgs {
 	}
 }
 
+// wantArgsThenAny is wantArgs for a command whose named arguments may be
+// followed by any number of others.
+func wantArgsThenAny(names ...string) cobra.PositionalArgs {
+	exact := wantArgs(names...)
+	return func(cmd *cobra.Command, got []string) error {
+		if len(got) >= len(names) {
+			return nil
+		}
+		return exact(cmd, got)
+	}
+}
+
 // requireFlags checks that flags were given. Cobra's own required-flag check
 // reports a plain error; this one is a usage mistake, and its message names
 // the flags the way they are typed.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/autho/autho"
@@ -24,6 +25,7 @@ type accountJSON struct {
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
 	PartnerTokenHint string    `json:"partner_token_hint"`
+	AllowedScopes    []string  `json:"allowed_scopes"`
 	PartnerToken     string    `json:"partner_token,omitempty"`
 	Secret           string    `json:"secret,omitempty"`
 }
@@ -67,6 +69,7 @@ func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
 		CreatedAt:        a.CreatedAt.UTC(),
 		UpdatedAt:        a.UpdatedAt.UTC(),
 		PartnerTokenHint: a.PartnerTokenHint,
+		AllowedScopes:    orEmpty(a.AllowedScopes),
 		PartnerToken:     partnerToken,
 		Secret:           partnerToken,
 	}
@@ -86,11 +89,15 @@ func userView(u *autho.User, generatedPassword string) userJSON {
 	}
 }
 
-func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
-	scopes := t.Scopes
-	if scopes == nil {
-		scopes = []string{}
+// orEmpty is a list as JSON shows it: none is [], never null.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
+	return s
+}
+
+func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 	return tokenJSON{
 		ID:         t.ID,
 		Name:       t.Name,
@@ -98,7 +105,7 @@ func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
 		Hint:       t.Hint,
 		AccountID:  t.AccountID,
 		UserID:     t.UserID,
-		Scopes:     scopes,
+		Scopes:     orEmpty(t.Scopes),
 		CreatedAt:  t.CreatedAt.UTC(),
 		ExpiresAt:  t.ExpiresAt.UTC(),
 		LastUsedAt: optionalTime(t.LastUsedAt),
@@ -145,7 +152,16 @@ func (o *op) printAccount(a *autho.Account) {
 	if a.Expired(o.now) {
 		state += ", expired"
 	}
-	o.printf("%s  %q  %s  expires %s  partner token %s\n", a.ID, a.Name, state, o.when(a.ExpiresAt), a.PartnerTokenHint)
+	o.printf("%s  %q  %s  expires %s  partner token %s%s\n", a.ID, a.Name, state, o.when(a.ExpiresAt), a.PartnerTokenHint,
+		scopeList("allowed scopes", a.AllowedScopes))
+}
+
+// scopeList is the end of a line listing scopes under a label, "" for none.
+func scopeList(label string, scopes []string) string {
+	if len(scopes) == 0 {
+		return ""
+	}
+	return "  " + label + " " + strings.Join(scopes, " ")
 }
 
 func (o *op) printUser(u *autho.User) {
@@ -157,16 +173,8 @@ func (o *op) printUser(u *autho.User) {
 }
 
 func (o *op) printToken(t *autho.APIToken) {
-	scopes := ""
-	for i, s := range t.Scopes {
-		if i == 0 {
-			scopes = "  scopes " + s
-		} else {
-			scopes += " " + s
-		}
-	}
 	o.printf("%s  %q  %s  %s  expires %s  last used %s  user %s%s\n",
-		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopes)
+		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopeList("scopes", t.Scopes))
 }
 
 // warn tells the operator, on stderr in one line, of a likely mistake in a

@@ -371,7 +371,9 @@ func TestPortal_BrowserAccessibility(t *testing.T) {
 	ctx := portalBrowser(t)
 	ts := startServer(t, nil)
 	pa := portalSetup(t, ts)
-	ts.newToken(pa.member.email, "--name", "ops-token") // someone else's, for the admin's list
+	ts.newToken(pa.member.email, "--name", "ops-token", "--scope", "orders:read") // someone else's, for the admin's list
+	// Scopes to choose, so that the form's checkboxes are checked too.
+	ts.mustCLI(nil, "account", "set-scopes", pa.id, "orders:read", "orders:write")
 	t.Run("the check finds problems", func(t *testing.T) {
 		// A check that passes everything proves nothing: here is a page
 		// with one of each problem.

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +173,29 @@ func (s *Service) updateAccount(ctx context.Context, by autho.Actor, id string, 
 		return nil, storeErr(err, "update account", notFound("account", "account %s not found", id))
 	}
 	return a, nil
+}
+
+// SetAccountScopes sets the scopes the account's own people may give their
+// API tokens in the portal; none (an empty list) is the default and leaves
+// their tokens without scopes. Only the operator sets them: they are the
+// bound on what a partner may grant itself. Repeats are dropped and the
+// order given is kept; the same set again records nothing. Tokens already
+// made keep their scopes.
+func (s *Service) SetAccountScopes(ctx context.Context, by autho.Actor, id string, scopes []string) (*autho.Account, error) {
+	if !by.IsOperator() {
+		return nil, forbidden("scopes", "only the platform's operator sets the scopes an account's tokens may have")
+	}
+	scopes, err := cleanScopes(scopes)
+	if err != nil {
+		return nil, err
+	}
+	return s.updateAccount(ctx, by, id, autho.AuditAccountScopes, func(a *autho.Account) bool {
+		if slices.Equal(a.AllowedScopes, scopes) {
+			return false
+		}
+		a.AllowedScopes = scopes
+		return true
+	})
 }
 
 // RotatePartnerToken gives the account a new partner token and returns its

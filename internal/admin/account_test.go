@@ -2,6 +2,8 @@ package admin_test
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +266,102 @@ func TestService_CheckUserManagement(t *testing.T) {
 			wantInputError(t, err, tt.msg, admin.ErrForbidden)
 		})
 	}
+}
+
+func TestService_SetAccountScopes(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	u := f.mustUser(t, a.ID, "ann@example.com")
+	// Each step runs on the account the previous one left; events is how
+	// many account.set_scopes events the log then holds.
+	steps := []struct {
+		name   string
+		by     autho.Actor
+		scopes []string
+		want   []string
+		events int
+	}{
+		{"set, repeats dropped", autho.OperatorCLI, []string{"orders:read", "orders:write", "orders:read"}, []string{"orders:read", "orders:write"}, 1},
+		{"the same set again records nothing", autho.OperatorCLI, []string{"orders:read", "orders:write"}, []string{"orders:read", "orders:write"}, 1},
+		{"another order is another set", autho.OperatorCLI, []string{"orders:write", "orders:read"}, []string{"orders:write", "orders:read"}, 2},
+		{"none clears", autho.OperatorCLI, nil, []string{}, 3},
+		{"none again records nothing", autho.OperatorCLI, []string{}, []string{}, 3},
+	}
+	for i, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			f.now = start.Add(time.Duration(i+1) * time.Minute)
+			before, err := f.svc.Account(t.Context(), a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.svc.SetAccountScopes(t.Context(), st.by, a.ID, st.scopes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.AllowedScopes, st.want) && !(len(got.AllowedScopes) == 0 && len(st.want) == 0) {
+				t.Fatalf("AllowedScopes = %q, want %q", got.AllowedScopes, st.want)
+			}
+			read, err := f.svc.Account(t.Context(), a.ID)
+			if err != nil || strings.Join(read.AllowedScopes, " ") != strings.Join(st.want, " ") {
+				t.Fatalf("read back %q, %v; want %q", read.AllowedScopes, err, st.want)
+			}
+			es, err := f.svc.AuditLog(t.Context(), autho.AuditFilter{AccountID: a.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var set []*autho.AuditEvent
+			for _, e := range es {
+				if e.Action == autho.AuditAccountScopes {
+					set = append(set, e)
+				}
+			}
+			if len(set) != st.events {
+				t.Fatalf("%d %s events, want %d", len(set), autho.AuditAccountScopes, st.events)
+			}
+			changed := st.events > 0 && set[0].At.Equal(f.now)
+			if changed {
+				if e := set[0]; e.ActorID != st.by.ID() || e.TargetID != a.ID || e.TargetName != "Acme" {
+					t.Fatalf("event = %+v", e)
+				}
+				if !got.UpdatedAt.Equal(f.now) {
+					t.Fatalf("UpdatedAt = %v, want %v", got.UpdatedAt, f.now)
+				}
+			} else if !got.UpdatedAt.Equal(before.UpdatedAt) {
+				t.Fatalf("an unchanged set moved UpdatedAt to %v", got.UpdatedAt)
+			}
+		})
+	}
+
+	before := snapshot(t, f.store)
+	refused := []struct {
+		name, id string
+		by       autho.Actor
+		scopes   []string
+		msg      string
+		kind     error
+	}{
+		{"space in a scope", a.ID, autho.OperatorCLI, []string{"orders read"}, `invalid scope "orders read"`, nil},
+		{"empty scope", a.ID, autho.OperatorCLI, []string{"orders:read", ""}, "a scope must not be empty", nil},
+		{"too many", a.ID, autho.OperatorCLI, manyScopes(51), "at most 50 scopes", nil},
+		{"unknown account", "acc_nope", autho.OperatorCLI, []string{"x"}, "account acc_nope not found", autho.ErrNotFound},
+		{"not an account id", "usr_nope", autho.OperatorCLI, []string{"x"}, "account usr_nope not found", autho.ErrNotFound},
+		{"a partner's own admin", a.ID, autho.UserActor(u, "192.0.2.1"), []string{"x"}, "only the platform's operator", admin.ErrForbidden},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.SetAccountScopes(t.Context(), tt.by, tt.id, tt.scopes)
+			wantInputError(t, err, tt.msg, tt.kind)
+			if after := snapshot(t, f.store); after != before {
+				t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)
+			}
+		})
+	}
+}
+
+func manyScopes(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "s" + strconv.Itoa(i)
+	}
+	return out
 }

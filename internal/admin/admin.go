@@ -146,8 +146,10 @@ func newError(kind error, field, format string, args []any) error {
 // belongs must not find it repeated in a terminal, a log or a screenshot.
 func Redact(s string) string {
 	l := strings.ToLower(s)
-	if strings.Contains(l, string(secret.APIToken)) || strings.Contains(l, string(secret.PartnerToken)) {
-		return "[value hidden: it looks like a secret token]"
+	for _, k := range []secret.Kind{secret.APIToken, secret.PartnerToken, secret.OperatorKey} {
+		if strings.Contains(l, string(k)) {
+			return "[value hidden: it looks like a secret token]"
+		}
 	}
 	return s
 }

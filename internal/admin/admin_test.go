@@ -105,7 +105,7 @@ func snapshot(t *testing.T, st autho.Store) string {
 		t.Fatal(err)
 	}
 	for _, a := range as {
-		b.WriteString(a.ID + " " + a.Name + " " + string(a.Status) + " " + a.ExpiresAt.String() + " " + a.UpdatedAt.String() + " " + a.PartnerTokenHint + "\n")
+		b.WriteString(a.ID + " " + a.Name + " " + string(a.Status) + " " + a.ExpiresAt.String() + " " + a.UpdatedAt.String() + " " + a.PartnerTokenHint + " " + strings.Join(a.AllowedScopes, ",") + "\n")
 		us, err := st.Users(ctx, a.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +27,11 @@ type NewToken struct {
 // CreateToken makes an API token for a user and returns it with its
 // plaintext, which exists nowhere else: the store keeps only its hash.
 //
-// The operator (by.IsOperator) is not held to the portal's rules: the
-// expiry may exceed MaxTokenTTL and the account's own expiry, and the
-// account and user may be in any state (a token for a suspended account is made, and simply refused at
-// login until reactivation).
+// A partner's own people may give it only scopes among their account's
+// AllowedScopes. The operator (by.IsOperator) is not held to the portal's
+// rules: any scopes, an expiry past MaxTokenTTL and the account's own, and
+// an account and user in any state (a token for a suspended account is
+// made, and simply refused at login until reactivation).
 func (s *Service) CreateToken(ctx context.Context, by autho.Actor, req NewToken) (*autho.APIToken, string, error) {
 	return s.createToken(ctx, by, req, 0)
 }
@@ -92,6 +94,9 @@ func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken,
 		if !u.Active {
 			return nil, "", forbidden("user", "user %s is deactivated", u.Email)
 		}
+		if err := checkAllowedScopes(a, scopes); err != nil {
+			return nil, "", err
+		}
 	}
 	plain := secret.New(secret.APIToken)
 	t := &autho.APIToken{
@@ -124,6 +129,22 @@ func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken,
 		return nil, "", storeErr(err, "create token", notFound("user", "user %s not found", req.User))
 	}
 	return t, plain, nil
+}
+
+// checkAllowedScopes refuses a scope the operator has not allowed the
+// account: a partner's people may grant themselves only what the platform
+// agreed to.
+func checkAllowedScopes(a *autho.Account, scopes []string) error {
+	for _, sc := range scopes {
+		if slices.Contains(a.AllowedScopes, sc) {
+			continue
+		}
+		if len(a.AllowedScopes) == 0 {
+			return invalid("scopes", "scope %q is not allowed for this account (it allows none)", sc)
+		}
+		return invalid("scopes", "scope %q is not allowed for this account (allowed: %s)", sc, strings.Join(a.AllowedScopes, " "))
+	}
+	return nil
 }
 
 // Token returns one API token.

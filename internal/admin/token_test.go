@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -215,6 +216,65 @@ func TestService_CreateToken(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A partner's people may give their tokens only the scopes the operator
+// allows their account; the operator gives any.
+func TestService_CreateTokenAllowedScopes(t *testing.T) {
+	tests := []struct {
+		name     string
+		allowed  []string
+		operator bool
+		scopes   []string
+		want     []string // nil with msg set: refused
+		msg      string
+	}{
+		{"an allowed scope", []string{"orders:read", "orders:write"}, false, []string{"orders:read"}, []string{"orders:read"}, ""},
+		{"every allowed scope, repeated", []string{"orders:read", "orders:write"}, false, []string{"orders:write", "orders:read", "orders:write"}, []string{"orders:write", "orders:read"}, ""},
+		{"no scope", []string{"orders:read"}, false, nil, []string{}, ""},
+		{"no scope of an account allowing none", nil, false, nil, []string{}, ""},
+		{"one not allowed", []string{"orders:read", "orders:write"}, false, []string{"orders:read", "admin"}, nil, `scope "admin" is not allowed for this account (allowed: orders:read orders:write)`},
+		{"any of an account allowing none", nil, false, []string{"orders:read"}, nil, `scope "orders:read" is not allowed for this account (it allows none)`},
+		{"a prefix is not the scope", []string{"orders:read"}, false, []string{"orders"}, nil, `scope "orders" is not allowed`},
+		{"letter case counts", []string{"orders:read"}, false, []string{"Orders:Read"}, nil, `scope "Orders:Read" is not allowed`},
+		{"the operator, any scope", []string{"orders:read"}, true, []string{"admin"}, []string{"admin"}, ""},
+		{"the operator, of an account allowing none", nil, true, []string{"admin"}, []string{"admin"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			a, _ := f.mustAccount(t, "Acme")
+			u := f.mustUser(t, a.ID, "ann@example.com")
+			if _, err := f.svc.SetAccountScopes(t.Context(), autho.OperatorCLI, a.ID, tt.allowed); err != nil {
+				t.Fatal(err)
+			}
+			by := autho.UserActor(u, "192.0.2.1")
+			if tt.operator {
+				by = autho.OperatorCLI
+			}
+			before := snapshot(t, f.store)
+			tk, plain, err := f.svc.CreateTokenCapped(t.Context(), by, admin.NewToken{
+				User: u.ID, Name: "n", ExpiresAt: start.Add(time.Hour), Scopes: tt.scopes,
+			}, 0)
+			if tt.msg != "" {
+				wantInputError(t, err, tt.msg, nil)
+				var ae *admin.Error
+				if errors.As(err, &ae); ae.Field != "scopes" {
+					t.Fatalf("field %q, want scopes", ae.Field)
+				}
+				if plain != "" || snapshot(t, f.store) != before {
+					t.Fatal("a refused token was made")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(tk.Scopes, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("Scopes = %q, want %q", tk.Scopes, tt.want)
+			}
+		})
+	}
 }
 
 func TestService_Tokens(t *testing.T) {

@@ -154,7 +154,7 @@ func (e *env) tokens() string {
 	}
 	var b strings.Builder
 	for _, t := range ts {
-		b.WriteString(t.ID + " " + t.Name + " " + t.ExpiresAt.String() + " " + t.RevokedAt.String() + "\n")
+		b.WriteString(t.ID + " " + t.Name + " " + t.ExpiresAt.String() + " " + t.RevokedAt.String() + " " + strings.Join(t.Scopes, ",") + "\n")
 	}
 	return b.String()
 }

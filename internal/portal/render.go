@@ -220,6 +220,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "suspended the account"
 	case autho.AuditAccountReactivate:
 		return "reactivated the account"
+	case autho.AuditAccountScopes:
+		return "set the scopes the account may give its tokens"
 	case autho.AuditPartnerTokenRotate:
 		return "gave the account a new partner token"
 	case autho.AuditSigningKeyRotate:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,14 @@ type tokenForm struct {
 	Name   string
 	Expiry string // "7", "30", "60", "90" (days) or "date"
 	Date   string // YYYY-MM-DD, when Expiry is "date"
+	Scopes []string
+}
+
+// scopeChoice is one checkbox of the form: a scope the operator allows the
+// account.
+type scopeChoice struct {
+	Value   string
+	Checked bool
 }
 
 type expiryOption struct {
@@ -64,6 +73,7 @@ type tokensView struct {
 	Active       int
 	MaxActive    int
 	Nonce        string // names what this copy of the form makes (formTokenID)
+	ScopeChoices []scopeChoice
 }
 
 func (*tokensView) page() string { return "tokens" }
@@ -107,6 +117,9 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 			tv.Active++
 		}
 		tv.Tokens = append(tv.Tokens, row)
+	}
+	for _, sc := range v.account.AllowedScopes {
+		tv.ScopeChoices = append(tv.ScopeChoices, scopeChoice{sc, slices.Contains(form.Scopes, sc)})
 	}
 	maxTTL := p.maxTokenTTL()
 	// No token outlives its account (admin refuses it): an account that
@@ -175,6 +188,7 @@ type tokenCreatedView struct {
 	Name     string
 	Hint     string
 	Expires  time.Time
+	Scopes   []string
 	LoginURL string
 	// PartnerHint names the partner token the curl line needs beside it.
 	PartnerHint string
@@ -200,6 +214,7 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 		Name:   r.PostForm.Get("name"),
 		Expiry: r.PostForm.Get("expiry"),
 		Date:   strings.TrimSpace(r.PostForm.Get("date")),
+		Scopes: r.PostForm["scope"],
 	}
 	again := func(status int, errs formErrors) error {
 		// A name too long to be accepted is not worth echoing back.
@@ -218,7 +233,7 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 		return again(http.StatusBadRequest, formErrors{"expiry": msg})
 	}
 	t, plain, err := p.admin.CreateTokenCapped(r.Context(), v.actor(), admin.NewToken{
-		ID: id, User: v.user.ID, Name: form.Name, ExpiresAt: expires,
+		ID: id, User: v.user.ID, Name: form.Name, ExpiresAt: expires, Scopes: form.Scopes,
 	}, p.cfg.MaxActiveTokens)
 	if id != "" && isAdminError(err, autho.ErrConflict) {
 		// The same form sent twice at once: the other request made it.
@@ -235,6 +250,10 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 			field = "name"
 		case ae.Field == "expires_at":
 			field = "expiry"
+		case ae.Field == "scopes" && len(v.account.AllowedScopes) > 0:
+			// Without scopes to choose the form has no such field: the
+			// message (a tampered form) goes above it.
+			field = "scopes"
 		}
 		return again(status, formErrors{field: sentence(ae.Message)})
 	}
@@ -243,7 +262,7 @@ func (p *Portal) createToken(w http.ResponseWriter, r *http.Request, v *visit) e
 	}
 	p.render(w, r, http.StatusOK, &tokenCreatedView{
 		layout: p.layout(v, "Your new API token", "tokens"),
-		Token:  plain, ID: t.ID, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt,
+		Token:  plain, ID: t.ID, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt, Scopes: t.Scopes,
 		LoginURL:    strings.TrimRight(p.cfg.PublicURL, "/") + "/v1/autho/apitoken/login/",
 		PartnerHint: v.account.PartnerTokenHint,
 	})

@@ -48,7 +48,7 @@ func (p *Portal) sentAgain(w http.ResponseWriter, r *http.Request, v *visit, id 
 	}
 	p.render(w, r, http.StatusConflict, &tokenCreatedView{
 		layout: p.layout(v, "Token already made", "tokens"),
-		ID:     t.ID, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt, Active: t.State(v.now) == autho.TokenActive,
+		ID:     t.ID, Name: t.Name, Hint: t.Hint, Expires: t.ExpiresAt, Scopes: t.Scopes, Active: t.State(v.now) == autho.TokenActive,
 	})
 	return true, nil
 }

@@ -12,16 +12,19 @@ import (
 // accountCols reads an account a with its newest partner token's hint. The
 // subquery walks the (account_id, created_at) index backwards and stops at
 // the first row.
-const accountCols = `a.id, a.name, a.status, a.expires_at, a.created_at, a.updated_at,
+const accountCols = `a.id, a.name, a.status, a.expires_at, a.created_at, a.updated_at, a.allowed_scopes,
 	COALESCE((SELECT n.hint FROM partner_tokens n WHERE n.account_id = a.id
 		ORDER BY n.created_at DESC, n.id DESC LIMIT 1), '')`
 
-func scanAccount(sc scanner, a *autho.Account) error {
+func scanAccount(sc scanner, a *autho.Account, extra ...any) error {
 	var expires, created, updated int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.Status, &expires, &created, &updated, &a.PartnerTokenHint); err != nil {
+	var scopes string
+	dest := append([]any{&a.ID, &a.Name, &a.Status, &expires, &created, &updated, &scopes, &a.PartnerTokenHint}, extra...)
+	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
 	a.ExpiresAt, a.CreatedAt, a.UpdatedAt = fromMicros(expires), fromMicros(created), fromMicros(updated)
+	a.AllowedScopes = splitScopes(scopes)
 	return nil
 }
 
@@ -29,9 +32,9 @@ func scanAccount(sc scanner, a *autho.Account) error {
 // to a whatever its AccountID says.
 func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.tx(ctx, "create account", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at, allowed_scopes)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt), joinScopes(a.AllowedScopes))
 		if err != nil {
 			return wrap("create account", err)
 		}
@@ -81,7 +84,7 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 
 // UpdateAccount applies fn to a copy of the account in one write transaction
 // and takes from it only the fields store.go lets an update write: the name,
-// status, expiry and update time.
+// status, expiry, allowed scopes and update time.
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
 	a := new(autho.Account)
 	err := s.tx(ctx, "update account", func(tx *sql.Tx) error {
@@ -94,8 +97,9 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 			return err
 		}
 		a.Name, a.Status, a.ExpiresAt, a.UpdatedAt = w.Name, w.Status, stored(w.ExpiresAt), stored(w.UpdatedAt)
-		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
-			a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.UpdatedAt), a.ID)
+		a.AllowedScopes = splitScopes(joinScopes(w.AllowedScopes)) // as a read returns them
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, expires_at = ?, allowed_scopes = ?, updated_at = ? WHERE id = ?`,
+			a.Name, string(a.Status), micros(a.ExpiresAt), joinScopes(a.AllowedScopes), micros(a.UpdatedAt), a.ID)
 		if err != nil {
 			return wrap("update account", err)
 		}
@@ -125,7 +129,7 @@ func (s *Store) RotatePartnerToken(ctx context.Context, next *autho.PartnerToken
 
 // partnerCredentialSQL is the login's partner lookup: the unique hash index,
 // then the account by primary key.
-const partnerCredentialSQL = `SELECT p.id, p.expires_at, ` + accountCols + `
+const partnerCredentialSQL = `SELECT ` + accountCols + `, p.id, p.expires_at
 	FROM partner_tokens p JOIN accounts a ON a.id = p.account_id
 	WHERE p.hash = ?`
 
@@ -137,14 +141,10 @@ func (s *Store) PartnerCredential(ctx context.Context, hash []byte) (*autho.Part
 	}
 	c := new(autho.PartnerCredential)
 	var tokExpires sql.NullInt64
-	var expires, created, updated int64
-	a := &c.Account
-	err = st.QueryRowContext(ctx, hex.EncodeToString(hash)).Scan(&c.TokenID, &tokExpires,
-		&a.ID, &a.Name, &a.Status, &expires, &created, &updated, &a.PartnerTokenHint)
+	err = scanAccount(st.QueryRowContext(ctx, hex.EncodeToString(hash)), &c.Account, &c.TokenID, &tokExpires)
 	if err != nil {
 		return nil, wrap("partner credential", err)
 	}
 	c.TokenExpiresAt = fromNullMicros(tokExpires)
-	a.ExpiresAt, a.CreatedAt, a.UpdatedAt = fromMicros(expires), fromMicros(created), fromMicros(updated)
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,39 @@ func testCreateAccount(t *testing.T, newStore newStoreFunc) {
 		wantErr(t, "Account", err, nil)
 		if got.Status != autho.AccountSuspended {
 			t.Errorf("Status = %q, want %q", got.Status, autho.AccountSuspended)
+		}
+	})
+	t.Run("allowed scopes", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			scopes []string
+		}{
+			{"nil", nil},
+			{"empty", []string{}},
+			{"one", []string{"read"}},
+			{"not sorted", []string{"z", "a:b", "m"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				a, pt := newAccount()
+				a.AllowedScopes = tc.scopes
+				wantErr(t, "CreateAccount", s.CreateAccount(t.Context(), a, pt), nil)
+				got, err := s.Account(t.Context(), a.ID)
+				wantErr(t, "Account", err, nil)
+				if !slices.Equal(got.AllowedScopes, tc.scopes) {
+					t.Fatalf("AllowedScopes = %q (len %d), want %q", got.AllowedScopes, len(got.AllowedScopes), tc.scopes)
+				}
+				all, err := s.Accounts(t.Context())
+				wantErr(t, "Accounts", err, nil)
+				if len(all) != 1 || !slices.Equal(all[0].AllowedScopes, tc.scopes) {
+					t.Fatalf("Accounts = %+v, want the one account with AllowedScopes %q", all, tc.scopes)
+				}
+				cred, err := s.PartnerCredential(t.Context(), pt.Hash)
+				wantErr(t, "PartnerCredential", err, nil)
+				if !slices.Equal(cred.Account.AllowedScopes, tc.scopes) {
+					t.Fatalf("PartnerCredential's AllowedScopes = %q, want %q", cred.Account.AllowedScopes, tc.scopes)
+				}
+			})
 		}
 	})
 	t.Run("not found", func(t *testing.T) {
@@ -104,10 +138,12 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		want.Name = "Renamed"
 		want.Status = autho.AccountSuspended
 		want.ExpiresAt = at(48 * time.Hour)
+		want.AllowedScopes = []string{"invoices:read"}
 		want.UpdatedAt = at(time.Hour)
 		got, err := s.UpdateAccount(t.Context(), a.ID, func(cur *autho.Account) error {
 			check(t, "account given to fn", cur, a)
 			cur.Name, cur.Status, cur.ExpiresAt, cur.UpdatedAt = want.Name, want.Status, want.ExpiresAt, want.UpdatedAt
+			cur.AllowedScopes = want.AllowedScopes
 			return nil
 		})
 		wantErr(t, "UpdateAccount", err, nil)
@@ -121,10 +157,23 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		a, _ := mustAccount(t, s)
 		next, _ := newAccount()
 		next.Name, next.Status, next.ExpiresAt = "Renamed", autho.AccountSuspended, at(48*time.Hour)
+		next.AllowedScopes = []string{"x:y"}
 		next.CreatedAt, next.UpdatedAt, next.PartnerTokenHint = at(-time.Hour), at(time.Hour), "not a hint"
 		checkUpdateWrites(t, a.ID, a, next, s.UpdateAccount, s.Account, func(dst, src *autho.Account) {
 			dst.Name, dst.Status, dst.ExpiresAt, dst.UpdatedAt = src.Name, src.Status, src.ExpiresAt, src.UpdatedAt
+			dst.AllowedScopes = src.AllowedScopes
 		})
+	})
+	t.Run("clears allowed scopes", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := mustAccount(t, s)
+		got, err := s.UpdateAccount(t.Context(), a.ID, func(a *autho.Account) error { a.AllowedScopes = nil; return nil })
+		wantErr(t, "UpdateAccount", err, nil)
+		read, err := s.Account(t.Context(), a.ID)
+		wantErr(t, "Account", err, nil)
+		if len(got.AllowedScopes) != 0 || len(read.AllowedScopes) != 0 {
+			t.Fatalf("AllowedScopes = %q, then read %q, after clearing", got.AllowedScopes, read.AllowedScopes)
+		}
 	})
 	t.Run("fn error", func(t *testing.T) {
 		s := newStore(t)

@@ -97,8 +97,11 @@ func newAccount() (*autho.Account, *autho.PartnerToken) {
 		Name:      "Partner " + secret.Random(6),
 		Status:    autho.AccountActive,
 		ExpiresAt: at(365 * 24 * time.Hour),
-		CreatedAt: t0,
-		UpdatedAt: t0,
+		// Not empty, so that a store which drops them fails every
+		// comparison of an account.
+		AllowedScopes: []string{"orders:read", "orders:write"},
+		CreatedAt:     t0,
+		UpdatedAt:     t0,
 	}
 	pt := &autho.PartnerToken{
 		ID:        secret.NewID("ptk"),

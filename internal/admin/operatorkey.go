@@ -1,0 +1,110 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+// ErrUnauthorized is a bearer that is no operator key: missing, malformed,
+// unknown or revoked. The four are one answer, so that a caller learns
+// nothing of which keys exist.
+var ErrUnauthorized = errors.New("no valid operator key")
+
+// CreateOperatorKey makes a key for the admin API and returns it with its
+// plaintext, shown once: the store keeps only its hash. Only the operator
+// makes keys. The name is who acts in the audit log ("operator:<name>"),
+// so it is unique, and "cli" is the command line's.
+func (s *Service) CreateOperatorKey(ctx context.Context, by autho.Actor, name string, readOnly bool) (*autho.OperatorKey, string, error) {
+	if !by.IsOperator() {
+		return nil, "", forbidden("", "only the operator makes operator keys")
+	}
+	name, err := cleanName("name", name)
+	if err != nil {
+		return nil, "", err
+	}
+	if strings.EqualFold(name, autho.OperatorCLI.Operator) {
+		return nil, "", invalid("name", "%q names the command line in the audit log: choose another name", name)
+	}
+	now := s.now()
+	plain := secret.New(secret.OperatorKey)
+	k := &autho.OperatorKey{
+		ID:        secret.NewID("opk"),
+		Name:      name,
+		Hash:      secret.Hash(plain),
+		Hint:      secret.Hint(plain),
+		ReadOnly:  readOnly,
+		CreatedAt: now,
+	}
+	e, err := audit(by, now, autho.AuditOperatorKeyCreate, "", k.ID, k.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.CreateOperatorKey(ctx, k, e); err != nil {
+		if errors.Is(err, autho.ErrConflict) {
+			return nil, "", conflict("name", "an operator key named %q exists already (revoked keys keep their names)", name)
+		}
+		return nil, "", storeErr(err, "create operator key", nil)
+	}
+	return k, plain, nil
+}
+
+// OperatorKeys lists every key, newest first, revoked ones included.
+func (s *Service) OperatorKeys(ctx context.Context) ([]*autho.OperatorKey, error) {
+	ks, err := s.Store.OperatorKeys(ctx)
+	if err != nil {
+		return nil, storeErr(err, "list operator keys", nil)
+	}
+	return ks, nil
+}
+
+// RevokeOperatorKey ends a key at once, on every node: the admin API reads
+// the key on every request. Revoking a revoked key changes nothing.
+func (s *Service) RevokeOperatorKey(ctx context.Context, by autho.Actor, id string) (*autho.OperatorKey, error) {
+	if !by.IsOperator() {
+		return nil, forbidden("", "only the operator revokes operator keys")
+	}
+	id, err := checkID("operator key", "opk", id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	e, err := audit(by, now, autho.AuditOperatorKeyRevoke, "", id, "")
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.Store.UpdateOperatorKey(ctx, id, func(k *autho.OperatorKey) error {
+		if k.Revoked() {
+			return autho.ErrUnchanged
+		}
+		k.RevokedAt = now
+		e.TargetName = k.Name
+		return nil
+	}, e)
+	if err != nil {
+		return nil, storeErr(err, "revoke operator key", notFound("operator key", "operator key %s not found", id))
+	}
+	return k, nil
+}
+
+// OperatorKeyOf is the admin API's check of a bearer: the live key whose
+// secret it is, or ErrUnauthorized. A malformed secret is refused without
+// touching the database.
+func (s *Service) OperatorKeyOf(ctx context.Context, plain string) (*autho.OperatorKey, error) {
+	if secret.Check(secret.OperatorKey, plain) != nil {
+		return nil, ErrUnauthorized
+	}
+	k, err := s.Store.OperatorKeyByHash(ctx, secret.Hash(plain))
+	switch {
+	case errors.Is(err, autho.ErrNotFound):
+		return nil, ErrUnauthorized
+	case err != nil:
+		return nil, storeErr(err, "read operator key", nil)
+	case k.Revoked():
+		return nil, ErrUnauthorized
+	}
+	return k, nil
+}
