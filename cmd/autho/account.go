@@ -11,6 +11,7 @@ import (
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/database"
+	"github.com/autho/autho/internal/view"
 )
 
 // defaultAccountTerm is an account's life when --expires is not given: a
@@ -50,7 +51,7 @@ func (a *app) accountCreateCmd() *cobra.Command {
 					return usageError{flagErr("expires", err)}
 				}
 			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return o.with(cmd.Context(), database.Change, func(s *admin.Service) error {
 				namesakes, err := s.AccountsNamed(cmd.Context(), name)
 				if err != nil {
 					return err
@@ -71,7 +72,7 @@ func (a *app) accountCreateCmd() *cobra.Command {
 					o.warn("%s also named %q; %s is a separate account (if it was made by mistake, suspend it)", what, acc.Name, acc.ID)
 				}
 				if o.json {
-					return o.printJSON(o.accountJSON(acc, pt))
+					return o.printJSON(view.AccountOf(acc, o.now, pt))
 				}
 				o.printAccount(acc)
 				o.printSecret("Partner token", pt)
@@ -90,31 +91,12 @@ func (a *app) accountListCmd() *cobra.Command {
 		Short: "List every account",
 		Args:  wantArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withReader(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Read, func(o *op, s *admin.Service) error {
 				as, err := s.Accounts(cmd.Context())
 				if err != nil {
 					return err
 				}
-				if o.json {
-					out := struct {
-						Accounts []accountJSON `json:"accounts"`
-					}{make([]accountJSON, 0, len(as))}
-					for _, acc := range as {
-						out.Accounts = append(out.Accounts, o.accountJSON(acc, ""))
-					}
-					return o.printJSON(out)
-				}
-				if len(as) == 0 {
-					o.printf("No accounts.\n")
-				}
-				for _, acc := range as {
-					o.printAccount(acc)
-				}
-				return nil
+				return printList(o, "accounts", as, func(x *autho.Account) view.Account { return view.AccountOf(x, o.now, "") }, o.printAccount, "No accounts.")
 			})
 		},
 	}
@@ -184,11 +166,7 @@ func (a *app) accountDo(cmd *cobra.Command, use database.Use, do func(*admin.Ser
 		if err != nil {
 			return err
 		}
-		if o.json {
-			return o.printJSON(o.accountJSON(acc, ""))
-		}
-		o.printAccount(acc)
-		return nil
+		return o.show(view.AccountOf(acc, o.now, ""), func() { o.printAccount(acc) })
 	})
 }
 
@@ -222,11 +200,7 @@ func (a *app) accountRotateCmd() *cobra.Command {
 					return usageError{flagErr("grace", errNegative)}
 				}
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Change, func(o *op, s *admin.Service) error {
 				acc, pt, until, err := s.RotatePartnerToken(cmd.Context(), autho.OperatorCLI, argv[0], g)
 				if err != nil {
 					return err
@@ -235,12 +209,12 @@ func (a *app) accountRotateCmd() *cobra.Command {
 					// null without grace: the old token has already stopped.
 					var prev *time.Time
 					if g > 0 {
-						prev = optionalTime(until)
+						prev = view.OptionalTime(until)
 					}
 					return o.printJSON(struct {
-						accountJSON
+						view.Account
 						PreviousValidUntil *time.Time `json:"previous_valid_until"`
-					}{o.accountJSON(acc, pt), prev})
+					}{view.AccountOf(acc, o.now, pt), prev})
 				}
 				o.printAccount(acc)
 				if g > 0 {

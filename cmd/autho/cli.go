@@ -42,21 +42,20 @@ func (a *app) location() (*time.Location, error) {
 	return c.Location, nil
 }
 
-// withService opens the store to change it, runs fn with an admin.Service
-// on it, and closes the store. fn has printed its result when it returns,
-// and what it printed is committed; so a failure to close is only
-// reported, as a warning, not turned into a failed command an operator
-// would retry.
-func (o *op) withService(ctx context.Context, fn func(*admin.Service) error) error {
-	return o.with(ctx, database.Change, fn)
+// do is a command's whole use of the database: it settles the op, opens the
+// database for use, and runs fn on them.
+func (a *app) do(cmd *cobra.Command, use database.Use, fn func(*op, *admin.Service) error) error {
+	o, err := a.newOp()
+	if err != nil {
+		return err
+	}
+	return o.with(cmd.Context(), use, func(s *admin.Service) error { return fn(o, s) })
 }
 
-// withReader is withService for a command that only reads: it opens the
-// database read-only and never migrates it.
-func (o *op) withReader(ctx context.Context, fn func(*admin.Service) error) error {
-	return o.with(ctx, database.Read, fn)
-}
-
+// with opens the store for use, runs fn with an admin.Service on it, and
+// closes the store. fn has printed its result when it returns, and what it
+// printed is committed; so a failure to close is only reported, as a
+// warning, not turned into a failed command an operator would retry.
 func (o *op) with(ctx context.Context, use database.Use, fn func(*admin.Service) error) error {
 	st, err := o.openStore(ctx, use)
 	if err != nil {

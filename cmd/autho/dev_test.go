@@ -12,6 +12,7 @@ import (
 
 	"github.com/autho/autho/internal/secret"
 	"github.com/autho/autho/internal/seed"
+	"github.com/autho/autho/internal/view"
 )
 
 // TestDevSeed: on each backend, dev seed makes what it says, writes one
@@ -74,7 +75,7 @@ func TestDevSeed(t *testing.T) {
 
 		ts := startServerAt(t, db, env)
 		var accts struct {
-			Accounts []accountJSON `json:"accounts"`
+			Accounts []view.Account `json:"accounts"`
 		}
 		ts.mustCLI(&accts, "account", "list")
 		for _, a := range accts.Accounts {

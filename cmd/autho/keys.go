@@ -27,21 +27,13 @@ func (a *app) keysCmd() *cobra.Command {
 	listAlg := alg(list)
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
 		return a.withKeyring(cmd.Context(), *listAlg, database.Read, func(k *signer.Keyring) error {
-			infos := k.Keys()
-			if a.json {
-				if infos == nil {
-					infos = []signer.KeyInfo{}
-				}
-				return printJSONTo(a, map[string]any{"keys": infos})
-			}
-			for _, ki := range infos {
-				fmt.Fprintf(a.stdout, "%s  %-6s  %-9s  created %s", ki.ID, ki.Algorithm, ki.State, ki.CreatedAt.Format(time.RFC3339))
+			return printList(&op{app: a}, "keys", k.Keys(), func(ki signer.KeyInfo) signer.KeyInfo { return ki }, func(ki signer.KeyInfo) {
+				until := ""
 				if !ki.VerifyUntil.IsZero() {
-					fmt.Fprintf(a.stdout, "  published until %s", ki.VerifyUntil.Format(time.RFC3339))
+					until = "  published until " + ki.VerifyUntil.Format(time.RFC3339)
 				}
-				fmt.Fprintln(a.stdout)
-			}
-			return nil
+				fmt.Fprintf(a.stdout, "%s  %-6s  %-9s  created %s%s\n", ki.ID, ki.Algorithm, ki.State, ki.CreatedAt.Format(time.RFC3339), until)
+			}, "No signing keys.")
 		})
 	}
 	rotate := &cobra.Command{

@@ -16,11 +16,11 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
 	_ "github.com/autho/autho/internal/pprofdebug" // empty unless built with -tags pprofdebug
+	"github.com/autho/autho/internal/suggest"
 )
 
 func main() {
@@ -83,7 +83,7 @@ func (a *app) rootCmd() *cobra.Command {
 		// Flags are parsed before any command runs, so a usage mistake
 		// changes nothing.
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{suggestFlag(cmd, err)} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{suggest.FlagError(cmd.Flags(), err)} })
 	config.Bind(root.PersistentFlags(), "AUTHO_DATABASE")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := config.Load(cmd.Flags(), a.source(), "AUTHO_DATABASE")
@@ -106,7 +106,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		// The operator's commands: each opens the database, does one
 		// thing through internal/admin, and closes it.
-		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(),
+		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(), a.operatorKeyCmd(),
 		// The server and its keys; load-test data.
 		a.serveCmd(), a.keysCmd(), a.gatewayCmd(), a.devCmd(),
 		a.versionCmd(),
@@ -150,56 +150,4 @@ func jsonAsked(args []string) bool {
 		}
 	}
 	return asked
-}
-
-// suggestFlag adds the nearest flag of cmd to the parser's "unknown flag"
-// error: cobra suggests mistyped commands, but not flags.
-func suggestFlag(cmd *cobra.Command, err error) error {
-	typed, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
-	if !ok || typed == "" {
-		return err
-	}
-	best, bestDist := "", 0
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Hidden {
-			return
-		}
-		d := editDistance(typed, f.Name)
-		// A flag that the typed text begins (--pass for --password-stdin)
-		// is near however much is missing.
-		if len(typed) >= 3 && strings.HasPrefix(f.Name, typed) {
-			d = min(d, 1)
-		}
-		if best == "" || d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
-	// At most two edits, and fewer than half the typed name: "--x" is not
-	// a typo of "--db".
-	if best == "" || bestDist > 2 || 2*bestDist >= len(typed) {
-		return err
-	}
-	return fmt.Errorf("%w (did you mean --%s?)", err, best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes (flag
-// names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

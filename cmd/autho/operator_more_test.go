@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -247,34 +246,6 @@ func TestCLI_Version(t *testing.T) {
 		if opStr(m, k) != w {
 			t.Errorf("binary's %s = %q, go version -m says %q", k, opStr(m, k), w)
 		}
-	}
-}
-
-// versionOf reads the Go tool's stamps; a build without them is shown as
-// it is.
-func TestVersionOf(t *testing.T) {
-	rev := "0123456789abcdef0123456789abcdef01234567"
-	tests := []struct {
-		name string
-		bi   *debug.BuildInfo
-		want buildVersion
-	}{
-		{"no build information", nil, buildVersion{"unknown", "unknown", runtime.Version()}},
-		{"go run", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}},
-			buildVersion{"(devel)", "unknown", "go1.26.8"}},
-		{"tagged, clean", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"},
-			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}},
-			buildVersion{"v1.2.3", rev, "go1.26.8"}},
-		{"modified checkout", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.4-0.20260101000000-0123456789ab+dirty"},
-			Settings: []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: rev}}},
-			buildVersion{"v1.2.4-0.20260101000000-0123456789ab+dirty", rev + "-dirty", "go1.26.8"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := versionOf(tt.bi); got != tt.want {
-				t.Fatalf("versionOf = %+v, want %+v", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -4,125 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/view"
 )
-
-// The JSON shapes of --json output. Field names are the contract's
-// snake_case; times are RFC 3339 in UTC; a time that has not happened
-// (never used, not revoked) is null; a secret appears only in the output of
-// the command that created it, under the contract's name for it and under
-// "secret" too, so a script can take any command's new secret from one key.
-
-type accountJSON struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	Status           string    `json:"status"`
-	Expired          bool      `json:"expired"`
-	ExpiresAt        time.Time `json:"expires_at"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
-	PartnerTokenHint string    `json:"partner_token_hint"`
-	AllowedScopes    []string  `json:"allowed_scopes"`
-	PartnerToken     string    `json:"partner_token,omitempty"`
-	Secret           string    `json:"secret,omitempty"`
-}
-
-type userJSON struct {
-	ID        string    `json:"id"`
-	AccountID string    `json:"account_id"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Password  string    `json:"password,omitempty"`
-	Secret    string    `json:"secret,omitempty"`
-}
-
-type tokenJSON struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Status     string     `json:"status"`
-	Hint       string     `json:"hint"`
-	AccountID  string     `json:"account_id"`
-	UserID     string     `json:"user_id"`
-	Scopes     []string   `json:"scopes"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	LastUsedIP string     `json:"last_used_ip"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	Token      string     `json:"token,omitempty"`
-	Secret     string     `json:"secret,omitempty"`
-}
-
-func (o *op) accountJSON(a *autho.Account, partnerToken string) accountJSON {
-	return accountJSON{
-		ID:               a.ID,
-		Name:             a.Name,
-		Status:           string(a.Status),
-		Expired:          a.Expired(o.now),
-		ExpiresAt:        a.ExpiresAt.UTC(),
-		CreatedAt:        a.CreatedAt.UTC(),
-		UpdatedAt:        a.UpdatedAt.UTC(),
-		PartnerTokenHint: a.PartnerTokenHint,
-		AllowedScopes:    orEmpty(a.AllowedScopes),
-		PartnerToken:     partnerToken,
-		Secret:           partnerToken,
-	}
-}
-
-func userView(u *autho.User, generatedPassword string) userJSON {
-	return userJSON{
-		ID:        u.ID,
-		AccountID: u.AccountID,
-		Email:     u.Email,
-		Role:      string(u.Role),
-		Active:    u.Active,
-		CreatedAt: u.CreatedAt.UTC(),
-		UpdatedAt: u.UpdatedAt.UTC(),
-		Password:  generatedPassword,
-		Secret:    generatedPassword,
-	}
-}
-
-// orEmpty is a list as JSON shows it: none is [], never null.
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func (o *op) tokenJSON(t *autho.APIToken, plaintext string) tokenJSON {
-	return tokenJSON{
-		ID:         t.ID,
-		Name:       t.Name,
-		Status:     string(t.State(o.now)),
-		Hint:       t.Hint,
-		AccountID:  t.AccountID,
-		UserID:     t.UserID,
-		Scopes:     orEmpty(t.Scopes),
-		CreatedAt:  t.CreatedAt.UTC(),
-		ExpiresAt:  t.ExpiresAt.UTC(),
-		LastUsedAt: optionalTime(t.LastUsedAt),
-		LastUsedIP: t.LastUsedIP,
-		RevokedAt:  optionalTime(t.RevokedAt),
-		Token:      plaintext,
-		Secret:     plaintext,
-	}
-}
-
-func optionalTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
 
 // printJSON writes v as the one JSON object of the command's stdout.
 func (o *op) printJSON(v any) error { return writeJSON(o.stdout, v) }
@@ -132,6 +18,34 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// show prints one answer: v with --json, otherwise what lines prints.
+func (o *op) show(v any, lines func()) error {
+	if o.json {
+		return o.printJSON(v)
+	}
+	lines()
+	return nil
+}
+
+// printList prints a listing: with --json one object holding the items'
+// views under key, otherwise a line each, or none when there are none.
+func printList[T, V any](o *op, key string, items []T, viewOf func(T) V, line func(T), none string) error {
+	if o.json {
+		vs := make([]V, 0, len(items))
+		for _, it := range items {
+			vs = append(vs, viewOf(it))
+		}
+		return o.printJSON(map[string][]V{key: vs})
+	}
+	if len(items) == 0 {
+		o.printf("%s\n", none)
+	}
+	for _, it := range items {
+		line(it)
+	}
+	return nil
 }
 
 // printf writes human output.
@@ -148,33 +62,12 @@ func (o *op) when(t time.Time) string {
 }
 
 func (o *op) printAccount(a *autho.Account) {
-	state := string(a.Status)
-	if a.Expired(o.now) {
-		state += ", expired"
-	}
-	o.printf("%s  %q  %s  expires %s  partner token %s%s\n", a.ID, a.Name, state, o.when(a.ExpiresAt), a.PartnerTokenHint,
-		scopeList("allowed scopes", a.AllowedScopes))
+	o.printf("%s\n", view.AccountOf(a, o.now, "").Line(o.when))
 }
-
-// scopeList is the end of a line listing scopes under a label, "" for none.
-func scopeList(label string, scopes []string) string {
-	if len(scopes) == 0 {
-		return ""
-	}
-	return "  " + label + " " + strings.Join(scopes, " ")
-}
-
-func (o *op) printUser(u *autho.User) {
-	state := "active"
-	if !u.Active {
-		state = "deactivated"
-	}
-	o.printf("%s  %s  %s  %s  account %s\n", u.ID, u.Email, u.Role, state, u.AccountID)
-}
-
-func (o *op) printToken(t *autho.APIToken) {
-	o.printf("%s  %q  %s  %s  expires %s  last used %s  user %s%s\n",
-		t.ID, t.Name, t.Hint, t.State(o.now), o.when(t.ExpiresAt), o.when(t.LastUsedAt), t.UserID, scopeList("scopes", t.Scopes))
+func (o *op) printUser(u *autho.User)      { o.printf("%s\n", view.UserOf(u, "").Line()) }
+func (o *op) printToken(t *autho.APIToken) { o.printf("%s\n", view.TokenOf(t, o.now, "").Line(o.when)) }
+func (o *op) printOperatorKey(k *autho.OperatorKey) {
+	o.printf("%s\n", view.OperatorKeyOf(k, "").Line(o.when))
 }
 
 // warn tells the operator, on stderr in one line, of a likely mistake in a

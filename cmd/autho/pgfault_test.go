@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/autho/autho/internal/secret"
+	"github.com/autho/autho/internal/view"
 )
 
 // scratchPG is a PostgreSQL server of the test's own, from the installed
@@ -344,9 +345,9 @@ func TestPostgres_DatabaseOutage(t *testing.T) {
 
 	t.Run("acknowledged tokens are all there and log in; nothing is half there", func(t *testing.T) {
 		c := node.client(t)
-		var list struct{ Tokens []tokenJSON }
+		var list struct{ Tokens []view.Token }
 		c.mustCLI(&list, "token", "list", "--account", p.AccountID)
-		stored := map[string][]tokenJSON{}
+		stored := map[string][]view.Token{}
 		for _, tk := range list.Tokens {
 			stored[tk.Name] = append(stored[tk.Name], tk)
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/config"
+	"github.com/autho/autho/internal/database"
+	"github.com/autho/autho/internal/view"
 )
 
 // defaultTokenTerm is an API token's life when neither --expires-in nor
@@ -63,7 +65,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 					return usageError{flagErr("expires", err)}
 				}
 			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return o.with(cmd.Context(), database.Change, func(s *admin.Service) error {
 				t, plain, err := s.CreateToken(cmd.Context(), autho.OperatorCLI, admin.NewToken{
 					User:      email,
 					Name:      name,
@@ -77,7 +79,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 					o.warn("the token expires in %s, under an hour: %s", shortTerm, shortTermHint(expiresIn))
 				}
 				if o.json {
-					return o.printJSON(o.tokenJSON(t, plain))
+					return o.printJSON(view.TokenOf(t, o.now, plain))
 				}
 				o.printToken(t)
 				o.printSecret("API token", plain)
@@ -106,31 +108,12 @@ func (a *app) tokenListCmd() *cobra.Command {
 			if cmd.Flags().Changed("email") && email == "" {
 				return usageError{flagErr("email", errors.New("must not be empty"))}
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withReader(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Read, func(o *op, s *admin.Service) error {
 				ts, err := s.Tokens(cmd.Context(), admin.TokenQuery{AccountID: accountID, User: email})
 				if err != nil {
 					return err
 				}
-				if o.json {
-					out := struct {
-						Tokens []tokenJSON `json:"tokens"`
-					}{make([]tokenJSON, 0, len(ts))}
-					for _, t := range ts {
-						out.Tokens = append(out.Tokens, o.tokenJSON(t, ""))
-					}
-					return o.printJSON(out)
-				}
-				if len(ts) == 0 {
-					o.printf("No tokens.\n")
-				}
-				for _, t := range ts {
-					o.printToken(t)
-				}
-				return nil
+				return printList(o, "tokens", ts, func(x *autho.APIToken) view.Token { return view.TokenOf(x, o.now, "") }, o.printToken, "No tokens.")
 			})
 		},
 	}
@@ -145,20 +128,12 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 		Short: "Revoke an API token: its next login is refused (revoking twice is harmless)",
 		Args:  wantArgs("TOKEN_ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Change, func(o *op, s *admin.Service) error {
 				t, err := s.Revoke(cmd.Context(), autho.OperatorCLI, argv[0])
 				if err != nil {
 					return err
 				}
-				if o.json {
-					return o.printJSON(o.tokenJSON(t, ""))
-				}
-				o.printToken(t)
-				return nil
+				return o.show(view.TokenOf(t, o.now, ""), func() { o.printToken(t) })
 			})
 		},
 	}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/password"
+	"github.com/autho/autho/internal/view"
 )
 
 func (a *app) userCmd() *cobra.Command {
@@ -43,17 +45,13 @@ func (a *app) userCreateCmd() *cobra.Command {
 					return err
 				}
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Change, func(o *op, s *admin.Service) error {
 				u, generated, err := s.CreateUser(cmd.Context(), autho.OperatorCLI, accountID, email, autho.Role(role), pw)
 				if err != nil {
 					return err
 				}
 				if o.json {
-					return o.printJSON(userView(u, generated))
+					return o.printJSON(view.UserOf(u, generated))
 				}
 				o.printUser(u)
 				if generated != "" {
@@ -104,20 +102,12 @@ func (a *app) userActiveCmd(use, short string, do func(*admin.Service, context.C
 			if err := requireFlags(cmd, "email"); err != nil {
 				return err
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Change, func(o *op, s *admin.Service) error {
 				u, err := do(s, cmd.Context(), autho.OperatorCLI, email)
 				if err != nil {
 					return err
 				}
-				if o.json {
-					return o.printJSON(userView(u, ""))
-				}
-				o.printUser(u)
-				return nil
+				return o.show(view.UserOf(u, ""), func() { o.printUser(u) })
 			})
 		},
 	}
@@ -135,31 +125,12 @@ func (a *app) userListCmd() *cobra.Command {
 			if err := requireFlags(cmd, "account"); err != nil {
 				return err
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withReader(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Read, func(o *op, s *admin.Service) error {
 				us, err := s.Users(cmd.Context(), accountID)
 				if err != nil {
 					return err
 				}
-				if o.json {
-					out := struct {
-						Users []userJSON `json:"users"`
-					}{make([]userJSON, 0, len(us))}
-					for _, u := range us {
-						out.Users = append(out.Users, userView(u, ""))
-					}
-					return o.printJSON(out)
-				}
-				if len(us) == 0 {
-					o.printf("No users.\n")
-				}
-				for _, u := range us {
-					o.printUser(u)
-				}
-				return nil
+				return printList(o, "users", us, func(x *autho.User) view.User { return view.UserOf(x, "") }, o.printUser, "No users.")
 			})
 		},
 	}
@@ -177,17 +148,13 @@ func (a *app) userResetPasswordCmd() *cobra.Command {
 			if err := requireFlags(cmd, "email"); err != nil {
 				return err
 			}
-			o, err := a.newOp()
-			if err != nil {
-				return err
-			}
-			return o.withService(cmd.Context(), func(s *admin.Service) error {
+			return a.do(cmd, database.Change, func(o *op, s *admin.Service) error {
 				u, pw, err := s.ResetPassword(cmd.Context(), autho.OperatorCLI, email)
 				if err != nil {
 					return err
 				}
 				if o.json {
-					return o.printJSON(userView(u, pw))
+					return o.printJSON(view.UserOf(u, pw))
 				}
 				o.printUser(u)
 				o.printf("The user's portal sessions have ended; the old password no longer works.\n")
