@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/secret"
@@ -107,4 +108,23 @@ func (s *Service) OperatorKeyOf(ctx context.Context, plain string) (*autho.Opera
 		return nil, ErrUnauthorized
 	}
 	return k, nil
+}
+
+// useNoted is how stale a key's recorded last use may get: a busy back
+// office calls many times a second, and one write a minute per key tells
+// the operator as much as one per request would.
+const useNoted = time.Minute
+
+// NoteOperatorKeyUse records that k was just used from ip, unless its last
+// use was recorded less than a minute ago from the same address. A failure
+// is logged, never the request's: the request is the key's business, the
+// record only the operator's.
+func (s *Service) NoteOperatorKeyUse(ctx context.Context, k *autho.OperatorKey, ip string) {
+	now := s.now()
+	if k.LastUsedIP == ip && now.Sub(k.LastUsedAt) < useNoted {
+		return
+	}
+	if err := s.Store.RecordOperatorKeyUse(ctx, k.ID, now, ip); err != nil {
+		s.log().Warn("recording an operator key's use", "key", k.ID, "error", err.Error())
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/autho/autho"
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/adminapi"
 	"github.com/autho/autho/internal/config"
 	"github.com/autho/autho/internal/database"
 	"github.com/autho/autho/internal/introspect"
@@ -229,7 +230,10 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Logger:         log,
 		MetricsOnMain:  metricsOnMain(cfg),
 		HSTS:           d.certs != nil,
-	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal}), metrics, nil
+	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
+		Admin: adminapi.New(adminapi.Config{Service: &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log},
+			ClientIP: server.ClientIPFunc(cfg.TrustedProxies), FailuresPerMinute: cfg.FailuresPerMinute, Log: log}),
+	}), metrics, nil
 }
 
 // metricsOnMain says whether /metrics is on the main listener: only when no

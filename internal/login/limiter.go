@@ -23,6 +23,7 @@ type Limiter struct {
 	perMinute int
 	mu        sync.Mutex
 	buckets   map[string]*rate.Limiter
+	pending   map[string]int // Take's attempts not yet done, by key
 }
 
 // maxBuckets bounds the memory an attacker can make us spend by sending
@@ -53,7 +54,7 @@ func NewLimiter(perMinute int) *Limiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	return &Limiter{perMinute: perMinute, buckets: make(map[string]*rate.Limiter)}
+	return &Limiter{perMinute: perMinute, buckets: make(map[string]*rate.Limiter), pending: make(map[string]int)}
 }
 
 // Wait reports how long the caller must wait before key may be tried again;
@@ -76,12 +77,35 @@ func (l *Limiter) Wait(key string, now time.Time) time.Duration {
 	return time.Duration(math.Ceil((1-tokens)/perSecond*1e9)) * time.Nanosecond
 }
 
-// Refused spends one token of key's bucket.
-func (l *Limiter) Refused(key string, now time.Time) {
+// Take lets one attempt of key through, or says how long to wait, counting
+// the attempts still being checked as if refused: however many arrive at
+// once, no more go through than the bucket holds tokens. done ends the
+// attempt; a refused one spends its token, a good one spends nothing.
+func (l *Limiter) Take(key string, now time.Time) (done func(refused bool), wait time.Duration) {
 	if l == nil || key == "" {
-		return
+		return func(bool) {}, 0
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if free := l.bucket(key, now).TokensAt(now) - float64(l.pending[key]); free < 1 {
+		perSecond := float64(l.perMinute) / 60
+		return nil, time.Duration(math.Ceil((1-free)/perSecond*1e9)) * time.Nanosecond
+	}
+	l.pending[key]++
+	return func(refused bool) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.pending[key]--; l.pending[key] == 0 {
+			delete(l.pending, key)
+		}
+		if refused {
+			l.bucket(key, time.Now()).AllowN(time.Now(), 1)
+		}
+	}, 0
+}
+
+// bucket is key's bucket, made full if it has none. Called with l.mu held.
+func (l *Limiter) bucket(key string, now time.Time) *rate.Limiter {
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
@@ -90,8 +114,17 @@ func (l *Limiter) Refused(key string, now time.Time) {
 		b = rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)
 		l.buckets[key] = b
 	}
-	l.mu.Unlock()
-	b.AllowN(now, 1)
+	return b
+}
+
+// Refused spends one token of key's bucket.
+func (l *Limiter) Refused(key string, now time.Time) {
+	if l == nil || key == "" {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(key, now).AllowN(now, 1)
 }
 
 // sweep makes room for at least half the cap of new keys, so that a flood

@@ -2,6 +2,8 @@ package login
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,5 +81,39 @@ func TestRateKey(t *testing.T) {
 				t.Errorf("RateKey(%q) = %q, want %q", tt.ip, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLimiter_TakeInParallel: attempts let through while others are still
+// being checked never exceed the bucket, however many run at once; a good
+// attempt spends nothing.
+func TestLimiter_TakeInParallel(t *testing.T) {
+	const perMinute, callers = 5, 64
+	l := NewLimiter(perMinute)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var through atomic.Int32
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			if _, wait := l.Take("ip:192.0.2.1", now); wait == 0 {
+				through.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := through.Load(); got != perMinute {
+		t.Fatalf("%d of %d parallel attempts went through, want exactly %d", got, callers, perMinute)
+	}
+	if _, wait := l.Take("ip:192.0.2.1", now); wait <= 0 {
+		t.Fatal("an empty bucket let one more through")
+	}
+	other := NewLimiter(1)
+	done, _ := other.Take("k", now)
+	if _, wait := other.Take("k", now); wait <= 0 {
+		t.Fatal("a second attempt went through while the first was being checked")
+	}
+	done(false)
+	if _, wait := other.Take("k", now); wait != 0 {
+		t.Fatalf("after a good attempt, its token is not back: wait %v", wait)
 	}
 }

@@ -63,6 +63,9 @@ func (s *Server) routes() http.Handler {
 	if s.deps.Portal != nil {
 		mux.Handle("/portal/", s.deps.Portal)
 	}
+	if s.deps.Admin != nil {
+		mux.Handle("/v1/admin/", s.deps.Admin)
+	}
 	mux.Handle("/", s.adapt(func(http.ResponseWriter, *http.Request) error { return autho.ErrNotFoundRoute }))
 	return mux
 }

@@ -54,6 +54,9 @@ type Deps struct {
 	// Portal, when set, serves every path under /portal/ (its own HTML
 	// pages and errors); other unknown paths keep the JSON 404.
 	Portal http.Handler
+	// Admin, when set, serves every path under /v1/admin/ (the admin API,
+	// with its own problem+json errors).
+	Admin http.Handler
 }
 
 // Server is the HTTP handler of autho.

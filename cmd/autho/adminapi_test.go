@@ -1,0 +1,280 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/secret"
+)
+
+// adminKeys are operator keys made through the CLI for a test.
+type adminKeys struct{ rw, ro, revoked string }
+
+func newAdminKeys(ts *testServer) adminKeys {
+	ts.t.Helper()
+	var k adminKeys
+	var rw, ro, rev map[string]any
+	ts.mustCLI(&rw, "operator-key", "create", "--name", "crm")
+	ts.mustCLI(&ro, "operator-key", "create", "--name", "support", "--read-only")
+	ts.mustCLI(&rev, "operator-key", "create", "--name", "old")
+	ts.mustCLI(nil, "operator-key", "revoke", opStr(rev, "id"))
+	k.rw, k.ro, k.revoked = opStr(rw, "key"), opStr(ro, "key"), opStr(rev, "key")
+	return k
+}
+
+// admin calls the admin API with key (none when "") and a JSON body (none
+// when ""), and decodes a JSON or problem answer into a map.
+func (ts *testServer) admin(method, path, key, body string, header ...string) (*response, map[string]any) {
+	ts.t.Helper()
+	ct := ""
+	var rd *strings.Reader
+	if body != "" {
+		ct, rd = "application/json", strings.NewReader(body)
+	} else {
+		rd = strings.NewReader("")
+	}
+	if key != "" {
+		header = append(header, "Authorization", "Bearer "+key)
+	}
+	r := ts.do(method, path, ct, rd, header...)
+	var m map[string]any
+	json.Unmarshal(r.Body, &m)
+	return r, m
+}
+
+// wantProblem checks an RFC 9457 answer: its media type, status, and the
+// members every problem has, with detail one line.
+func wantProblem(t *testing.T, r *response, m map[string]any, status int, field string) {
+	t.Helper()
+	if r.Status != status || r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("status %d, %s: %s; want %d problem+json", r.Status, r.Header.Get("Content-Type"), r.Body, status)
+	}
+	if m["type"] != "about:blank" || m["title"] != http.StatusText(status) || m["status"] != float64(status) {
+		t.Fatalf("problem %v", m)
+	}
+	if d, _ := m["detail"].(string); d == "" || strings.ContainsAny(d, "\r\n") {
+		t.Fatalf("detail %q: want one line", m["detail"])
+	}
+	if got, _ := m["field"].(string); got != field {
+		t.Fatalf("field %q, want %q", got, field)
+	}
+	if strings.Contains(string(r.Body), "autho_adm_") || strings.Contains(string(r.Body), "autho_ptn_") {
+		t.Fatalf("a secret in a problem: %s", r.Body)
+	}
+}
+
+// accountsDump is what the admin API could have changed, from the CLI.
+func accountsDump(ts *testServer) string {
+	ts.t.Helper()
+	out, errs, code := ts.cli("account", "list", "--json")
+	if code != 0 {
+		ts.t.Fatalf("account list: %s", errs)
+	}
+	keys, _, _ := ts.cli("operator-key", "list", "--json")
+	// A key's last use moves on every accepted request: not a change.
+	var ks struct{ Keys []map[string]any }
+	json.Unmarshal([]byte(keys), &ks)
+	for _, k := range ks.Keys {
+		delete(k, "last_used_at")
+		delete(k, "last_used_ip")
+	}
+	b, _ := json.Marshal(ks)
+	return out + string(b)
+}
+
+// TestAdminAPI_Accounts: the accounts routes, each success and each
+// refusal, with nothing changed by a refusal; on both backends.
+func TestAdminAPI_Accounts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+
+		r, m := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Acme Ltd","expires_at":"2030-01-02T03:04:05Z"}`)
+		if r.Status != http.StatusCreated || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("create: %d %v: %s", r.Status, r.Header, r.Body)
+		}
+		id, ptn := opStr(m, "id"), opStr(m, "partner_token")
+		if !strings.HasPrefix(id, "acc_") || secret.Check(secret.PartnerToken, ptn) != nil || opStr(m, "secret") != ptn ||
+			opStr(m, "expires_at") != "2030-01-02T03:04:05Z" || opStr(m, "status") != "active" || opStr(m, "name") != "Acme Ltd" {
+			t.Fatalf("create answered %v", m)
+		}
+		leaks.add(ptn)
+
+		r, m = ts.admin("GET", "/v1/admin/accounts/"+id, k.ro, "")
+		if r.Status != http.StatusOK || opStr(m, "id") != id || m["partner_token"] != nil || m["secret"] != nil {
+			t.Fatalf("get: %d %s", r.Status, r.Body)
+		}
+
+		before := accountsDump(ts)
+		for _, tc := range []struct {
+			name, method, path, key, body, ct string
+			status                            int
+			field                             string
+		}{
+			{"no key", "POST", "/v1/admin/accounts", "", `{"name":"X"}`, "", 401, ""},
+			{"unknown key", "POST", "/v1/admin/accounts", secret.New(secret.OperatorKey), `{"name":"X"}`, "", 401, ""},
+			{"malformed key", "GET", "/v1/admin/accounts", "autho_adm_nope", "", "", 401, ""},
+			{"revoked key", "GET", "/v1/admin/accounts", k.revoked, "", "", 401, ""},
+			{"read-only key writes", "POST", "/v1/admin/accounts", k.ro, `{"name":"X"}`, "", 403, ""},
+			{"not JSON", "POST", "/v1/admin/accounts", k.rw, `name=X`, "application/x-www-form-urlencoded", 415, ""},
+			{"empty name", "POST", "/v1/admin/accounts", k.rw, `{"name":"  "}`, "", 400, "name"},
+			{"a typo of a field", "POST", "/v1/admin/accounts", k.rw, `{"name":"X","expires":"2030-01-01"}`, "", 400, "expires"},
+			{"a wrong type", "POST", "/v1/admin/accounts", k.rw, `{"name":7}`, "", 400, "name"},
+			{"past expiry", "POST", "/v1/admin/accounts", k.rw, `{"name":"X","expires_at":"2001-01-01T00:00:00Z"}`, "", 400, "expires_at"},
+			{"two objects", "POST", "/v1/admin/accounts", k.rw, `{"name":"X"}{"name":"Y"}`, "", 400, ""},
+			{"unknown account", "GET", "/v1/admin/accounts/acc_nope", k.ro, "", "", 404, "account"},
+			{"unknown path", "GET", "/v1/admin/nothing", k.ro, "", "", 404, ""},
+			{"bad status filter", "GET", "/v1/admin/accounts?status=gone", k.ro, "", "", 400, "status"},
+			{"bad expiring_before", "GET", "/v1/admin/accounts?expiring_before=tomorrow", k.ro, "", "", 400, "expiring_before"},
+			{"limit too big", "GET", "/v1/admin/accounts?limit=501", k.ro, "", "", 400, "limit"},
+			{"forged cursor", "GET", "/v1/admin/accounts?cursor=bm90LWEtY3Vyc29y", k.ro, "", "", 400, "cursor"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var hdr []string
+				if tc.key != "" {
+					hdr = append(hdr, "Authorization", "Bearer "+tc.key)
+				}
+				ct := tc.ct
+				if ct == "" && tc.body != "" {
+					ct = "application/json"
+				}
+				r := ts.do(tc.method, tc.path, ct, strings.NewReader(tc.body), hdr...)
+				var m map[string]any
+				json.Unmarshal(r.Body, &m)
+				wantProblem(t, r, m, tc.status, tc.field)
+				if tc.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("401 without WWW-Authenticate: Bearer")
+				}
+				if after := accountsDump(ts); after != before {
+					t.Fatalf("a refused request changed something:\n%s\nwas\n%s", after, before)
+				}
+			})
+		}
+		r, m = ts.admin("DELETE", "/v1/admin/accounts", k.rw, "")
+		wantProblem(t, r, m, 405, "")
+		if r.Header.Get("Allow") != "GET, HEAD, POST" {
+			t.Errorf("Allow %q", r.Header.Get("Allow"))
+		}
+
+		// The account was made by the key, and the audit log says so.
+		es, err := ts.store().AuditEvents(t.Context(), autho.AuditFilter{AccountID: id})
+		if err != nil || len(es) != 1 || es[0].Action != autho.AuditAccountCreate || es[0].ActorID != "operator:crm" || es[0].IP == "" {
+			t.Fatalf("audit of the created account: %+v, %v; want one account.create by operator:crm with its IP", es, err)
+		}
+		// The key's use is recorded.
+		var ks struct{ Keys []map[string]any }
+		out, _, _ := ts.cli("operator-key", "list", "--json")
+		json.Unmarshal([]byte(out), &ks)
+		for _, key := range ks.Keys {
+			if key["name"] == "crm" && key["last_used_at"] == nil {
+				t.Errorf("the crm key's use is not recorded: %v", key)
+			}
+		}
+	})
+}
+
+// TestAdminAPI_Pagination: pages of accounts, newest first, neither skip
+// nor repeat an account while accounts are added between pages; filters
+// narrow them.
+func TestAdminAPI_Pagination(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+		var made []string
+		for i := range 7 {
+			expires := "2030-01-01T00:00:00Z"
+			if i%2 == 0 {
+				expires = "2027-06-01T00:00:00Z"
+			}
+			_, m := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"P`+string(rune('a'+i))+`","expires_at":"`+expires+`"}`)
+			made = append(made, opStr(m, "id"))
+			leaks.add(opStr(m, "partner_token"))
+		}
+		seen := map[string]int{}
+		var order []string
+		cursor := ""
+		for page := 0; page < 10; page++ {
+			path := "/v1/admin/accounts?limit=3"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			r, m := ts.admin("GET", path, k.ro, "")
+			if r.Status != 200 {
+				t.Fatalf("page %d: %d %s", page, r.Status, r.Body)
+			}
+			items, _ := m["items"].([]any)
+			for _, it := range items {
+				id := opStr(it.(map[string]any), "id")
+				seen[id]++
+				order = append(order, id)
+			}
+			// An account added between pages is newer than every cursor.
+			_, nm := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Late"}`)
+			leaks.add(opStr(nm, "partner_token"))
+			next, _ := m["next_cursor"].(string)
+			if next == "" {
+				break
+			}
+			if len(items) != 3 {
+				t.Fatalf("page %d has %d items and a next cursor", page, len(items))
+			}
+			cursor = next
+		}
+		for i, id := range made {
+			if seen[id] != 1 {
+				t.Errorf("account %d (%s) listed %d times", i, id, seen[id])
+			}
+		}
+		if len(order) != len(made) || order[0] != made[len(made)-1] || order[len(order)-1] != made[0] {
+			t.Errorf("listed %v, want the %d made, newest first", order, len(made))
+		}
+
+		r, m := ts.admin("GET", "/v1/admin/accounts?expiring_before=2027-07-01T00:00:00Z&limit=500", k.ro, "")
+		if items, _ := m["items"].([]any); r.Status != 200 || len(items) != 4 {
+			t.Errorf("expiring_before: %d, %d items, want the 4 expiring in June 2027", r.Status, len(items))
+		}
+		ts.mustCLI(nil, "account", "suspend", made[0])
+		_, m = ts.admin("GET", "/v1/admin/accounts?status=suspended", k.ro, "")
+		if items, _ := m["items"].([]any); len(items) != 1 || opStr(items[0].(map[string]any), "id") != made[0] {
+			t.Errorf("status=suspended: %v", m["items"])
+		}
+	})
+}
+
+// TestAdminAPI_RefusedKeysLimited: bad keys sent in parallel from one
+// address are refused 401 no more often than the limit allows, the rest
+// 429 with Retry-After, and a good key then waits too (the limit is per
+// address); on both backends.
+func TestAdminAPI_RefusedKeysLimited(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, map[string]string{"AUTHO_LOGIN_FAILURES_PER_MINUTE": "5"})
+		k := newAdminKeys(ts)
+		var mu sync.Mutex
+		counts := map[int]int{}
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				r, m := ts.admin("GET", "/v1/admin/accounts", secret.New(secret.OperatorKey), "")
+				if r.Status == 429 && r.Header.Get("Retry-After") == "" {
+					t.Errorf("429 without Retry-After")
+				}
+				if r.Status == 429 || r.Status == 401 {
+					wantProblem(t, r, m, r.Status, "")
+				}
+				mu.Lock()
+				counts[r.Status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if counts[401] != 5 || counts[429] != 35 {
+			t.Fatalf("answers %v, want exactly 5 401 and 35 429", counts)
+		}
+		r, m := ts.admin("GET", "/v1/admin/accounts", k.rw, "")
+		wantProblem(t, r, m, 429, "")
+	})
+}
