@@ -32,6 +32,7 @@ const (
 	AuditAccountSuspend     AuditAction = "account.suspend"
 	AuditAccountReactivate  AuditAction = "account.reactivate"
 	AuditAccountScopes      AuditAction = "account.set_scopes" // the scopes its people may give their tokens
+	AuditAccountRename      AuditAction = "account.rename"
 	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
 	// A signing key added: the one action of no account (AccountID "").
 	AuditSigningKeyRotate AuditAction = "signing_key.rotate"

@@ -23,8 +23,10 @@ import (
 // them in the change's transaction, after the change: an entry that cannot
 // be written (a duplicate id is ErrConflict, an unknown account
 // ErrNotFound) undoes the change. An Update method reads its entries after
-// fn returns, so fn may fill them in from the row it was given. Any method may return an error wrapping ErrUnavailable when the
-// database cannot be reached.
+// fn returns, so fn may fill them in from the row it was given, or set one
+// to nil to drop it (a part of the change that turned out to be none): a
+// nil entry is skipped. Any method may return an error wrapping
+// ErrUnavailable when the database cannot be reached.
 //
 // A create that refers to a missing row (a user of an unknown account, a
 // token of an unknown user) returns ErrNotFound. Times come back in UTC at

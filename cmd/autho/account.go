@@ -206,15 +206,7 @@ func (a *app) accountRotateCmd() *cobra.Command {
 					return err
 				}
 				if o.json {
-					// null without grace: the old token has already stopped.
-					var prev *time.Time
-					if g > 0 {
-						prev = view.OptionalTime(until)
-					}
-					return o.printJSON(struct {
-						view.Account
-						PreviousValidUntil *time.Time `json:"previous_valid_until"`
-					}{view.AccountOf(acc, o.now, pt), prev})
+					return o.printJSON(view.RotationOf(acc, o.now, pt, until, g))
 				}
 				o.printAccount(acc)
 				if g > 0 {

@@ -278,3 +278,74 @@ func TestAdminAPI_RefusedKeysLimited(t *testing.T) {
 		wantProblem(t, r, m, 429, "")
 	})
 }
+
+// TestAdminAPI_AccountChanges: PATCH changes every part asked, all or none,
+// each audited as the key; the partner token rotates with a grace; on both
+// backends.
+func TestAdminAPI_AccountChanges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+		p := ts.newPartner()
+
+		r, m := ts.admin("PATCH", "/v1/admin/accounts/"+p.AccountID, k.rw,
+			`{"name":"Renamed","status":"suspended","expires_at":"2031-01-01T00:00:00Z","allowed_scopes":["orders:read"]}`)
+		if r.Status != 200 || opStr(m, "name") != "Renamed" || opStr(m, "status") != "suspended" || opStr(m, "expires_at") != "2031-01-01T00:00:00Z" {
+			t.Fatalf("patch: %d %s", r.Status, r.Body)
+		}
+		wantError(t, ts.login(p.APIToken, p.PartnerToken), 403, "07")
+		es, err := ts.store().AuditEvents(t.Context(), autho.AuditFilter{AccountID: p.AccountID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byKey := map[autho.AuditAction]bool{}
+		for _, e := range es {
+			if e.ActorID == "operator:crm" {
+				byKey[e.Action] = true
+			}
+		}
+		for _, a := range []autho.AuditAction{autho.AuditAccountRename, autho.AuditAccountSuspend, autho.AuditAccountRenew, autho.AuditAccountScopes} {
+			if !byKey[a] {
+				t.Errorf("no %s by operator:crm in %v", a, byKey)
+			}
+		}
+
+		before := accountsDump(ts)
+		for _, tc := range []struct {
+			name, method, path, key, body string
+			status                        int
+			field                         string
+		}{
+			{"a status that is none", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.rw, `{"name":"X","status":"closed"}`, 400, "status"},
+			{"an expiry past", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.rw, `{"status":"active","expires_at":"2001-01-01T00:00:00Z"}`, 400, "expires_at"},
+			{"a read-only key", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.ro, `{"status":"active"}`, 403, ""},
+			{"an unknown account", "PATCH", "/v1/admin/accounts/acc_nope", k.rw, `{"status":"active"}`, 404, "account"},
+			{"a bad grace", "POST", "/v1/admin/accounts/" + p.AccountID + "/partner-token/rotate", k.rw, `{"grace":"soon"}`, 400, "grace"},
+			{"rotate an unknown account", "POST", "/v1/admin/accounts/acc_nope/partner-token/rotate", k.rw, `{}`, 404, "account"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r, m := ts.admin(tc.method, tc.path, tc.key, tc.body)
+				wantProblem(t, r, m, tc.status, tc.field)
+				if after := accountsDump(ts); after != before {
+					t.Fatalf("a refused request changed something:\n%s\nwas\n%s", after, before)
+				}
+			})
+		}
+
+		r, m = ts.admin("POST", "/v1/admin/accounts/"+p.AccountID+"/partner-token/rotate", k.rw, `{"grace":"1h"}`)
+		next := opStr(m, "partner_token")
+		if r.Status != 200 || secret.Check(secret.PartnerToken, next) != nil || next == p.PartnerToken || m["previous_valid_until"] == nil {
+			t.Fatalf("rotate: %d %s", r.Status, r.Body)
+		}
+		leaks.add(next)
+		ts.admin("PATCH", "/v1/admin/accounts/"+p.AccountID, k.rw, `{"status":"active"}`)
+		wantSuccess(t, ts.login(p.APIToken, p.PartnerToken)) // within its grace
+		wantSuccess(t, ts.login(p.APIToken, next))
+		r, m = ts.admin("POST", "/v1/admin/accounts/"+p.AccountID+"/partner-token/rotate", k.rw, "")
+		if r.Status != 200 || m["previous_valid_until"] != nil {
+			t.Fatalf("rotate without grace: %d %s", r.Status, r.Body)
+		}
+		leaks.add(opStr(m, "partner_token"))
+		wantError(t, ts.login(p.APIToken, next), 401, "02")
+	})
+}

@@ -112,90 +112,150 @@ func (s *Service) AccountsNamed(ctx context.Context, name string) ([]*autho.Acco
 	return same, nil
 }
 
-// RenewAccount sets a new expiry, which must be in the future. Renewing does
-// not reactivate a suspended account: the two are separate decisions.
-func (s *Service) RenewAccount(ctx context.Context, by autho.Actor, id string, expiresAt time.Time) (*autho.Account, error) {
-	now := s.now()
-	if err := checkFuture("expires_at", expiresAt, now); err != nil {
-		return nil, err
-	}
-	return s.updateAccount(ctx, by, id, autho.AuditAccountRenew, func(a *autho.Account) bool {
-		a.ExpiresAt = stamp(expiresAt)
-		return true
-	})
+// AccountChange is a change of one account; nil fields stay as they are.
+// Its parts are made together, in one transaction, or not at all.
+type AccountChange struct {
+	Name          *string
+	ExpiresAt     *time.Time // in the future: a renewal
+	Status        *autho.AccountStatus
+	AllowedScopes *[]string // the operator's alone
 }
 
-// Suspend stops the account's logins at once. Suspending a suspended
-// account returns it unchanged.
-func (s *Service) Suspend(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
-	return s.setStatus(ctx, by, id, autho.AccountSuspended, autho.AuditAccountSuspend)
-}
-
-// Reactivate lifts a suspension. It does not change the expiry: an expired
-// account stays expired until renewed. Reactivating an active account
-// returns it unchanged.
-func (s *Service) Reactivate(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
-	return s.setStatus(ctx, by, id, autho.AccountActive, autho.AuditAccountReactivate)
-}
-
-func (s *Service) setStatus(ctx context.Context, by autho.Actor, id string, st autho.AccountStatus, action autho.AuditAction) (*autho.Account, error) {
-	return s.updateAccount(ctx, by, id, action, func(a *autho.Account) bool {
-		if a.Status == st {
-			return false
-		}
-		a.Status = st
-		return true
-	})
-}
-
-// updateAccount applies change atomically, audited as action in the same
-// transaction; change reports whether it changed anything, so that a no-op
-// writes nothing and leaves no audit event.
-func (s *Service) updateAccount(ctx context.Context, by autho.Actor, id string, action autho.AuditAction, change func(*autho.Account) bool) (*autho.Account, error) {
+// ChangeAccount makes every part of c, audited part by part (a rename, a
+// renewal, a suspension or reactivation, the allowed scopes) in the same
+// transaction. Every part is checked before anything is written, so a
+// refused change changes nothing; a part that changes nothing (the status
+// the account has) records nothing, and a change that changes nothing at
+// all returns the account as it is.
+//
+// Renewing does not reactivate a suspended account, nor reactivating renew
+// an expired one: they are separate decisions. The allowed scopes bound
+// what a partner's people may grant themselves, so only the operator sets
+// them; tokens already made keep theirs.
+func (s *Service) ChangeAccount(ctx context.Context, by autho.Actor, id string, c AccountChange) (*autho.Account, error) {
 	id, err := checkID("account", "acc", id)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	e, err := audit(by, now, action, id, id, "")
-	if err != nil {
-		return nil, err
+	var name string
+	if c.Name != nil {
+		if name, err = cleanName("name", *c.Name); err != nil {
+			return nil, err
+		}
+	}
+	if c.ExpiresAt != nil {
+		if err := checkFuture("expires_at", *c.ExpiresAt, now); err != nil {
+			return nil, err
+		}
+	}
+	if c.Status != nil && *c.Status != autho.AccountActive && *c.Status != autho.AccountSuspended {
+		return nil, invalid("status", "status must be %q or %q", autho.AccountActive, autho.AccountSuspended)
+	}
+	var scopes []string
+	if c.AllowedScopes != nil {
+		if !by.IsOperator() {
+			return nil, forbidden("allowed_scopes", "only the platform's operator sets the scopes an account's tokens may have")
+		}
+		if scopes, err = cleanScopes(*c.AllowedScopes); err != nil {
+			return nil, err
+		}
+	}
+	// One event per part, each dropped (nil) by the update when its part
+	// turns out to change nothing.
+	type part struct {
+		asked  bool
+		action autho.AuditAction
+		apply  func(*autho.Account) bool // reports whether it changed a
+	}
+	statusAction := autho.AuditAccountReactivate
+	if c.Status != nil && *c.Status == autho.AccountSuspended {
+		statusAction = autho.AuditAccountSuspend
+	}
+	parts := []part{
+		{c.Name != nil, autho.AuditAccountRename, func(a *autho.Account) bool {
+			changed := a.Name != name
+			a.Name = name
+			return changed
+		}},
+		{c.ExpiresAt != nil, autho.AuditAccountRenew, func(a *autho.Account) bool {
+			a.ExpiresAt = stamp(*c.ExpiresAt)
+			return true // a renewal is recorded even to the same time: the operator decided it again
+		}},
+		{c.Status != nil, statusAction, func(a *autho.Account) bool {
+			changed := a.Status != *c.Status
+			a.Status = *c.Status
+			return changed
+		}},
+		{c.AllowedScopes != nil, autho.AuditAccountScopes, func(a *autho.Account) bool {
+			changed := !slices.Equal(a.AllowedScopes, scopes)
+			a.AllowedScopes = scopes
+			return changed
+		}},
+	}
+	var asked []part
+	for _, p := range parts {
+		if p.asked {
+			asked = append(asked, p)
+		}
+	}
+	entries := make([]autho.Entry, len(asked))
+	events := make([]*autho.AuditEvent, len(asked))
+	for i, p := range asked {
+		if events[i], err = audit(by, now, p.action, id, id, ""); err != nil {
+			return nil, err
+		}
+		entries[i] = events[i]
 	}
 	a, err := s.Store.UpdateAccount(ctx, id, func(a *autho.Account) error {
-		if !change(a) {
+		changed := false
+		for i, p := range asked {
+			if !p.apply(a) {
+				entries[i] = nil
+				continue
+			}
+			changed = true
+		}
+		if !changed {
 			return autho.ErrUnchanged
 		}
 		a.UpdatedAt = now
-		e.TargetName = a.Name
+		for _, e := range events {
+			e.TargetName = a.Name
+		}
 		return nil
-	}, e)
+	}, entries...)
 	if err != nil {
 		return nil, storeErr(err, "update account", notFound("account", "account %s not found", id))
 	}
 	return a, nil
 }
 
+// RenewAccount sets a new expiry, which must be in the future.
+func (s *Service) RenewAccount(ctx context.Context, by autho.Actor, id string, expiresAt time.Time) (*autho.Account, error) {
+	return s.ChangeAccount(ctx, by, id, AccountChange{ExpiresAt: &expiresAt})
+}
+
+// Suspend stops the account's logins at once. Suspending a suspended
+// account returns it unchanged.
+func (s *Service) Suspend(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
+	st := autho.AccountSuspended
+	return s.ChangeAccount(ctx, by, id, AccountChange{Status: &st})
+}
+
+// Reactivate lifts a suspension. Reactivating an active account returns it
+// unchanged.
+func (s *Service) Reactivate(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
+	st := autho.AccountActive
+	return s.ChangeAccount(ctx, by, id, AccountChange{Status: &st})
+}
+
 // SetAccountScopes sets the scopes the account's own people may give their
-// API tokens in the portal; none (an empty list) is the default and leaves
-// their tokens without scopes. Only the operator sets them: they are the
-// bound on what a partner may grant itself. Repeats are dropped and the
-// order given is kept; the same set again records nothing. Tokens already
-// made keep their scopes.
+// API tokens in the portal; none (an empty list) is the default. Repeats
+// are dropped and the order given is kept; the same set again records
+// nothing.
 func (s *Service) SetAccountScopes(ctx context.Context, by autho.Actor, id string, scopes []string) (*autho.Account, error) {
-	if !by.IsOperator() {
-		return nil, forbidden("scopes", "only the platform's operator sets the scopes an account's tokens may have")
-	}
-	scopes, err := cleanScopes(scopes)
-	if err != nil {
-		return nil, err
-	}
-	return s.updateAccount(ctx, by, id, autho.AuditAccountScopes, func(a *autho.Account) bool {
-		if slices.Equal(a.AllowedScopes, scopes) {
-			return false
-		}
-		a.AllowedScopes = scopes
-		return true
-	})
+	return s.ChangeAccount(ctx, by, id, AccountChange{AllowedScopes: &scopes})
 }
 
 // RotatePartnerToken gives the account a new partner token and returns its

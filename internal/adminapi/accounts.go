@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/config"
+
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/view"
 )
@@ -69,4 +72,52 @@ func (h *handler) listAccounts(w http.ResponseWriter, r *http.Request, _ autho.A
 	now := time.Now()
 	return replyPage(w, r, kept, func(a *autho.Account) (time.Time, string) { return a.CreatedAt, a.ID },
 		func(a *autho.Account) view.Account { return view.AccountOf(a, now, "") })
+}
+
+// patchAccount changes any of name, expires_at, status and allowed_scopes,
+// all or none.
+func (h *handler) patchAccount(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
+	var req struct {
+		Name          *string              `json:"name"`
+		ExpiresAt     *time.Time           `json:"expires_at"`
+		Status        *autho.AccountStatus `json:"status"`
+		AllowedScopes *[]string            `json:"allowed_scopes"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	a, err := h.svc.ChangeAccount(r.Context(), by, r.PathValue("id"), admin.AccountChange{
+		Name: req.Name, ExpiresAt: req.ExpiresAt, Status: req.Status, AllowedScopes: req.AllowedScopes,
+	})
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, view.AccountOf(a, time.Now(), ""))
+}
+
+// rotatePartnerToken gives the account a new partner token, the old one
+// working on for grace (a Go duration or days, "36h", "7d"; none: it stops
+// at once).
+func (h *handler) rotatePartnerToken(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
+	var req struct {
+		Grace string `json:"grace"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+	}
+	var grace time.Duration
+	if req.Grace != "" {
+		d, err := config.ParseDuration(req.Grace)
+		if err != nil {
+			return &badRequest{field: "grace", detail: "grace must be a duration such as 36h or 7d"}
+		}
+		grace = d
+	}
+	a, pt, until, err := h.svc.RotatePartnerToken(r.Context(), by, r.PathValue("id"), grace)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, view.RotationOf(a, time.Now(), pt, until, grace))
 }

@@ -78,6 +78,8 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/admin/accounts", h.createAccount},
 		{"GET", "/v1/admin/accounts", h.listAccounts},
 		{"GET", "/v1/admin/accounts/{id}", h.getAccount},
+		{"PATCH", "/v1/admin/accounts/{id}", h.patchAccount},
+		{"POST", "/v1/admin/accounts/{id}/partner-token/rotate", h.rotatePartnerToken},
 	}
 }
 

@@ -222,6 +222,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "reactivated the account"
 	case autho.AuditAccountScopes:
 		return "set the scopes the account may give its tokens"
+	case autho.AuditAccountRename:
+		return "renamed the account"
 	case autho.AuditPartnerTokenRotate:
 		return "gave the account a new partner token"
 	case autho.AuditSigningKeyRotate:

@@ -38,6 +38,8 @@ func (s *Store) write(ctx context.Context, op string, entries []autho.Entry, f f
 func writeEntries(ctx context.Context, x execer, entries []autho.Entry) error {
 	for _, en := range entries {
 		switch e := en.(type) {
+		case nil:
+			// Dropped by an Update fn: a part of the change that was none.
 		case *autho.AuditEvent:
 			if err := insertAuditEvent(ctx, x, e); err != nil {
 				return err

@@ -225,6 +225,19 @@ func testEntries(t *testing.T, newStore newStoreFunc) {
 			})
 		})
 	}
+	t.Run("an entry dropped by fn is skipped", func(t *testing.T) {
+		s := newStore(t)
+		f := mustFixture(t, s)
+		kept, dropped := newAuditEvent(f.a, f.u, at(time.Minute)), newAuditEvent(f.a, f.u, at(2*time.Minute))
+		es := []autho.Entry{kept, dropped}
+		_, err := s.UpdateAccount(t.Context(), f.a.ID, func(a *autho.Account) error {
+			a.Name = "Renamed"
+			es[1] = nil
+			return nil
+		}, es...)
+		wantErr(t, "UpdateAccount", err, nil)
+		check(t, "AuditEvents", allEvents(t, s), []*autho.AuditEvent{kept})
+	})
 	t.Run("an entry of no account", func(t *testing.T) {
 		s := newStore(t)
 		f := mustFixture(t, s)

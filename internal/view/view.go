@@ -131,6 +131,23 @@ func OptionalTime(t time.Time) *time.Time {
 	return &u
 }
 
+// Rotation is an account just given a new partner token, and when the old
+// one stops: null without grace, since it has already stopped.
+type Rotation struct {
+	Account
+	PreviousValidUntil *time.Time `json:"previous_valid_until"`
+}
+
+// RotationOf is the answer of a rotation with grace, the old token ending
+// at until.
+func RotationOf(a *autho.Account, now time.Time, partnerToken string, until time.Time, grace time.Duration) Rotation {
+	r := Rotation{Account: AccountOf(a, now, partnerToken)}
+	if grace > 0 {
+		r.PreviousValidUntil = OptionalTime(until)
+	}
+	return r
+}
+
 // OperatorKey is an admin API key; Key only when it was just made.
 type OperatorKey struct {
 	ID         string     `json:"id"`
