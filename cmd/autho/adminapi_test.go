@@ -349,3 +349,79 @@ func TestAdminAPI_AccountChanges(t *testing.T) {
 		wantError(t, ts.login(p.APIToken, next), 401, "02")
 	})
 }
+
+// TestAdminAPI_KeysAndAudit: the signing keys are listed and rotated (this
+// node signs with the new key at once, audited as the operator key), and
+// the audit logs, the account's and everyone's, page newest first; on both
+// backends.
+func TestAdminAPI_KeysAndAudit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+		p := ts.newPartner()
+
+		r, m := ts.admin("GET", "/v1/admin/keys", k.ro, "")
+		items, _ := m["items"].([]any)
+		if r.Status != 200 || len(items) != 1 || opStr(items[0].(map[string]any), "state") != "signing" {
+			t.Fatalf("keys: %d %s", r.Status, r.Body)
+		}
+		old := opStr(items[0].(map[string]any), "id")
+		r, m = ts.admin("POST", "/v1/admin/keys/rotate", k.ro, "")
+		wantProblem(t, r, m, 403, "")
+		r, m = ts.admin("POST", "/v1/admin/keys/rotate", k.rw, "")
+		fresh := opStr(m, "id")
+		if r.Status != 200 || fresh == "" || fresh == old || opStr(m, "state") != "signing" {
+			t.Fatalf("rotate: %d %s", r.Status, r.Body)
+		}
+		if kid := kidOf(t, wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))); kid != fresh {
+			t.Fatalf("a login after the rotation is signed by %s, want the new key %s", kid, fresh)
+		}
+
+		for _, body := range []string{`{"name":"One"}`, `{"name":"Two"}`, `{"status":"suspended"}`} {
+			r, _ := ts.admin("PATCH", "/v1/admin/accounts/"+p.AccountID, k.rw, body)
+			if r.Status != 200 {
+				t.Fatalf("patch %s: %d %s", body, r.Status, r.Body)
+			}
+		}
+		var actions []string
+		cursor := ""
+		for range 20 {
+			path := "/v1/admin/accounts/" + p.AccountID + "/audit?limit=2"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			r, m := ts.admin("GET", path, k.ro, "")
+			if r.Status != 200 {
+				t.Fatalf("audit: %d %s", r.Status, r.Body)
+			}
+			for _, it := range m["items"].([]any) {
+				e := it.(map[string]any)
+				if opStr(e, "account_id") != p.AccountID {
+					t.Fatalf("another account's event: %v", e)
+				}
+				if opStr(e, "actor") == "operator:crm" {
+					actions = append(actions, opStr(e, "action"))
+				}
+			}
+			if cursor, _ = m["next_cursor"].(string); cursor == "" {
+				break
+			}
+		}
+		if got := strings.Join(actions, " "); got != "account.suspend account.rename account.rename" {
+			t.Fatalf("the key's events, newest first: %q", got)
+		}
+		_, m = ts.admin("GET", "/v1/admin/audit?limit=500", k.ro, "")
+		found := false
+		for _, it := range m["items"].([]any) {
+			e := it.(map[string]any)
+			found = found || opStr(e, "action") == "signing_key.rotate" && opStr(e, "actor") == "operator:crm" && opStr(e, "target_id") == fresh
+		}
+		if !found {
+			t.Errorf("the rotation by operator:crm is not in the whole audit log")
+		}
+		r, m = ts.admin("GET", "/v1/admin/accounts/acc_nope/audit", k.ro, "")
+		wantProblem(t, r, m, 404, "account")
+		r, m = ts.admin("GET", "/v1/admin/audit?limit=0", k.ro, "")
+		wantProblem(t, r, m, 400, "limit")
+	})
+}

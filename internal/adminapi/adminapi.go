@@ -26,6 +26,7 @@ import (
 // Config is what the admin API needs from the server.
 type Config struct {
 	Service *admin.Service
+	Keys    Keys // this node's signing keys
 	// ClientIP is the address of the caller, believing X-Forwarded-For
 	// only from trusted proxies, for the rate limit and the audit log.
 	ClientIP func(*http.Request) string
@@ -37,6 +38,7 @@ type Config struct {
 
 type handler struct {
 	svc      *admin.Service
+	keys     Keys
 	clientIP func(*http.Request) string
 	refused  *login.Limiter
 	log      *slog.Logger
@@ -49,7 +51,7 @@ type opHandler func(w http.ResponseWriter, r *http.Request, by autho.Actor) erro
 
 // New returns the admin API's handler, for every path under /v1/admin/.
 func New(cfg Config) http.Handler {
-	h := &handler{svc: cfg.Service, clientIP: cfg.ClientIP, refused: login.NewLimiter(cfg.FailuresPerMinute), log: cfg.Log, mux: http.NewServeMux()}
+	h := &handler{svc: cfg.Service, keys: cfg.Keys, clientIP: cfg.ClientIP, refused: login.NewLimiter(cfg.FailuresPerMinute), log: cfg.Log, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +82,10 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/admin/accounts/{id}", h.getAccount},
 		{"PATCH", "/v1/admin/accounts/{id}", h.patchAccount},
 		{"POST", "/v1/admin/accounts/{id}/partner-token/rotate", h.rotatePartnerToken},
+		{"GET", "/v1/admin/accounts/{id}/audit", h.accountAudit},
+		{"GET", "/v1/admin/audit", h.allAudit},
+		{"GET", "/v1/admin/keys", h.listKeys},
+		{"POST", "/v1/admin/keys/rotate", h.rotateKeys},
 	}
 }
 

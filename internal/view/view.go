@@ -148,6 +148,25 @@ func RotationOf(a *autho.Account, now time.Time, partnerToken string, until time
 	return r
 }
 
+// AuditEvent is one entry of an audit log.
+type AuditEvent struct {
+	ID         string    `json:"id"`
+	AccountID  string    `json:"account_id,omitempty"` // none for a signing or operator key's event
+	Actor      string    `json:"actor"`                // "usr_…", "operator:<name>" or "autho"
+	ActorEmail string    `json:"actor_email,omitempty"`
+	Action     string    `json:"action"`
+	TargetID   string    `json:"target_id,omitempty"`
+	TargetName string    `json:"target_name,omitempty"`
+	At         time.Time `json:"at"`
+	IP         string    `json:"ip,omitempty"`
+}
+
+// AuditEventOf is e.
+func AuditEventOf(e *autho.AuditEvent) AuditEvent {
+	return AuditEvent{ID: e.ID, AccountID: e.AccountID, Actor: e.ActorID, ActorEmail: e.ActorEmail, Action: string(e.Action),
+		TargetID: e.TargetID, TargetName: e.TargetName, At: e.At.UTC(), IP: e.IP}
+}
+
 // OperatorKey is an admin API key; Key only when it was just made.
 type OperatorKey struct {
 	ID         string     `json:"id"`
