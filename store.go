@@ -157,6 +157,20 @@ type Store interface {
 	// is ignored.
 	RecordOperatorKeyUse(ctx context.Context, id string, at time.Time, ip string) error
 
+	// StartIdempotent records r, the first attempt of a request, unless a
+	// request of the same operator key and Key is recorded: then it
+	// returns that one and records nothing. Records created before
+	// expiredBefore are deleted first, so an old Key may be used again.
+	// One transaction: of attempts made at once, on any node, exactly one
+	// is recorded, and the others get it back.
+	StartIdempotent(ctx context.Context, r *IdempotentRequest, expiredBefore time.Time) (*IdempotentRequest, error)
+	// FinishIdempotent stores the answer of a recorded request.
+	FinishIdempotent(ctx context.Context, operatorKeyID, key string, status int, body []byte) error
+	// ForgetIdempotent deletes a record, so that the request may be tried
+	// again (its first attempt failed for want of the database, and
+	// changed nothing); a missing record is not an error.
+	ForgetIdempotent(ctx context.Context, operatorKeyID, key string) error
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error

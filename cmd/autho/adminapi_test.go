@@ -425,3 +425,96 @@ func TestAdminAPI_KeysAndAudit(t *testing.T) {
 		wantProblem(t, r, m, 400, "limit")
 	})
 }
+
+// countAccounts is how many accounts are named name.
+func countAccounts(ts *testServer, name string) int {
+	ts.t.Helper()
+	as, err := ts.store().Accounts(ts.t.Context())
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	n := 0
+	for _, a := range as {
+		if a.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAdminAPI_Idempotency: a POST repeated with its Idempotency-Key changes
+// nothing and answers what the first did, without the secret, on another
+// node too; the key with another request is 422; attempts sent at once
+// make one account; on both backends.
+func TestAdminAPI_Idempotency(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+		// A second node on the same database.
+		ts2 := startServerAt(t, ts.db, ts.env)
+
+		r1, m1 := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Once"}`, "Idempotency-Key", "onboard-1")
+		if r1.Status != 201 || opStr(m1, "partner_token") == "" || r1.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first: %d %s", r1.Status, r1.Body)
+		}
+		leaks.add(opStr(m1, "partner_token"))
+		for _, node := range []*testServer{ts, ts2} {
+			r, m := node.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Once"}`, "Idempotency-Key", "onboard-1")
+			if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" || opStr(m, "id") != opStr(m1, "id") ||
+				m["partner_token"] != nil || m["secret"] != nil || m["secret_shown"] != false {
+				t.Fatalf("replay: %d %v %s", r.Status, r.Header, r.Body)
+			}
+		}
+		if n := countAccounts(ts, "Once"); n != 1 {
+			t.Fatalf("%d accounts made, want 1", n)
+		}
+
+		before := accountsDump(ts)
+		r, m := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Other"}`, "Idempotency-Key", "onboard-1")
+		wantProblem(t, r, m, 422, "Idempotency-Key")
+		r, m = ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Other"}`, "Idempotency-Key", strings.Repeat("k", 256))
+		wantProblem(t, r, m, 400, "Idempotency-Key")
+		if accountsDump(ts) != before {
+			t.Fatal("a refused key changed something")
+		}
+
+		// A refusal is an answer too: its repeat gets it again.
+		r, _ = ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":" "}`, "Idempotency-Key", "empty-name")
+		rr, rm := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":" "}`, "Idempotency-Key", "empty-name")
+		if r.Status != 400 || rr.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("a refusal's replay: %d then %d %v", r.Status, rr.Status, rr.Header)
+		}
+		wantProblem(t, rr, rm, 400, "name")
+
+		// Another operator key's same Idempotency-Key is another request.
+		var other map[string]any
+		ts.mustCLI(&other, "operator-key", "create", "--name", "billing")
+		r, m = ts.admin("POST", "/v1/admin/accounts", opStr(other, "key"), `{"name":"Once"}`, "Idempotency-Key", "onboard-1")
+		if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("another key's request: %d %s", r.Status, r.Body)
+		}
+		leaks.add(opStr(m, "partner_token"))
+
+		// Sent at once, to both nodes: one account, every answer the first's
+		// or "still being answered".
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		for i := range 16 {
+			node := []*testServer{ts, ts2}[i%2]
+			wg.Go(func() {
+				r, m := node.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Parallel"}`, "Idempotency-Key", "race-1")
+				if pt := opStr(m, "partner_token"); pt != "" {
+					leaks.add(pt)
+				}
+				mu.Lock()
+				statuses[r.Status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if n := countAccounts(ts, "Parallel"); n != 1 || statuses[201]+statuses[409] != 16 || statuses[201] < 1 {
+			t.Fatalf("%d accounts made from 16 attempts at once (answers %v), want 1", n, statuses)
+		}
+	})
+}

@@ -128,3 +128,39 @@ func (s *Service) NoteOperatorKeyUse(ctx context.Context, k *autho.OperatorKey, 
 		s.log().Warn("recording an operator key's use", "key", k.ID, "error", err.Error())
 	}
 }
+
+// IdempotencyWindow is how long an admin API request's Idempotency-Key is
+// remembered: a retry within it changes nothing and gets the first answer.
+const IdempotencyWindow = 24 * time.Hour
+
+// StartIdempotent records the first attempt of the request key sent with
+// operator key k, fingerprinted by fp, and returns nil; or, when an
+// attempt of it is already recorded within the window, returns that one.
+func (s *Service) StartIdempotent(ctx context.Context, k *autho.OperatorKey, key, fp string) (*autho.IdempotentRequest, error) {
+	now := s.now()
+	prev, err := s.Store.StartIdempotent(ctx, &autho.IdempotentRequest{
+		OperatorKeyID: k.ID, Key: key, Fingerprint: fp, CreatedAt: now, Body: []byte{},
+	}, now.Add(-IdempotencyWindow))
+	if err != nil {
+		return nil, storeErr(err, "record the request", nil)
+	}
+	return prev, nil
+}
+
+// FinishIdempotent keeps the answer of a recorded first attempt; body must
+// hold no secret. When the answer failed for want of the database (status
+// 5xx), nothing was changed, so the record is dropped instead and a retry
+// is a first attempt again.
+func (s *Service) FinishIdempotent(ctx context.Context, k *autho.OperatorKey, key string, status int, body []byte) {
+	var err error
+	if status >= 500 {
+		err = s.Store.ForgetIdempotent(ctx, k.ID, key)
+	} else {
+		err = s.Store.FinishIdempotent(ctx, k.ID, key, status, body)
+	}
+	if err != nil {
+		// The answer is given already; a retry will be told the first
+		// attempt's outcome is unknown (409) until the window ends.
+		s.log().Warn("keeping an idempotent request's answer", "key", k.ID, "error", err.Error())
+	}
+}

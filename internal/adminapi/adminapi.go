@@ -114,9 +114,18 @@ func (h *handler) authed(next opHandler) http.Handler {
 			return
 		}
 		h.svc.NoteOperatorKeyUse(r.Context(), k, ip)
-		if err := next(w, r, k.Actor(ip)); err != nil {
-			h.fail(w, r, err)
+		run := func(w http.ResponseWriter, r *http.Request) {
+			if err := next(w, r, k.Actor(ip)); err != nil {
+				h.fail(w, r, err)
+			}
 		}
+		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
+			if err := h.idempotent(w, r, k, key, run); err != nil {
+				h.fail(w, r, err)
+			}
+			return
+		}
+		run(w, r)
 	})
 }
 

@@ -57,6 +57,8 @@ func problemOf(err error) Problem {
 		br  *badRequest
 		mna *methodNotAllowed
 		tm  *tooMany
+		up  *unprocessable
+		cr  *conflictRetry
 	)
 	p := func(status int, detail, field string) Problem {
 		return Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Field: field}
@@ -70,6 +72,10 @@ func problemOf(err error) Problem {
 		return p(http.StatusTooManyRequests, err.Error(), "")
 	case errors.As(err, &mna):
 		return p(http.StatusMethodNotAllowed, err.Error(), "")
+	case errors.As(err, &up):
+		return p(http.StatusUnprocessableEntity, err.Error(), "Idempotency-Key")
+	case errors.As(err, &cr):
+		return p(http.StatusConflict, err.Error(), "Idempotency-Key")
 	case errors.Is(err, errNotFound):
 		return p(http.StatusNotFound, err.Error(), "")
 	case errors.Is(err, errUnsupportedMedia):
@@ -100,6 +106,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		mna *methodNotAllowed
 		tm  *tooMany
+		cr  *conflictRetry
 	)
 	switch {
 	case pr.Status == http.StatusUnauthorized:
@@ -108,6 +115,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Allow", mna.allow)
 	case errors.As(err, &tm):
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((tm.wait+time.Second-1)/time.Second))))
+	case errors.As(err, &cr):
+		w.Header().Set("Retry-After", "1")
 	case pr.Status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	case pr.Status == http.StatusInternalServerError:

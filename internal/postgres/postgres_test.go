@@ -79,7 +79,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events login_failures operator_keys partner_tokens portal_sessions schema_migrations signing_keys users"
+	want := "accounts api_tokens audit_events idempotent_requests login_failures operator_keys partner_tokens portal_sessions schema_migrations signing_keys users"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"Entries", testEntries},
 		{"LoginFailures", testLoginFailures},
 		{"OperatorKeys", testOperatorKeys},
+		{"Idempotency", testIdempotency},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
