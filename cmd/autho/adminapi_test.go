@@ -518,3 +518,50 @@ func TestAdminAPI_Idempotency(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminAPI_Metrics: admin requests are counted by route pattern and
+// status, and neither the series nor the request log hold a key.
+func TestAdminAPI_Metrics(t *testing.T) {
+	ts := startServer(t, nil)
+	k := newAdminKeys(ts)
+	ts.admin("GET", "/v1/admin/accounts/acc_x", k.ro, "")
+	ts.admin("GET", "/v1/admin/accounts", "", "")
+	r := ts.do("GET", "/metrics", "", nil)
+	body := string(r.Body)
+	for _, want := range []string{
+		`autho_admin_requests_total{route="/v1/admin/accounts/{id}",status="404"} 1`,
+		`autho_admin_requests_total{route="/v1/admin/accounts",status="401"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "autho_adm_") || strings.Contains(ts.log.String(), k.ro) {
+		t.Error("an operator key in the metrics or the log")
+	}
+	if !strings.Contains(ts.log.String(), `"route":"/v1/admin/accounts/{id}"`) {
+		t.Error("the request log does not name the admin route's pattern")
+	}
+}
+
+// TestAdminAPI_RevokedAtOnceEverywhere: a key revoked through the CLI is
+// refused by the very next request, on every node; on both backends.
+func TestAdminAPI_RevokedAtOnceEverywhere(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		ts2 := startServerAt(t, ts.db, ts.env)
+		var made map[string]any
+		ts.mustCLI(&made, "operator-key", "create", "--name", "crm")
+		key := opStr(made, "key")
+		for _, node := range []*testServer{ts, ts2} {
+			if r, _ := node.admin("GET", "/v1/admin/accounts", key, ""); r.Status != 200 {
+				t.Fatalf("before the revocation: %d", r.Status)
+			}
+		}
+		ts.mustCLI(nil, "operator-key", "revoke", opStr(made, "id"))
+		for _, node := range []*testServer{ts2, ts} {
+			r, m := node.admin("GET", "/v1/admin/accounts", key, "")
+			wantProblem(t, r, m, 401, "")
+		}
+	})
+}

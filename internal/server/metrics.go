@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +18,7 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.HistogramVec
 	logins   *prometheus.CounterVec
+	admin    *prometheus.CounterVec
 }
 
 // NewMetrics makes a registry with the process, Go runtime and build
@@ -33,12 +35,16 @@ func NewMetrics(extra ...prometheus.Collector) *Metrics {
 			Name: "autho_logins_total",
 			Help: `Login answers by result code ("00" success; "09" is the rate limit).`,
 		}, []string{"result"}),
+		admin: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autho_admin_requests_total",
+			Help: "Admin API requests by route pattern and status.",
+		}, []string{"route", "status"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
-		m.requests, m.logins,
+		m.requests, m.logins, m.admin,
 	)
 	m.reg.MustRegister(extra...)
 	return m
@@ -54,7 +60,14 @@ func (m *Metrics) observe(route, method string, status int, seconds float64) {
 		return
 	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(seconds)
+	// The admin API's own mux has set its pattern by now.
+	if strings.HasPrefix(route, adminPrefix) {
+		m.admin.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	}
 }
+
+// adminPrefix is where the admin API's routes are.
+const adminPrefix = "/v1/admin/"
 
 func (m *Metrics) login(result string) {
 	if m == nil {

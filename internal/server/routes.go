@@ -64,7 +64,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/portal/", s.deps.Portal)
 	}
 	if s.deps.Admin != nil {
-		mux.Handle("/v1/admin/", s.deps.Admin)
+		mux.Handle(adminPrefix, s.deps.Admin)
 	}
 	mux.Handle("/", s.adapt(func(http.ResponseWriter, *http.Request) error { return autho.ErrNotFoundRoute }))
 	return mux
