@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	libopenapi "github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/secret"
@@ -27,23 +32,126 @@ func newAdminKeys(ts *testServer) adminKeys {
 }
 
 // admin calls the admin API with key (none when "") and a JSON body (none
-// when ""), and decodes a JSON or problem answer into a map.
+// when ""), decodes a JSON or problem answer into a map, and checks the
+// answer against the API's own OpenAPI document.
 func (ts *testServer) admin(method, path, key, body string, header ...string) (*response, map[string]any) {
 	ts.t.Helper()
 	ct := ""
-	var rd *strings.Reader
 	if body != "" {
-		ct, rd = "application/json", strings.NewReader(body)
-	} else {
-		rd = strings.NewReader("")
+		ct = "application/json"
+	}
+	return ts.adminCT(method, path, key, ct, body, header...)
+}
+
+// adminCT is admin with the body's Content-Type given.
+func (ts *testServer) adminCT(method, path, key, ct, body string, header ...string) (*response, map[string]any) {
+	ts.t.Helper()
+	req, err := http.NewRequest(method, ts.url+path, strings.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	if key != "" {
-		header = append(header, "Authorization", "Bearer "+key)
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	r := ts.do(method, path, ct, rd, header...)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	checkOpenAPI(ts, req, res, b)
+	r := &response{Status: res.StatusCode, Header: res.Header, Body: b}
 	var m map[string]any
-	json.Unmarshal(r.Body, &m)
+	json.Unmarshal(b, &m)
 	return r, m
+}
+
+var openAPI struct {
+	once sync.Once
+	v    validator.Validator
+	ops  map[string]bool // "METHOD /path/{param}" documented
+}
+
+// checkOpenAPI fails the test when an answer of a documented operation
+// does not match the document the server serves (with a maintained
+// validator, not ours); answers of undocumented paths and methods (404,
+// 405) are the document's to leave out.
+func checkOpenAPI(ts *testServer, req *http.Request, res *http.Response, body []byte) {
+	ts.t.Helper()
+	openAPI.once.Do(func() {
+		r := ts.do("GET", "/v1/admin/openapi.json", "", nil)
+		doc, err := libopenapi.NewDocument(r.Body)
+		if err != nil {
+			ts.t.Fatalf("the OpenAPI document does not parse: %v", err)
+		}
+		v, errs := validator.NewValidator(doc)
+		if len(errs) > 0 {
+			ts.t.Fatalf("validator: %v", errs)
+		}
+		if ok, verrs := v.ValidateDocument(); !ok {
+			for _, e := range verrs {
+				ts.t.Errorf("the OpenAPI document is invalid: %s: %s", e.Message, e.Reason)
+			}
+			ts.t.FailNow()
+		}
+		var paths struct {
+			Paths map[string]map[string]json.RawMessage `json:"paths"`
+		}
+		json.Unmarshal(r.Body, &paths)
+		openAPI.ops = map[string]bool{}
+		for p, ops := range paths.Paths {
+			for m := range ops {
+				openAPI.ops[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+		openAPI.v = v
+	})
+	if openAPI.v == nil || !openAPI.ops[req.Method+" "+req.Pattern] && !documented(req) {
+		return
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	res.Request = req
+	if ok, errs := openAPI.v.ValidateHttpResponse(req, res); !ok {
+		for _, e := range errs {
+			ts.t.Errorf("%s %s answered %d, which the OpenAPI document does not allow: %s: %s", req.Method, req.URL.Path, res.StatusCode, e.Message, e.Reason)
+		}
+	}
+}
+
+// documented reports whether req's method and path match an operation of
+// the document, path parameters matching any one segment.
+func documented(req *http.Request) bool {
+	segs := strings.Split(req.URL.Path, "/")
+	for op := range openAPI.ops {
+		m, p, _ := strings.Cut(op, " ")
+		if m != req.Method {
+			continue
+		}
+		ps := strings.Split(p, "/")
+		if len(ps) != len(segs) {
+			continue
+		}
+		match := true
+		for i := range ps {
+			if !strings.HasPrefix(ps[i], "{") && ps[i] != segs[i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 // wantProblem checks an RFC 9457 answer: its media type, status, and the
@@ -134,17 +242,11 @@ func TestAdminAPI_Accounts(t *testing.T) {
 			{"forged cursor", "GET", "/v1/admin/accounts?cursor=bm90LWEtY3Vyc29y", k.ro, "", "", 400, "cursor"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				var hdr []string
-				if tc.key != "" {
-					hdr = append(hdr, "Authorization", "Bearer "+tc.key)
-				}
 				ct := tc.ct
 				if ct == "" && tc.body != "" {
 					ct = "application/json"
 				}
-				r := ts.do(tc.method, tc.path, ct, strings.NewReader(tc.body), hdr...)
-				var m map[string]any
-				json.Unmarshal(r.Body, &m)
+				r, m := ts.adminCT(tc.method, tc.path, tc.key, ct, tc.body)
 				wantProblem(t, r, m, tc.status, tc.field)
 				if tc.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 					t.Errorf("401 without WWW-Authenticate: Bearer")

@@ -58,7 +58,9 @@ func New(cfg Config) http.Handler {
 	if h.clientIP == nil {
 		h.clientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	var rts []dispatch.Route
+	// The document is public: it holds no secret, and a generator must
+	// read it before anyone has a key.
+	rts := []dispatch.Route{{Method: "GET", Pattern: "/v1/admin/openapi.json", Handler: http.HandlerFunc(serveOpenAPI)}}
 	for _, rt := range h.routes() {
 		rts = append(rts, dispatch.Route{Method: rt.method, Pattern: rt.pattern, Handler: h.authed(rt.handle)})
 	}
