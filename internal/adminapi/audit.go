@@ -1,9 +1,7 @@
 package adminapi
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/view"
@@ -27,22 +25,13 @@ func (h *handler) allAudit(w http.ResponseWriter, r *http.Request, _ autho.Actor
 // bound): the cursor is the last event's (time, id), so events added
 // meanwhile, which are newer, never shift a page.
 func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, accountID string) error {
-	q := r.URL.Query()
-	limit := defaultLimit
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLimit {
-			return &badRequest{field: "limit", detail: fmt.Sprintf("limit must be a whole number from 1 to %d", maxLimit)}
-		}
-		limit = n
+	limit, c, err := pageQuery(r)
+	if err != nil {
+		return err
 	}
 	f := autho.AuditFilter{AccountID: accountID, Limit: limit + 1}
-	if c := q.Get("cursor"); c != "" {
-		at, id, err := parseCursor(c)
-		if err != nil {
-			return &badRequest{field: "cursor", detail: "cursor is not one this API gave: start again without it"}
-		}
-		f.Before = &autho.AuditEvent{At: at, ID: id}
+	if c != nil {
+		f.Before = &autho.AuditEvent{At: c.at, ID: c.id}
 	}
 	es, err := h.svc.AuditLog(r.Context(), f)
 	if err != nil {

@@ -29,24 +29,15 @@ type page[V any] struct {
 // newer, so they come before every cursor and no page skips or repeats
 // one.
 func replyPage[T, V any](w http.ResponseWriter, r *http.Request, items []T, key func(T) (time.Time, string), viewOf func(T) V) error {
-	q := r.URL.Query()
-	limit := defaultLimit
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLimit {
-			return &badRequest{field: "limit", detail: fmt.Sprintf("limit must be a whole number from 1 to %d", maxLimit)}
-		}
-		limit = n
+	limit, c, err := pageQuery(r)
+	if err != nil {
+		return err
 	}
 	after := func(T) bool { return true }
-	if c := q.Get("cursor"); c != "" {
-		at, id, err := parseCursor(c)
-		if err != nil {
-			return &badRequest{field: "cursor", detail: "cursor is not one this API gave: start again without it"}
-		}
+	if c != nil {
 		after = func(it T) bool {
 			t, i := key(it)
-			return t.Before(at) || t.Equal(at) && i < id
+			return t.Before(c.at) || t.Equal(c.at) && i < c.id
 		}
 	}
 	sorted := slices.Clone(items)
@@ -70,6 +61,33 @@ func replyPage[T, V any](w http.ResponseWriter, r *http.Request, items []T, key 
 		last = it
 	}
 	return reply(w, http.StatusOK, out)
+}
+
+// cursor is where a page starts: after the item of this key.
+type cursor struct {
+	at time.Time
+	id string
+}
+
+// pageQuery reads a listing's limit and cursor (nil for the first page).
+func pageQuery(r *http.Request) (limit int, c *cursor, err error) {
+	q := r.URL.Query()
+	limit = defaultLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return 0, nil, &badRequest{field: "limit", detail: fmt.Sprintf("limit must be a whole number from 1 to %d", maxLimit)}
+		}
+		limit = n
+	}
+	if s := q.Get("cursor"); s != "" {
+		at, id, err := parseCursor(s)
+		if err != nil {
+			return 0, nil, &badRequest{field: "cursor", detail: "cursor is not one this API gave: start again without it"}
+		}
+		c = &cursor{at, id}
+	}
+	return limit, c, nil
 }
 
 // A cursor is opaque to clients (they must not parse it): base64url of
