@@ -80,6 +80,10 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/admin/accounts/{id}", h.getAccount},
 		{"PATCH", "/v1/admin/accounts/{id}", h.patchAccount},
 		{"POST", "/v1/admin/accounts/{id}/partner-token/rotate", h.rotatePartnerToken},
+		{"POST", "/v1/admin/accounts/{id}/users", h.createUser},
+		{"GET", "/v1/admin/accounts/{id}/users", h.listUsers},
+		{"PATCH", "/v1/admin/users/{id}", h.patchUser},
+		{"POST", "/v1/admin/users/{id}/password-reset", h.resetPassword},
 	}
 }
 
