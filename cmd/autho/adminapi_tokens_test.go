@@ -143,7 +143,7 @@ func TestAdminAPI_Tokens(t *testing.T) {
 			}
 		}
 		r, m = ts.admin("GET", "/v1/admin/tokens?account="+p.AccountID, k.ro, "")
-		if got := itemIDs(m); len(got) != 4 {
+		if got := itemIDs(m); r.Status != 200 || len(got) != 4 {
 			t.Errorf("the account's tokens: %v, want 4", got)
 		}
 		wantKeys(t, m["items"].([]any)[0].(map[string]any), tokenKeys...)

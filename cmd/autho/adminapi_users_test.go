@@ -107,7 +107,7 @@ func TestAdminAPI_Users(t *testing.T) {
 			t.Fatalf("create answered %v", m)
 		}
 		opTime(t, m, "created_at")
-		sess := portalSignInHTTP(t, ts, portalUser{email: "ann@people.example", password: pw})
+		portalSignInHTTP(t, ts, portalUser{email: "ann@people.example", password: pw})
 
 		const bossPW = "the boss's own pass phrase"
 		leaks.add(bossPW)
@@ -170,7 +170,7 @@ func TestAdminAPI_Users(t *testing.T) {
 
 		// A reset: a new password, shown once; the old one and its
 		// sessions end.
-		sess = portalSignInHTTP(t, ts, portalUser{email: "ann@people.example", password: pw})
+		sess := portalSignInHTTP(t, ts, portalUser{email: "ann@people.example", password: pw})
 		if status := portalGet(t, sess, ts, "/portal/tokens"); status != http.StatusOK {
 			t.Fatalf("the session before the reset: %d", status)
 		}
