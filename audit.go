@@ -26,6 +26,7 @@ const (
 	AuditUserActivate   AuditAction = "user.activate"
 	AuditUserSessions   AuditAction = "user.sessions_end" // an admin ended the user's sessions
 	AuditUserPassword   AuditAction = "user.password_reset"
+	AuditUserRole       AuditAction = "user.role" // made an account admin or a member
 
 	AuditAccountCreate      AuditAction = "account.create"
 	AuditAccountRenew       AuditAction = "account.renew"

@@ -14,10 +14,6 @@ import (
 	"github.com/autho/autho/internal/view"
 )
 
-// defaultAccountTerm is an account's life when --expires is not given: a
-// yearly API agreement.
-const defaultAccountTerm = 365 * 24 * time.Hour
-
 func (a *app) accountCmd() *cobra.Command {
 	return group("account", "Manage partner accounts and their partner tokens",
 		a.accountCreateCmd(),
@@ -45,7 +41,7 @@ func (a *app) accountCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			until := o.now.Add(defaultAccountTerm)
+			until := o.now.Add(admin.DefaultAccountTerm)
 			if cmd.Flags().Changed("expires") {
 				if until, err = config.ParseTime(expires, o.loc); err != nil {
 					return usageError{flagErr("expires", err)}

@@ -15,10 +15,6 @@ import (
 	"github.com/autho/autho/internal/view"
 )
 
-// defaultTokenTerm is an API token's life when neither --expires-in nor
-// --expires is given.
-const defaultTokenTerm = 90 * 24 * time.Hour
-
 func (a *app) tokenCmd() *cobra.Command {
 	return group("token", "Manage users' API tokens",
 		a.tokenCreateCmd(),
@@ -45,7 +41,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			until := o.now.Add(defaultTokenTerm)
+			until := o.now.Add(admin.DefaultTokenTerm)
 			var shortTerm time.Duration // a lifetime under an hour, likely a mistake
 			switch {
 			case cmd.Flags().Changed("expires-in"):

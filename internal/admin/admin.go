@@ -78,6 +78,13 @@ func (s *Service) maxTokenTTL() time.Duration {
 
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// The terms the operator's surfaces (the CLI, the admin API) give when
+// none is asked: a yearly API agreement, and an API token of a quarter.
+const (
+	DefaultAccountTerm = 365 * 24 * time.Hour
+	DefaultTokenTerm   = 90 * 24 * time.Hour
+)
+
 // ErrForbidden marks an action the rules refuse in the current state, such
 // as a portal user creating a token while the account is suspended.
 var ErrForbidden = errors.New("not allowed")

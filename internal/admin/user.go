@@ -180,3 +180,35 @@ func (s *Service) emailTaken(ctx context.Context, by autho.Actor, accountID stri
 	s.auditAlone(ctx, by, s.now(), autho.AuditUserCreateRefused, accountID, email)
 	return &Error{Field: "email", Message: "this email address cannot be added", kind: ErrTakenElsewhere}
 }
+
+// SetRole makes a user an account admin or a member. ref is an email or a
+// user id; giving the role the user has returns it unchanged and records
+// nothing. The user's sessions go on: a session reads the role afresh on
+// every request.
+func (s *Service) SetRole(ctx context.Context, by autho.Actor, ref string, role autho.Role) (*autho.User, error) {
+	if !role.Valid() {
+		return nil, invalid("role", "role must be %q or %q, not %q", autho.RoleAdmin, autho.RoleMember, string(role))
+	}
+	u, err := s.User(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	e, err := audit(by, now, autho.AuditUserRole, u.AccountID, u.ID, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
+		if u.Role == role {
+			return autho.ErrUnchanged
+		}
+		u.Role = role
+		u.UpdatedAt = now
+		e.TargetName = u.Email
+		return nil
+	}, e)
+	if err != nil {
+		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
+	}
+	return u, nil
+}

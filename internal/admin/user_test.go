@@ -158,3 +158,75 @@ func TestService_DeactivateActivateUser(t *testing.T) {
 		t.Fatal("store changed")
 	}
 }
+
+func TestService_SetRole(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	u := f.mustUser(t, a.ID, "ann@example.com")
+	roleEvents := func() int {
+		t.Helper()
+		es, err := f.store.AuditEvents(t.Context(), autho.AuditFilter{AccountID: a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range es {
+			if e.Action == autho.AuditUserRole {
+				if e.TargetID != u.ID || e.TargetName != u.Email || e.ActorID != autho.OperatorCLI.ID() {
+					t.Fatalf("role event %+v, want the user as target and the CLI as actor", e)
+				}
+				n++
+			}
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name   string
+		ref    string
+		role   autho.Role
+		events int // role events in the log after it
+	}{
+		{"member to admin", u.ID, autho.RoleAdmin, 1},
+		{"the same role again records nothing", u.ID, autho.RoleAdmin, 1},
+		{"by email, back to member", "ANN@example.com", autho.RoleMember, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f.now = f.now.Add(time.Minute)
+			prev, err := f.svc.User(t.Context(), u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.svc.SetRole(t.Context(), autho.OperatorCLI, tt.ref, tt.role)
+			if err != nil || got.ID != u.ID || got.Role != tt.role {
+				t.Fatalf("SetRole = %+v, %v", got, err)
+			}
+			if changed := prev.Role != tt.role; changed != got.UpdatedAt.Equal(f.now) {
+				t.Fatalf("updated at %v (now %v), changed %v", got.UpdatedAt, f.now, changed)
+			}
+			if n := roleEvents(); n != tt.events {
+				t.Fatalf("%d role events, want %d", n, tt.events)
+			}
+		})
+	}
+
+	before := snapshot(t, f.store)
+	for _, tt := range []struct {
+		name, ref string
+		role      autho.Role
+		msg       string
+		kind      error
+	}{
+		{"a role that is none", u.ID, "owner", `role must be "admin" or "member", not "owner"`, nil},
+		{"no role", u.ID, "", `role must be "admin" or "member"`, nil},
+		{"an unknown user", "usr_nope", autho.RoleAdmin, "user usr_nope not found", autho.ErrNotFound},
+		{"no user", " ", autho.RoleAdmin, "must not be empty", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.SetRole(t.Context(), autho.OperatorCLI, tt.ref, tt.role)
+			wantInputError(t, err, tt.msg, tt.kind)
+			if after := snapshot(t, f.store); after != before {
+				t.Fatalf("store changed:\n%s\nwas:\n%s", after, before)
+			}
+		})
+	}
+}

@@ -11,10 +11,6 @@ import (
 	"github.com/autho/autho/internal/view"
 )
 
-// defaultAccountTerm is an account's life when expires_at is not given, as
-// on the CLI: a yearly API agreement.
-const defaultAccountTerm = 365 * 24 * time.Hour
-
 func (h *handler) createAccount(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
 	var req struct {
 		Name      string     `json:"name"`
@@ -23,7 +19,7 @@ func (h *handler) createAccount(w http.ResponseWriter, r *http.Request, by autho
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	until := time.Now().Add(defaultAccountTerm)
+	until := time.Now().Add(admin.DefaultAccountTerm)
 	if req.ExpiresAt != nil {
 		until = *req.ExpiresAt
 	}

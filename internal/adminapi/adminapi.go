@@ -88,6 +88,14 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/admin/audit", h.allAudit},
 		{"GET", "/v1/admin/keys", h.listKeys},
 		{"POST", "/v1/admin/keys/rotate", h.rotateKeys},
+		{"POST", "/v1/admin/accounts/{id}/users", h.createUser},
+		{"GET", "/v1/admin/accounts/{id}/users", h.listUsers},
+		{"PATCH", "/v1/admin/users/{id}", h.patchUser},
+		{"POST", "/v1/admin/users/{id}/password-reset", h.resetPassword},
+		{"POST", "/v1/admin/users/{id}/tokens", h.createToken},
+		{"GET", "/v1/admin/tokens", h.listTokens},
+		{"GET", "/v1/admin/tokens/{id}", h.getToken},
+		{"POST", "/v1/admin/tokens/{id}/revoke", h.revokeToken},
 	}
 }
 

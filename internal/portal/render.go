@@ -212,6 +212,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "signed out everywhere: user"
 	case autho.AuditUserPassword:
 		return "reset the password of user"
+	case autho.AuditUserRole:
+		return "changed the role of user"
 	case autho.AuditAccountCreate:
 		return "created the account"
 	case autho.AuditAccountRenew:

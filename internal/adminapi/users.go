@@ -1,0 +1,91 @@
+package adminapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/view"
+)
+
+// createUser adds a user to the account; without a password one is
+// generated and shown in this answer only.
+func (h *handler) createUser(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
+	var req struct {
+		Email    string     `json:"email"`
+		Role     autho.Role `json:"role"`
+		Password string     `json:"password"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	u, generated, err := h.svc.CreateUser(r.Context(), by, r.PathValue("id"), req.Email, req.Role, req.Password)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, view.UserOf(u, generated))
+}
+
+// listUsers pages through the account's users, newest first.
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, _ autho.Actor) error {
+	us, err := h.svc.Users(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return replyPage(w, r, us, func(u *autho.User) (time.Time, string) { return u.CreatedAt, u.ID },
+		func(u *autho.User) view.User { return view.UserOf(u, "") })
+}
+
+// patchUser sets the user's role and whether it is active, either or both.
+func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
+	var req struct {
+		Active *bool       `json:"active"`
+		Role   *autho.Role `json:"role"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	// The two parts are two admin changes, each its own transaction, so
+	// everything that can be refused is settled before the first write:
+	// the user is found first, and the role goes before the activity
+	// because its value is the only input left that can be wrong. A
+	// refused request thus changes nothing; only a database failure
+	// between the two writes could leave the role changed alone, and a
+	// retry completes it, since each part is idempotent.
+	u, err := h.svc.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if req.Role != nil {
+		if u, err = h.svc.SetRole(r.Context(), by, u.ID, *req.Role); err != nil {
+			return err
+		}
+	}
+	if req.Active != nil {
+		setActive := h.svc.DeactivateUser
+		if *req.Active {
+			setActive = h.svc.ActivateUser
+		}
+		if u, err = setActive(r.Context(), by, u.ID); err != nil {
+			return err
+		}
+	}
+	return reply(w, http.StatusOK, view.UserOf(u, ""))
+}
+
+// resetPassword gives the user a new generated password, shown in this
+// answer only, and ends the user's portal sessions.
+func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
+	if r.ContentLength != 0 {
+		var none struct{}
+		if err := decode(r, &none); err != nil {
+			return err
+		}
+	}
+	u, pw, err := h.svc.ResetPassword(r.Context(), by, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, view.UserOf(u, pw))
+}
