@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	libopenapi "github.com/pb33f/libopenapi"
@@ -76,9 +79,10 @@ func (ts *testServer) adminCT(method, path, key, ct, body string, header ...stri
 }
 
 var openAPI struct {
-	once sync.Once
-	v    validator.Validator
-	ops  map[string]bool // "METHOD /path/{param}" documented
+	once    sync.Once
+	v       validator.Validator
+	ops     map[string]bool // "METHOD /path/{param}" documented
+	checked atomic.Int64    // answers validated, told at the end of the run
 }
 
 // checkOpenAPI fails the test when an answer of a documented operation
@@ -120,6 +124,7 @@ func checkOpenAPI(ts *testServer, req *http.Request, res *http.Response, body []
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
 	res.Request = req
+	openAPI.checked.Add(1)
 	if ok, errs := openAPI.v.ValidateHttpResponse(req, res); !ok {
 		for _, e := range errs {
 			ts.t.Errorf("%s %s answered %d, which the OpenAPI document does not allow: %s: %s", req.Method, req.URL.Path, res.StatusCode, e.Message, e.Reason)
@@ -279,28 +284,44 @@ func TestAdminAPI_Accounts(t *testing.T) {
 	})
 }
 
-// TestAdminAPI_Pagination: pages of accounts, newest first, neither skip
-// nor repeat an account while accounts are added between pages; filters
-// narrow them.
+// TestAdminAPI_Pagination: a walk of 1,000 accounts in pages of 37, while
+// another client makes accounts, sees every account that was there before
+// exactly once, newest first; filters narrow the list; on both backends.
 func TestAdminAPI_Pagination(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ts := startServerOn(t, b, nil)
 		k := newAdminKeys(ts)
-		var made []string
-		for i := range 7 {
-			expires := "2030-01-01T00:00:00Z"
-			if i%2 == 0 {
-				expires = "2027-06-01T00:00:00Z"
-			}
-			_, m := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"P`+string(rune('a'+i))+`","expires_at":"`+expires+`"}`)
-			made = append(made, opStr(m, "id"))
-			leaks.add(opStr(m, "partner_token"))
+		out := filepath.Join(t.TempDir(), "pairs.txt")
+		ts.mustCLI(nil, "dev", "seed", "--accounts", "1000", "--tokens", "1000", "--out", out)
+		as, err := ts.store().Accounts(t.Context())
+		if err != nil || len(as) != 1000 {
+			t.Fatalf("%d accounts seeded, %v", len(as), err)
 		}
+		stop := make(chan struct{})
+		var made sync.WaitGroup
+		made.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, m := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Meanwhile"}`)
+				leaks.add(opStr(m, "partner_token"))
+				if i == 500 {
+					t.Error("the walk is taking too long")
+					return
+				}
+			}
+		})
 		seen := map[string]int{}
 		var order []string
 		cursor := ""
-		for page := 0; page < 10; page++ {
-			path := "/v1/admin/accounts?limit=3"
+		for page := 0; ; page++ {
+			if page > 1000/37+5 {
+				t.Fatal("more pages than 1,000 accounts make")
+			}
+			path := "/v1/admin/accounts?limit=37"
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
@@ -308,41 +329,43 @@ func TestAdminAPI_Pagination(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("page %d: %d %s", page, r.Status, r.Body)
 			}
-			items, _ := m["items"].([]any)
-			for _, it := range items {
-				id := opStr(it.(map[string]any), "id")
-				seen[id]++
-				order = append(order, id)
+			for _, it := range m["items"].([]any) {
+				a := it.(map[string]any)
+				if opStr(a, "name") == "Meanwhile" {
+					continue
+				}
+				seen[opStr(a, "id")]++
+				order = append(order, opStr(a, "created_at")+" "+opStr(a, "id"))
 			}
-			// An account added between pages is newer than every cursor.
-			_, nm := ts.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Late"}`)
-			leaks.add(opStr(nm, "partner_token"))
 			next, _ := m["next_cursor"].(string)
 			if next == "" {
 				break
 			}
-			if len(items) != 3 {
-				t.Fatalf("page %d has %d items and a next cursor", page, len(items))
-			}
 			cursor = next
 		}
-		for i, id := range made {
-			if seen[id] != 1 {
-				t.Errorf("account %d (%s) listed %d times", i, id, seen[id])
+		close(stop)
+		made.Wait()
+		for _, a := range as {
+			if seen[a.ID] != 1 {
+				t.Errorf("account %s listed %d times", a.ID, seen[a.ID])
 			}
 		}
-		if len(order) != len(made) || order[0] != made[len(made)-1] || order[len(order)-1] != made[0] {
-			t.Errorf("listed %v, want the %d made, newest first", order, len(made))
+		if !slices.IsSortedFunc(order, func(x, y string) int { return strings.Compare(y, x) }) {
+			t.Error("the walk is not newest first")
 		}
 
-		r, m := ts.admin("GET", "/v1/admin/accounts?expiring_before=2027-07-01T00:00:00Z&limit=500", k.ro, "")
-		if items, _ := m["items"].([]any); r.Status != 200 || len(items) != 4 {
-			t.Errorf("expiring_before: %d, %d items, want the 4 expiring in June 2027", r.Status, len(items))
+		r, m := ts.admin("GET", "/v1/admin/accounts?expiring_before=2000-01-01T00:00:00Z", k.ro, "")
+		if items, _ := m["items"].([]any); r.Status != 200 || len(items) != 0 {
+			t.Errorf("expiring_before 2000: %d, %d items", r.Status, len(items))
 		}
-		ts.mustCLI(nil, "account", "suspend", made[0])
+		ts.mustCLI(nil, "account", "suspend", as[0].ID)
 		_, m = ts.admin("GET", "/v1/admin/accounts?status=suspended", k.ro, "")
-		if items, _ := m["items"].([]any); len(items) != 1 || opStr(items[0].(map[string]any), "id") != made[0] {
+		if items, _ := m["items"].([]any); len(items) != 1 || opStr(items[0].(map[string]any), "id") != as[0].ID {
 			t.Errorf("status=suspended: %v", m["items"])
+		}
+		r, m = ts.admin("GET", "/v1/admin/accounts?expiring_before=2999-01-01T00:00:00Z&status=suspended", k.ro, "")
+		if items, _ := m["items"].([]any); r.Status != 200 || len(items) != 1 {
+			t.Errorf("both filters: %d, %v", r.Status, m["items"])
 		}
 	})
 }
@@ -602,7 +625,7 @@ func TestAdminAPI_Idempotency(t *testing.T) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		statuses := map[int]int{}
-		for i := range 16 {
+		for i := range 20 {
 			node := []*testServer{ts, ts2}[i%2]
 			wg.Go(func() {
 				r, m := node.admin("POST", "/v1/admin/accounts", k.rw, `{"name":"Parallel"}`, "Idempotency-Key", "race-1")
@@ -615,8 +638,8 @@ func TestAdminAPI_Idempotency(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := countAccounts(ts, "Parallel"); n != 1 || statuses[201]+statuses[409] != 16 || statuses[201] < 1 {
-			t.Fatalf("%d accounts made from 16 attempts at once (answers %v), want 1", n, statuses)
+		if n := countAccounts(ts, "Parallel"); n != 1 || statuses[201]+statuses[409] != 20 || statuses[201] < 1 {
+			t.Fatalf("%d accounts made from 20 attempts at once (answers %v), want 1", n, statuses)
 		}
 	})
 }
@@ -664,6 +687,35 @@ func TestAdminAPI_RevokedAtOnceEverywhere(t *testing.T) {
 		for _, node := range []*testServer{ts2, ts} {
 			r, m := node.admin("GET", "/v1/admin/accounts", key, "")
 			wantProblem(t, r, m, 401, "")
+		}
+	})
+}
+
+// TestAdminAPI_ReadOnlyEverywhere: a read-only key is 403 on every route of
+// the document that is not a GET, and changes nothing; on both backends.
+func TestAdminAPI_ReadOnlyEverywhere(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts := startServerOn(t, b, nil)
+		k := newAdminKeys(ts)
+		p := ts.newPartner()
+		ts.admin("GET", "/v1/admin/accounts", k.ro, "") // loads the document
+		ids := strings.NewReplacer("/accounts/{id}", "/accounts/"+p.AccountID, "/users/{id}", "/users/"+p.UserID, "/tokens/{id}", "/tokens/"+p.TokenID)
+		before := accountsDump(ts)
+		n := 0
+		for op := range openAPI.ops {
+			method, path, _ := strings.Cut(op, " ")
+			if method == "GET" || method == "PARAMETERS" {
+				continue
+			}
+			n++
+			r, m := ts.admin(method, ids.Replace(path), k.ro, `{}`)
+			wantProblem(t, r, m, 403, "")
+		}
+		if n < 9 {
+			t.Fatalf("only %d routes that change something are documented", n)
+		}
+		if accountsDump(ts) != before {
+			t.Fatal("a read-only key changed something")
 		}
 	})
 }

@@ -322,6 +322,9 @@ func TestMain(m *testing.M) {
 		os.Unsetenv(k)
 	}
 	code := testskip.Main(m)
+	if n := openAPI.checked.Load(); n > 0 {
+		fmt.Fprintf(os.Stderr, "admin API: %d answers validated against its OpenAPI document\n", n)
+	}
 	if n := leaks.check(os.Stderr); n > 0 {
 		code = 1
 	}
