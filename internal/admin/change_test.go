@@ -82,3 +82,36 @@ func TestService_ChangeAccount(t *testing.T) {
 		t.Fatalf("a change to nothing: %v, %d events, want %d", err, len(events()), n)
 	}
 }
+
+// TestService_ChangeUser: a role and an activity change are one
+// transaction, audited part by part; a bad part refuses both.
+func TestService_ChangeUser(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.mustAccount(t, "Acme")
+	u := f.mustUser(t, a.ID, "ann@example.com")
+	count := func() int {
+		es, err := f.store.AuditEvents(t.Context(), autho.AuditFilter{AccountID: a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	n := count()
+	got, err := f.svc.ChangeUser(t.Context(), autho.OperatorCLI, u.ID, admin.UserChange{Role: ptr(autho.RoleAdmin), Active: ptr(false)})
+	if err != nil || got.Role != autho.RoleAdmin || got.Active {
+		t.Fatalf("ChangeUser = %+v, %v", got, err)
+	}
+	if count() != n+2 {
+		t.Fatalf("%d events, want one per part", count()-n)
+	}
+	before := snapshot(t, f.store)
+	_, err = f.svc.ChangeUser(t.Context(), autho.OperatorCLI, u.ID, admin.UserChange{Role: ptr(autho.Role("owner")), Active: ptr(true)})
+	wantInputError(t, err, "role must be", nil)
+	if snapshot(t, f.store) != before || count() != n+2 {
+		t.Fatal("a refused change changed something")
+	}
+	// The same values again: nothing recorded.
+	if _, err := f.svc.ChangeUser(t.Context(), autho.OperatorCLI, u.ID, admin.UserChange{Role: ptr(autho.RoleAdmin), Active: ptr(false)}); err != nil || count() != n+2 {
+		t.Fatalf("an unchanging change: %v, %d events", err, count()-n)
+	}
+}

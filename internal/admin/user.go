@@ -126,34 +126,88 @@ func (s *Service) ActivateUser(ctx context.Context, by autho.Actor, ref string) 
 }
 
 func (s *Service) setActive(ctx context.Context, by autho.Actor, ref string, active bool) (*autho.User, error) {
+	return s.ChangeUser(ctx, by, ref, UserChange{Active: &active})
+}
+
+// SetRole makes a user an admin of its account or a member; the same role
+// again records nothing.
+func (s *Service) SetRole(ctx context.Context, by autho.Actor, ref string, role autho.Role) (*autho.User, error) {
+	return s.ChangeUser(ctx, by, ref, UserChange{Role: &role})
+}
+
+// UserChange is a change of one user; nil fields stay as they are.
+type UserChange struct {
+	Active *bool
+	Role   *autho.Role
+}
+
+// ChangeUser makes every part of c in one transaction, each audited (a
+// role change, a deactivation or reactivation); a part that changes
+// nothing records nothing, and every part is checked before anything is
+// written. A deactivated user is signed out everywhere, so that a later
+// reactivation does not bring back a browser session from before.
+func (s *Service) ChangeUser(ctx context.Context, by autho.Actor, ref string, c UserChange) (*autho.User, error) {
+	if c.Role != nil && !c.Role.Valid() {
+		return nil, invalid("role", "role must be %q or %q, not %q", autho.RoleAdmin, autho.RoleMember, string(*c.Role))
+	}
 	u, err := s.User(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	action := autho.AuditUserDeactivate
-	if active {
-		action = autho.AuditUserActivate
+	type part struct {
+		action autho.AuditAction
+		apply  func(*autho.User) bool // reports whether it changed u
 	}
-	e, err := audit(by, now, action, u.AccountID, u.ID, u.Email)
-	if err != nil {
-		return nil, err
+	var parts []part
+	if c.Role != nil {
+		parts = append(parts, part{autho.AuditUserRole, func(u *autho.User) bool {
+			changed := u.Role != *c.Role
+			u.Role = *c.Role
+			return changed
+		}})
+	}
+	if c.Active != nil {
+		action := autho.AuditUserDeactivate
+		if *c.Active {
+			action = autho.AuditUserActivate
+		}
+		parts = append(parts, part{action, func(u *autho.User) bool {
+			changed := u.Active != *c.Active
+			u.Active = *c.Active
+			return changed
+		}})
+	}
+	entries := make([]autho.Entry, len(parts))
+	events := make([]*autho.AuditEvent, len(parts))
+	for i, p := range parts {
+		if events[i], err = audit(by, now, p.action, u.AccountID, u.ID, u.Email); err != nil {
+			return nil, err
+		}
+		entries[i] = events[i]
 	}
 	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
-		if u.Active == active {
+		changed := false
+		for i, p := range parts {
+			if !p.apply(u) {
+				entries[i] = nil
+				continue
+			}
+			changed = true
+		}
+		if !changed {
 			return autho.ErrUnchanged
 		}
-		u.Active = active
 		u.UpdatedAt = now
-		e.TargetName = u.Email
+		for _, e := range events {
+			e.TargetName = u.Email
+		}
 		return nil
-	}, e)
+	}, entries...)
 	if err != nil {
 		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
 	}
-	if !active {
-		// Signed out everywhere, so that reactivating the user later does
-		// not bring back a browser session from before.
+	if c.Active != nil && !*c.Active {
 		if _, err := s.Store.DeleteUserSessions(ctx, u.ID, nil); err != nil {
 			return nil, storeErr(err, "end sessions", nil)
 		}
@@ -179,36 +233,4 @@ func (s *Service) emailTaken(ctx context.Context, by autho.Actor, accountID stri
 		"account", accountID, "actor", by.ID(), "existing_user", holder.ID, "existing_account", holder.AccountID)
 	s.auditAlone(ctx, by, s.now(), autho.AuditUserCreateRefused, accountID, email)
 	return &Error{Field: "email", Message: "this email address cannot be added", kind: ErrTakenElsewhere}
-}
-
-// SetRole makes a user an account admin or a member. ref is an email or a
-// user id; giving the role the user has returns it unchanged and records
-// nothing. The user's sessions go on: a session reads the role afresh on
-// every request.
-func (s *Service) SetRole(ctx context.Context, by autho.Actor, ref string, role autho.Role) (*autho.User, error) {
-	if !role.Valid() {
-		return nil, invalid("role", "role must be %q or %q, not %q", autho.RoleAdmin, autho.RoleMember, string(role))
-	}
-	u, err := s.User(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	e, err := audit(by, now, autho.AuditUserRole, u.AccountID, u.ID, u.Email)
-	if err != nil {
-		return nil, err
-	}
-	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
-		if u.Role == role {
-			return autho.ErrUnchanged
-		}
-		u.Role = role
-		u.UpdatedAt = now
-		e.TargetName = u.Email
-		return nil
-	}, e)
-	if err != nil {
-		return nil, storeErr(err, "update user", notFound("user", "user %s not found", ref))
-	}
-	return u, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/view"
 )
 
@@ -45,31 +46,9 @@ func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, by autho.Act
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	// The two parts are two admin changes, each its own transaction, so
-	// everything that can be refused is settled before the first write:
-	// the user is found first, and the role goes before the activity
-	// because its value is the only input left that can be wrong. A
-	// refused request thus changes nothing; only a database failure
-	// between the two writes could leave the role changed alone, and a
-	// retry completes it, since each part is idempotent.
-	u, err := h.svc.User(r.Context(), id)
+	u, err := h.svc.ChangeUser(r.Context(), by, r.PathValue("id"), admin.UserChange{Active: req.Active, Role: req.Role})
 	if err != nil {
 		return err
-	}
-	if req.Role != nil {
-		if u, err = h.svc.SetRole(r.Context(), by, u.ID, *req.Role); err != nil {
-			return err
-		}
-	}
-	if req.Active != nil {
-		setActive := h.svc.DeactivateUser
-		if *req.Active {
-			setActive = h.svc.ActivateUser
-		}
-		if u, err = setActive(r.Context(), by, u.ID); err != nil {
-			return err
-		}
 	}
 	return reply(w, http.StatusOK, view.UserOf(u, ""))
 }
