@@ -239,6 +239,7 @@ func TestAdminAPI_Accounts(t *testing.T) {
 			{"a typo of a field", "POST", "/v1/admin/accounts", k.rw, `{"name":"X","expires":"2030-01-01"}`, "", 400, "expires"},
 			{"a wrong type", "POST", "/v1/admin/accounts", k.rw, `{"name":7}`, "", 400, "name"},
 			{"past expiry", "POST", "/v1/admin/accounts", k.rw, `{"name":"X","expires_at":"2001-01-01T00:00:00Z"}`, "", 400, "expires_at"},
+			{"expiry not a time", "POST", "/v1/admin/accounts", k.rw, `{"name":"X","expires_at":"next year"}`, "", 400, "expires_at"},
 			{"two objects", "POST", "/v1/admin/accounts", k.rw, `{"name":"X"}{"name":"Y"}`, "", 400, ""},
 			{"unknown account", "GET", "/v1/admin/accounts/acc_nope", k.ro, "", "", 404, "account"},
 			{"unknown path", "GET", "/v1/admin/nothing", k.ro, "", "", 404, ""},
@@ -446,6 +447,7 @@ func TestAdminAPI_AccountChanges(t *testing.T) {
 		}{
 			{"a status that is none", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.rw, `{"name":"X","status":"closed"}`, 400, "status"},
 			{"an expiry past", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.rw, `{"status":"active","expires_at":"2001-01-01T00:00:00Z"}`, 400, "expires_at"},
+			{"an expiry not a time", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.rw, `{"expires_at":"2031-13-01"}`, 400, "expires_at"},
 			{"a read-only key", "PATCH", "/v1/admin/accounts/" + p.AccountID, k.ro, `{"status":"active"}`, 403, ""},
 			{"an unknown account", "PATCH", "/v1/admin/accounts/acc_nope", k.rw, `{"status":"active"}`, 404, "account"},
 			{"a bad grace", "POST", "/v1/admin/accounts/" + p.AccountID + "/partner-token/rotate", k.rw, `{"grace":"soon"}`, 400, "grace"},

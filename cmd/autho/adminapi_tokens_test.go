@@ -164,7 +164,7 @@ func TestAdminAPI_Tokens(t *testing.T) {
 			{"a duration that is none", "POST", mint, k.rw, `{"name":"x","expires_in":"soon"}`, 400, "expires_in"},
 			{"a duration not positive", "POST", mint, k.rw, `{"name":"x","expires_in":"-1d"}`, 400, "expires_in"},
 			{"an expiry past", "POST", mint, k.rw, `{"name":"x","expires_at":"2001-01-01T00:00:00Z"}`, 400, "expires_at"},
-			{"an expiry not a time", "POST", mint, k.rw, `{"name":"x","expires_at":"next year"}`, 400, ""},
+			{"an expiry not a time", "POST", mint, k.rw, `{"name":"x","expires_at":"next year"}`, 400, "expires_at"},
 			{"a bad scope", "POST", mint, k.rw, `{"name":"x","scopes":["a b"]}`, 400, "scopes"},
 			{"a typo of a field", "POST", mint, k.rw, `{"name":"x","scope":["a"]}`, 400, "scope"},
 			{"an unknown token", "GET", "/v1/admin/tokens/tok_nope", k.ro, "", 404, "token"},

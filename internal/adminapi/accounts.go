@@ -13,15 +13,15 @@ import (
 
 func (h *handler) createAccount(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
 	var req struct {
-		Name      string     `json:"name"`
-		ExpiresAt *time.Time `json:"expires_at"`
+		Name      string   `json:"name"`
+		ExpiresAt *instant `json:"expires_at"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	until := time.Now().Add(admin.DefaultAccountTerm)
 	if req.ExpiresAt != nil {
-		until = *req.ExpiresAt
+		until = *req.ExpiresAt.time()
 	}
 	a, pt, err := h.svc.CreateAccount(r.Context(), by, req.Name, until)
 	if err != nil {
@@ -75,7 +75,7 @@ func (h *handler) listAccounts(w http.ResponseWriter, r *http.Request, _ autho.A
 func (h *handler) patchAccount(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
 	var req struct {
 		Name          *string              `json:"name"`
-		ExpiresAt     *time.Time           `json:"expires_at"`
+		ExpiresAt     *instant             `json:"expires_at"`
 		Status        *autho.AccountStatus `json:"status"`
 		AllowedScopes *[]string            `json:"allowed_scopes"`
 	}
@@ -83,7 +83,7 @@ func (h *handler) patchAccount(w http.ResponseWriter, r *http.Request, by autho.
 		return err
 	}
 	a, err := h.svc.ChangeAccount(r.Context(), by, r.PathValue("id"), admin.AccountChange{
-		Name: req.Name, ExpiresAt: req.ExpiresAt, Status: req.Status, AllowedScopes: req.AllowedScopes,
+		Name: req.Name, ExpiresAt: req.ExpiresAt.time(), Status: req.Status, AllowedScopes: req.AllowedScopes,
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -191,7 +192,33 @@ func fieldOf(err error) string {
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Type == reflect.TypeFor[time.Time]() {
+			return te.Field + " must be an RFC 3339 time, such as 2027-06-30T23:59:59Z"
+		}
 		return te.Field + " must be a JSON " + te.Type.Kind().String()
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// instant is a time in a request body. time.Time's own decoding fails
+// with a parse error that names no field; this one fails as a type error,
+// which the decoder fills with the field's name for the problem's field.
+type instant time.Time
+
+func (t *instant) UnmarshalJSON(b []byte) error {
+	var tt time.Time
+	if err := tt.UnmarshalJSON(b); err != nil {
+		return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[time.Time]()}
+	}
+	*t = instant(tt)
+	return nil
+}
+
+// time is the instant given, or nil when the body left it out.
+func (t *instant) time() *time.Time {
+	if t == nil {
+		return nil
+	}
+	tt := time.Time(*t)
+	return &tt
 }

@@ -14,10 +14,10 @@ import (
 // As the operator's, it may outlive AUTHO_MAX_TOKEN_TTL and the account.
 func (h *handler) createToken(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
 	var req struct {
-		Name      string     `json:"name"`
-		ExpiresAt *time.Time `json:"expires_at"`
-		ExpiresIn *string    `json:"expires_in"`
-		Scopes    []string   `json:"scopes"`
+		Name      string   `json:"name"`
+		ExpiresAt *instant `json:"expires_at"`
+		ExpiresIn *string  `json:"expires_in"`
+		Scopes    []string `json:"scopes"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
@@ -28,7 +28,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, by autho.A
 	case req.ExpiresAt != nil && req.ExpiresIn != nil:
 		return &badRequest{field: "expires_in", detail: "give expires_at or expires_in, not both"}
 	case req.ExpiresAt != nil:
-		until = *req.ExpiresAt
+		until = *req.ExpiresAt.time()
 	case req.ExpiresIn != nil:
 		d, err := config.ParseDuration(*req.ExpiresIn)
 		if err != nil || d <= 0 {
