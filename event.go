@@ -144,3 +144,82 @@ type Notice struct {
 	Kind    string // "account.expiring:7d", "api_token.expired", …
 	Due     time.Time
 }
+
+// EventData is an event's data: what a webhook receives under "data" and
+// what a mail is written from. It holds ids, names, emails, times and
+// hints, never a secret; the parts an event has no use for are left out.
+type EventData struct {
+	AccountID string        `json:"account_id,omitempty"`
+	Account   *EventAccount `json:"account,omitempty"`
+	User      *EventUser    `json:"user,omitempty"`
+	Token     *EventToken   `json:"api_token,omitempty"`
+	Key       *EventKey     `json:"signing_key,omitempty"`
+	// By is who made the change (Actor.ID), when someone did.
+	By string `json:"by,omitempty"`
+	// Threshold is an expiring event's: "30d", "7d" or "1d".
+	Threshold string `json:"threshold,omitempty"`
+	// Kind and URL are a leak's: "api_token" or "partner_token", and where
+	// it was found.
+	Kind string `json:"kind,omitempty"`
+	URL  string `json:"url,omitempty"`
+	// PreviousValidUntil is when a rotated-out partner token stops.
+	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
+}
+
+// EventAccount is an account as events tell it.
+type EventAccount struct {
+	ID               string        `json:"id"`
+	Name             string        `json:"name"`
+	Status           AccountStatus `json:"status"`
+	ExpiresAt        time.Time     `json:"expires_at"`
+	PartnerTokenHint string        `json:"partner_token_hint"`
+}
+
+// EventUser is a user as events tell it.
+type EventUser struct {
+	ID     string `json:"id"`
+	Email  string `json:"email"`
+	Role   Role   `json:"role"`
+	Active bool   `json:"active"`
+}
+
+// EventToken is an API token as events tell it.
+type EventToken struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Hint      string     `json:"hint"`
+	UserID    string     `json:"user_id"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// EventKey is a signing key as events tell it (its public part is in the
+// JWKS).
+type EventKey struct {
+	ID        string `json:"kid"`
+	Algorithm string `json:"alg"`
+}
+
+// EventAccountOf is a's part of an event.
+func EventAccountOf(a *Account) *EventAccount {
+	return &EventAccount{ID: a.ID, Name: a.Name, Status: a.Status, ExpiresAt: a.ExpiresAt, PartnerTokenHint: a.PartnerTokenHint}
+}
+
+// EventUserOf is u's part of an event.
+func EventUserOf(u *User) *EventUser {
+	return &EventUser{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active}
+}
+
+// EventTokenOf is t's part of an event.
+func EventTokenOf(t *APIToken) *EventToken {
+	et := &EventToken{ID: t.ID, Name: t.Name, Hint: t.Hint, UserID: t.UserID, Scopes: t.Scopes, ExpiresAt: t.ExpiresAt}
+	if et.Scopes == nil {
+		et.Scopes = []string{}
+	}
+	if !t.RevokedAt.IsZero() {
+		r := t.RevokedAt
+		et.RevokedAt = &r
+	}
+	return et
+}

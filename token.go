@@ -64,7 +64,13 @@ type APICredential struct {
 type TokenFilter struct {
 	AccountID string
 	UserID    string
+	// Expiring, when set, keeps only tokens not revoked whose expiry is
+	// after its From and at or before its To: the expiry sweep's question.
+	Expiring *TimeRange
 }
+
+// TimeRange is the times after From and at or before To.
+type TimeRange struct{ From, To time.Time }
 
 // TokenUse is one successful login to record against an API token.
 type TokenUse struct {
