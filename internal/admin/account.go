@@ -94,6 +94,27 @@ func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 	return as, nil
 }
 
+// AccountQuery selects accounts; the zero query is every account.
+type AccountQuery struct {
+	Status         autho.AccountStatus // "": any
+	ExpiringBefore time.Time           // zero: any expiry; else those whose expiry comes before it, ended ones too
+}
+
+// AccountsWhere returns the accounts q selects, in the store's order.
+func (s *Service) AccountsWhere(ctx context.Context, q AccountQuery) ([]*autho.Account, error) {
+	as, err := s.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := as[:0]
+	for _, a := range as {
+		if (q.Status == "" || a.Status == q.Status) && (q.ExpiringBefore.IsZero() || a.ExpiresAt.Before(q.ExpiringBefore)) {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
+}
+
 // AccountsNamed returns the accounts whose name is name, ignoring case and
 // surrounding space: two partners of one name are allowed (companies do
 // share names), but are more often one partner created twice, which the
