@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/autho/autho"
+	"github.com/autho/autho/internal/admin"
+	"github.com/autho/autho/internal/mail"
+	"github.com/autho/autho/internal/outbox"
+	"github.com/autho/autho/internal/webhook"
+)
+
+// noticeEvery is how often a node looks for things that reached an expiry
+// threshold: the contract says at least once a minute.
+const noticeEvery = 30 * time.Second
+
+// events builds this node's delivery worker: webhooks always, mail when
+// AUTHO_SMTP_URL is set.
+func (d *Daemon) events(cfg *Config, secrets outbox.Opener, portalURL string) (*outbox.Worker, error) {
+	w := &outbox.Worker{
+		Store:    d.Store,
+		Webhooks: webhookSender{&webhook.Sender{AllowPrivate: cfg.WebhookAllowPrivate}},
+		Secrets:  secrets,
+		Log:      d.log,
+		Scale:    cfg.DeliveryTimeScale,
+	}
+	if cfg.SMTPURL != "" {
+		mc, err := mail.ParseURL(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_URL"), err)
+		}
+		m, err := mail.New(mc, cfg.SMTPFrom)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_FROM"), err)
+		}
+		w.Mailer = eventMailer{m: m, portal: portalURL + "/portal/", contact: cfg.PortalContact}
+	}
+	return w, nil
+}
+
+// noticeLoop makes the expiring and expired events at start and then every
+// noticeEvery, until ctx ends.
+func (d *Daemon) noticeLoop(ctx context.Context, svc *admin.Service) {
+	t := time.NewTicker(noticeEvery)
+	defer t.Stop()
+	for {
+		if n, err := svc.NoticeExpiries(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("events: cannot look for expiring accounts and tokens", "err", err)
+		} else if n > 0 {
+			d.log.Info("events: expiry notices made", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// webhookSender is webhook.Sender as the outbox uses it.
+type webhookSender struct{ s *webhook.Sender }
+
+func (w webhookSender) Send(ctx context.Context, url, secret, id string, ts time.Time, body []byte) (int, error) {
+	r := w.s.Send(ctx, url, secret, id, ts, body)
+	return r.Status, r.Err
+}
+
+// eventMailer writes an event's mail from its data and sends it.
+type eventMailer struct {
+	m       *mail.Mailer
+	portal  string
+	contact string
+}
+
+func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Event) error {
+	var data autho.EventData
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		return fmt.Errorf("event %s: its data does not read: %w", ev.ID, err)
+	}
+	md := mail.Data{To: to.Email, PortalURL: e.portal, Contact: e.contact, LeakedKind: data.Kind, LeakURL: data.URL}
+	switch {
+	case data.Token != nil:
+		md.TokenName, md.TokenHint, md.ExpiresAt = data.Token.Name, data.Token.Hint, data.Token.ExpiresAt
+	case data.Account != nil:
+		md.ExpiresAt = data.Account.ExpiresAt
+	}
+	if data.Account != nil {
+		md.AccountName = data.Account.Name
+	}
+	if left := time.Until(md.ExpiresAt); left > 0 {
+		md.DaysLeft = int((left + 12*time.Hour) / (24 * time.Hour))
+	}
+	msg, err := mail.Compose(string(ev.Type), md)
+	if err != nil {
+		return err
+	}
+	return e.m.Send(ctx, msg)
+}
