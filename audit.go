@@ -51,6 +51,10 @@ const (
 	AuditWebhookCreate  AuditAction = "webhook.create"
 	AuditWebhookDisable AuditAction = "webhook.disable"
 	AuditWebhookDelete  AuditAction = "webhook.delete"
+	// A secret reported leaked (by GitHub's secret scanning): an API token
+	// (revoked with it) or a partner token (flagged, not revoked).
+	AuditTokenLeaked        AuditAction = "token.leaked"
+	AuditPartnerTokenLeaked AuditAction = "partner_token.leaked"
 	// A failed delivery sent again by the operator.
 	AuditDeliveryRetry AuditAction = "delivery.retry"
 

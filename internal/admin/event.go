@@ -34,6 +34,13 @@ func NewEvent(t autho.EventType, now time.Time, accountID string, d *autho.Event
 	return ev
 }
 
+// NewEventWithMail is NewEvent, mailed to mail.
+func NewEventWithMail(t autho.EventType, now time.Time, accountID string, d *autho.EventData, mail []autho.Recipient) *autho.Event {
+	ev := NewEvent(t, now, accountID, d)
+	ev.Mail = mail
+	return ev
+}
+
 // SetEventData sets ev's data, once the row it tells of is known (in an
 // Update method's fn).
 func SetEventData(ev *autho.Event, d *autho.EventData) {
