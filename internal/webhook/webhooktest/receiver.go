@@ -54,12 +54,13 @@ type Receiver struct {
 	changed    chan struct{} // closed and replaced whenever a delivery arrives or is answered
 }
 
-// NewReceiver starts a receiver that verifies with secret (whsec_…) and stops
-// it when the test ends.
+// NewReceiver starts a receiver that verifies with secret (whsec_…; "" when
+// the endpoint, which makes the secret, needs the receiver's URL first:
+// then SetSecret before anything is sent) and stops it when the test ends.
 func NewReceiver(t testing.TB, secret string) *Receiver {
 	t.Helper()
 	// Refuse a bad secret now rather than have every delivery look forged.
-	if _, err := decodeKey(secret); err != nil {
+	if _, err := decodeKey(secret); err != nil && secret != "" {
 		t.Fatalf("webhooktest: the receiver's secret is not whsec_ and base64")
 	}
 	rc := &Receiver{
@@ -71,6 +72,17 @@ func NewReceiver(t testing.TB, secret string) *Receiver {
 	rc.server = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.Close)
 	return rc
+}
+
+// SetSecret sets the secret deliveries are verified with.
+func (rc *Receiver) SetSecret(t testing.TB, secret string) {
+	t.Helper()
+	if _, err := decodeKey(secret); err != nil {
+		t.Fatalf("webhooktest: the receiver's secret is not whsec_ and base64")
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.secret = secret
 }
 
 // URL is where to send deliveries, such as http://127.0.0.1:40213; any path
@@ -115,7 +127,10 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	if json.Unmarshal(body, &event) == nil {
 		d.Type = event.Type
 	}
-	switch err := Verify(rc.secret, r.Header, body, d.Arrived); {
+	rc.mu.Lock()
+	secret := rc.secret
+	rc.mu.Unlock()
+	switch err := Verify(secret, r.Header, body, d.Arrived); {
 	case readErr != nil:
 		d.Problem = "the body could not be read: " + readErr.Error()
 	case r.Method != http.MethodPost:
