@@ -45,6 +45,9 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a client may take to send its
 	// headers (slow-loris); not a setting, tests shorten it. Zero is 5s.
 	ReadHeaderTimeout time.Duration
+	// NoticeEvery is how often the expiry sweep runs; zero is every 30 s.
+	// Not a setting: tests shorten it.
+	NoticeEvery time.Duration
 }
 
 // Daemon is a running server.
@@ -54,18 +57,19 @@ type Daemon struct {
 	Keys   *signer.Keyring
 	Issuer string
 
-	log       *slog.Logger
-	usage     *login.Recorder
-	portal    *portal.Portal
-	certs     *certReloader   // nil without TLS
-	metrics   *server.Serving // nil unless AUTHO_METRICS_ADDR
-	sealer    *signer.Sealer
-	outbox    *outbox.Worker
-	notices   *admin.Service // the expiry sweep's
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	log         *slog.Logger
+	usage       *login.Recorder
+	portal      *portal.Portal
+	certs       *certReloader   // nil without TLS
+	metrics     *server.Serving // nil unless AUTHO_METRICS_ADDR
+	sealer      *signer.Sealer
+	outbox      *outbox.Worker
+	notices     *admin.Service // the expiry sweep's
+	noticeEvery time.Duration
+	stop        context.CancelFunc
+	wg          sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Start opens the database (migrating it; one serve cannot write is refused
@@ -214,7 +218,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 	if d.outbox, err = d.events(cfg, d.sealer, publicURL); err != nil {
 		return nil, nil, err
 	}
-	d.notices = &admin.Service{Store: st, Log: log}
+	d.notices, d.noticeEvery = &admin.Service{Store: st, Log: log}, cfg.NoticeEvery
 	if d.portal, err = portal.New(portal.Config{
 		PublicURL:       publicURL,
 		Location:        cfg.Location,

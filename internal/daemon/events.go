@@ -44,7 +44,11 @@ func (d *Daemon) events(cfg *Config, secrets outbox.Opener, portalURL string) (*
 // noticeLoop makes the expiring and expired events at start and then every
 // noticeEvery, until ctx ends.
 func (d *Daemon) noticeLoop(ctx context.Context, svc *admin.Service) {
-	t := time.NewTicker(noticeEvery)
+	every := d.noticeEvery
+	if every <= 0 {
+		every = noticeEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if n, err := svc.NoticeExpiries(ctx); err != nil && ctx.Err() == nil {
