@@ -51,6 +51,7 @@ type Keys struct {
 
 	mu       sync.Mutex
 	keys     map[string]*ecdsa.PublicKey
+	etag     string        // of the document keys came from
 	tried    time.Time     // start of the last fetch, successful or not
 	lastErr  error         // the last fetch's error, nil after a success
 	inflight chan struct{} // closed when the running fetch ends; nil if none
@@ -93,16 +94,21 @@ func (k *Keys) Key(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 		k.tried = now
 		done := make(chan struct{})
 		k.inflight = done
+		etag := k.etag
+		if k.keys == nil {
+			etag = ""
+		}
 		k.mu.Unlock()
 
 		// The fetch outlives a sender who hangs up: its result serves
 		// every request after it, and the client's timeout bounds it.
-		keys, err := k.fetch(context.WithoutCancel(ctx))
+		keys, newTag, err := k.fetch(context.WithoutCancel(ctx), etag)
 
 		k.mu.Lock()
 		k.lastErr = err
-		if err == nil {
+		if err == nil && keys != nil {
 			k.keys = keys // whole: a key GitHub withdrew is dropped
+			k.etag = newTag
 		}
 		k.inflight = nil
 		close(done)
@@ -134,32 +140,48 @@ type keysDoc struct {
 	} `json:"public_keys"`
 }
 
-func (k *Keys) fetch(ctx context.Context) (map[string]*ecdsa.PublicKey, error) {
+// fetch gets the keys document. With etag (that of the keys held) it asks
+// conditionally: GitHub limits unauthenticated API calls to 60 an hour per
+// address, and an answer 304 Not Modified does not count against that. A
+// 304 returns nil keys and no error: the held keys are current.
+func (k *Keys) fetch(ctx context.Context, etag string) (map[string]*ecdsa.PublicKey, string, error) {
 	client := k.Client
 	if client == nil {
 		client = &http.Client{Timeout: fetchTimeout}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.URL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("secretscan: keys request: %w", err)
+		return nil, "", fmt.Errorf("secretscan: keys request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
+	// GitHub's API refuses requests without a User-Agent.
+	req.Header.Set("User-Agent", "autho-secret-scanning")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("secretscan: fetching keys: %w", err)
+		return nil, "", fmt.Errorf("secretscan: fetching keys: %w", err)
 	}
 	defer resp.Body.Close()
+	if etag != "" && resp.StatusCode == http.StatusNotModified {
+		return nil, etag, nil
+	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("secretscan: fetching keys: status %d", resp.StatusCode)
+		return nil, "", fmt.Errorf("secretscan: fetching keys: status %d", resp.StatusCode)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxKeysDoc+1))
 	if err != nil {
-		return nil, fmt.Errorf("secretscan: reading keys: %w", err)
+		return nil, "", fmt.Errorf("secretscan: reading keys: %w", err)
 	}
 	if len(b) > maxKeysDoc {
-		return nil, errors.New("secretscan: keys document larger than 1 MiB")
+		return nil, "", errors.New("secretscan: keys document larger than 1 MiB")
 	}
-	return parseKeys(b)
+	keys, err := parseKeys(b)
+	if err != nil {
+		return nil, "", err
+	}
+	return keys, resp.Header.Get("ETag"), nil
 }
 
 // parseKeys reads the keys document. A key that is not PEM PKIX ECDSA

@@ -6,7 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -48,11 +50,14 @@ func pemOf(tb testing.TB, pub any) string {
 // shaped like GitHub's, and counts how often it is asked.
 type keyServer struct {
 	*httptest.Server
-	fetches atomic.Int32
+	fetches     atomic.Int32
+	notModified atomic.Int32 // conditional fetches answered 304
 
-	mu     sync.Mutex
-	doc    []byte
-	status int
+	mu        sync.Mutex
+	doc       []byte
+	status    int
+	etag      string // "" serves no ETag
+	userAgent string // of the last fetch
 }
 
 func newKeyServer(tb testing.TB, keys ...signingKey) *keyServer {
@@ -62,8 +67,17 @@ func newKeyServer(tb testing.TB, keys ...signingKey) *keyServer {
 	ks.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ks.fetches.Add(1)
 		ks.mu.Lock()
-		status, doc := ks.status, ks.doc
+		status, doc, etag := ks.status, ks.doc, ks.etag
+		ks.userAgent = r.UserAgent()
 		ks.mu.Unlock()
+		if etag != "" {
+			if r.Header.Get("If-None-Match") == etag {
+				ks.notModified.Add(1)
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("ETag", etag)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		w.Write(doc)
@@ -88,12 +102,16 @@ func (ks *keyServer) publish(tb testing.TB, keys ...signingKey) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ks.serve(http.StatusOK, b)
+	sum := sha256.Sum256(b)
+	ks.mu.Lock()
+	ks.status, ks.doc, ks.etag = http.StatusOK, b, `"`+hex.EncodeToString(sum[:8])+`"`
+	ks.mu.Unlock()
 }
 
+// serve replaces the served answer with status and doc, without an ETag.
 func (ks *keyServer) serve(status int, doc []byte) {
 	ks.mu.Lock()
-	ks.status, ks.doc = status, doc
+	ks.status, ks.doc, ks.etag = status, doc, ""
 	ks.mu.Unlock()
 }
 
@@ -170,6 +188,24 @@ func TestKeys_Key(t *testing.T) {
 		}
 		if n := ks.fetches.Load(); n != 2 {
 			t.Fatalf("fetches = %d, want 2", n)
+		}
+	})
+	t.Run("unchanged document: conditional fetch, keys kept", func(t *testing.T) {
+		c.Advance(refetchEvery)
+		if _, err := keys.Key(ctx, "key-y"); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("err = %v, want ErrUnknownKey (a 304 is not a failure)", err)
+		}
+		if n, nm := ks.fetches.Load(), ks.notModified.Load(); n != 3 || nm != 1 {
+			t.Fatalf("fetches = %d, 304s = %d; want 3 and 1", n, nm)
+		}
+		if _, err := keys.Key(ctx, "key-b"); err != nil {
+			t.Fatalf("key-b after a 304: %v", err)
+		}
+		ks.mu.Lock()
+		ua := ks.userAgent
+		ks.mu.Unlock()
+		if !strings.HasPrefix(ua, "autho") {
+			t.Errorf("User-Agent = %q, want autho's own", ua)
 		}
 	})
 	t.Run("a withdrawn key is dropped", func(t *testing.T) {
