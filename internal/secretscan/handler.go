@@ -73,9 +73,14 @@ const (
 	falsePositive = "false_positive"
 )
 
-// Answers this handler gives that the contract's table has no code for.
+// errUnverified is the 401 of a report that fails verification. The
+// contract's table has no code for it; 18 is the next free one. GitHub reads
+// only the status.
 var errUnverified = &autho.Error{Code: "18", Message: "Report signature not verified"}
 
+// ServeHTTP answers one report: 405, 413, 401 (not verified), 400 (not a
+// report), 503 (keys or Reporter unavailable; GitHub retries) or 200 with
+// the feedback array, in the order of the report.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -3,6 +3,7 @@ package secretscan
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -17,8 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"crypto/ecdsa"
 
 	"github.com/autho/autho/internal/secret"
 )
