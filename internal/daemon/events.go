@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/mail"
 	"github.com/autho/autho/internal/outbox"
+	"github.com/autho/autho/internal/secretscan"
 	"github.com/autho/autho/internal/webhook"
 )
 
@@ -102,4 +104,21 @@ func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Eve
 		return err
 	}
 	return e.m.Send(ctx, msg)
+}
+
+// secretScanning is the leaked-token endpoint, nil when
+// AUTHO_SECRET_SCANNING_KEYS_URL is off.
+func (d *Daemon) secretScanning(cfg *Config) http.Handler {
+	if cfg.SecretScanningKeys == "off" {
+		return nil
+	}
+	return &secretscan.Handler{Keys: secretscan.NewKeys(cfg.SecretScanningKeys), Reporter: leakReporter{d.notices}, Log: d.log}
+}
+
+// leakReporter is admin's leak rules as the secret-scanning endpoint calls
+// them.
+type leakReporter struct{ svc *admin.Service }
+
+func (l leakReporter) Report(ctx context.Context, token, url string) (bool, error) {
+	return l.svc.ReportLeak(ctx, token, url)
 }
