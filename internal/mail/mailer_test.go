@@ -271,9 +271,16 @@ func TestMailer_Send_context(t *testing.T) {
 	t.Cleanup(func() { ln.Close(); conns.Wait() })
 
 	m := mustMailer(t, "smtp://"+ln.Addr().String(), "notices@autho.example")
+	m.timeout = time.Hour // so that only ctx can end it
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	err = m.Send(ctx, mustCompose(t, nil))
+	done := make(chan error, 1)
+	go func() { done <- m.Send(ctx, mustCompose(t, nil)) }()
+	select {
+	case err = <-done:
+	case <-time.After(wait):
+		t.Fatalf("Send went on %v past the end of its context", wait)
+	}
 	if !errors.Is(err, context.DeadlineExceeded) || IsPermanent(err) {
 		t.Fatalf("Send: %v, want a temporary deadline error", err)
 	}
