@@ -76,8 +76,8 @@ type templates struct {
 	html *htmltemplate.Template
 }
 
-// parsed reads every template once; TestCompose renders each kind, so a
-// broken or missing template fails the tests, not a mail job.
+// parsed reads every template once, at New or the first Compose; TestCompose
+// renders each kind, so a broken or missing template fails the tests first.
 var parsed = sync.OnceValues(func() (map[string]templates, error) {
 	out := make(map[string]templates, len(kinds))
 	for name := range kinds {

@@ -63,6 +63,10 @@ func New(cfg Config, from string) (*Mailer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: the From address %q is not a mail address", from)
 	}
+	// A broken template fails the server's start, not its first mail.
+	if _, err := parsed(); err != nil {
+		return nil, err
+	}
 	return &Mailer{cfg: cfg, from: a, timeout: sendTimeout}, nil
 }
 
