@@ -38,7 +38,7 @@ func (d *Daemon) events(cfg *Config, secrets outbox.Opener, portalURL string) (*
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_FROM"), err)
 		}
-		w.Mailer = eventMailer{m: m, portal: portalURL + "/portal/", contact: cfg.PortalContact}
+		w.Mailer = eventMailer{m: m, store: d.Store, loc: cfg.Location, portal: portalURL + "/portal/", contact: cfg.PortalContact}
 	}
 	return w, nil
 }
@@ -77,6 +77,8 @@ func (w webhookSender) Send(ctx context.Context, url, secret, id string, ts time
 // eventMailer writes an event's mail from its data and sends it.
 type eventMailer struct {
 	m       *mail.Mailer
+	store   autho.Store // for the account's name, when the event names only its id
+	loc     *time.Location
 	portal  string
 	contact string
 }
@@ -95,15 +97,27 @@ func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Eve
 	}
 	if data.Account != nil {
 		md.AccountName = data.Account.Name
+	} else if a, err := e.store.Account(ctx, ev.AccountID); err == nil {
+		md.AccountName = a.Name
+	} else {
+		return fmt.Errorf("event %s: reading its account: %w", ev.ID, err)
 	}
-	if left := time.Until(md.ExpiresAt); left > 0 {
-		md.DaysLeft = int((left + 12*time.Hour) / (24 * time.Hour))
+	if e.loc != nil {
+		md.ExpiresAt = md.ExpiresAt.In(e.loc)
 	}
+	// Rounded to the nearest day, and at least one: an expiring mail sent
+	// hours before the end still says "1 day".
+	md.DaysLeft = max(1, int((time.Until(md.ExpiresAt)+12*time.Hour)/(24*time.Hour)))
 	msg, err := mail.Compose(string(ev.Type), md)
 	if err != nil {
+		return fmt.Errorf("%w: %v", outbox.ErrPermanent, err)
+	}
+	if err := e.m.Send(ctx, msg); mail.IsPermanent(err) {
+		return fmt.Errorf("%w: %v", outbox.ErrPermanent, err)
+	} else if err != nil {
 		return err
 	}
-	return e.m.Send(ctx, msg)
+	return nil
 }
 
 // secretScanning is the leaked-token endpoint, nil when

@@ -165,7 +165,7 @@ func (w *Worker) attempt(ctx context.Context, d *autho.Delivery) {
 	switch {
 	case err == nil:
 		d.State, d.DoneAt = autho.DeliveryDelivered, done
-	case errors.Is(err, errPermanent) || d.Attempts > len(Retries):
+	case errors.Is(err, ErrPermanent) || d.Attempts > len(Retries):
 		a.Error = oneLine(err)
 		d.State, d.DoneAt = autho.DeliveryFailed, done
 	default:
@@ -190,27 +190,28 @@ func (w *Worker) attempt(ctx context.Context, d *autho.Delivery) {
 	}
 }
 
-// errPermanent marks a failure no retry can mend.
-var errPermanent = errors.New("permanent")
+// ErrPermanent marks a failure no retry can mend: the delivery fails at
+// once. A Webhooks or Mailer wraps it into such an error.
+var ErrPermanent = errors.New("permanent")
 
 func (w *Worker) send(ctx context.Context, d *autho.Delivery) (int, error) {
 	if d.Endpoint == nil || !d.Endpoint.DisabledAt.IsZero() {
-		return 0, fmt.Errorf("%w: the endpoint is disabled", errPermanent)
+		return 0, fmt.Errorf("%w: the endpoint is disabled", ErrPermanent)
 	}
 	sec, err := w.Secrets.Open(d.Endpoint.ID, d.Endpoint.SealedSecret)
 	if err != nil {
-		return 0, fmt.Errorf("%w: the endpoint's signing secret cannot be opened with this master key", errPermanent)
+		return 0, fmt.Errorf("%w: the endpoint's signing secret cannot be opened with this master key", ErrPermanent)
 	}
 	body, err := Body(d.Event)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errPermanent, err)
+		return 0, fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
 	return w.Webhooks.Send(ctx, d.Endpoint.URL, string(sec), d.Event.ID, w.now(), body)
 }
 
 func (w *Worker) mail(ctx context.Context, d *autho.Delivery) error {
 	if w.Mailer == nil {
-		return fmt.Errorf("%w: mail is not configured on this node (AUTHO_SMTP_URL)", errPermanent)
+		return fmt.Errorf("%w: mail is not configured on this node (AUTHO_SMTP_URL)", ErrPermanent)
 	}
 	return w.Mailer.Mail(ctx, autho.Recipient{UserID: d.UserID, Email: d.Email}, d.Event)
 }
