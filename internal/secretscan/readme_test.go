@@ -9,10 +9,10 @@ import (
 	"github.com/autho/autho/internal/secret"
 )
 
-// The regular expressions the README gives scanners find every token autho
+// The regular expressions the README (its token-format table) gives scanners find every token autho
 // makes, of their kind only, and nothing a character longer or shorter.
 func TestREADMERegexps(t *testing.T) {
-	b, err := os.ReadFile("README-section.md")
+	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
