@@ -279,8 +279,18 @@ func scanDelivery(sc scanner) (*autho.Delivery, error) {
 // makes the pick and the lease one step for every Store on the file.
 func (s *Store) ClaimDelivery(ctx context.Context, now, leaseUntil time.Time) (*autho.Delivery, error) {
 	const op = "claim delivery"
+	// Most polls find nothing due: a read on the reader pool says so
+	// without queueing for the one writer, which the logins' last-used
+	// batches need.
+	var due int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM deliveries
+		WHERE state = ? AND next_attempt_at <= ? AND (lease = '' OR lease_until <= ?) LIMIT 1`,
+		string(autho.DeliveryPending), micros(now), micros(now)).Scan(&due)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	var d *autho.Delivery
-	err := s.tx(ctx, op, func(tx *sql.Tx) error {
+	err = s.tx(ctx, op, func(tx *sql.Tx) error {
 		lease := secret.NewID("lse")
 		var err error
 		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET lease = ?, lease_until = ?
