@@ -53,6 +53,9 @@ func startBinaryServeEnv(t *testing.T, bin, db string, env map[string]string) (*
 // node running again, every acknowledged change's event reaches the
 // receiver. On SQLite and PostgreSQL.
 func TestEvents_Kill9Delivered(t *testing.T) {
+	// Mostly waiting (for leases to run out, for the 10 s bound): it runs
+	// beside the other waiting tests.
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		bin := authoBinary(t)
 		env := map[string]string{"AUTHO_WEBHOOK_ALLOW_PRIVATE": "true", "AUTHO_DELIVERY_TIME_SCALE": "0.001", "AUTHO_SECRET_SCANNING_KEYS_URL": "off"}

@@ -44,6 +44,9 @@ func deliveriesOf(ts *testServer, endpoint string) []struct {
 // the event in the end, with every attempt listed, and the waits between
 // attempts no shorter than the schedule's (shrunk 1000 times).
 func TestEvents_Retried(t *testing.T) {
+	// Mostly waiting (for leases to run out, for the 10 s bound): it runs
+	// beside the other waiting tests.
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		env := eventsEnv("off")
 		ts := startEventsServer(t, b, env)
