@@ -103,8 +103,12 @@ func (s *Service) leakedPartnerToken(ctx context.Context, plain, url string) (bo
 	if err != nil {
 		return false, err
 	}
+	// The hint is the leaked token's: during a rotation's grace it is the
+	// old one, not the account's current one.
+	ea := autho.EventAccountOf(&a)
+	ea.PartnerTokenHint = secret.Hint(plain)
 	ev := NewEventWithMail(autho.EventAPITokenLeaked, now, a.ID, &autho.EventData{
-		AccountID: a.ID, Account: autho.EventAccountOf(&a), Kind: "partner_token", URL: url, By: SecretScanner.ID(),
+		AccountID: a.ID, Account: ea, Kind: "partner_token", URL: url, By: SecretScanner.ID(),
 	}, admins)
 	// Flagged once per partner token, however often it is reported: the
 	// notice is the flag.

@@ -94,6 +94,9 @@ func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Eve
 		md.TokenName, md.TokenHint, md.ExpiresAt = data.Token.Name, data.Token.Hint, data.Token.ExpiresAt
 	case data.Account != nil:
 		md.ExpiresAt = data.Account.ExpiresAt
+		if data.Kind == "partner_token" {
+			md.TokenHint = data.Account.PartnerTokenHint // the mail names the leaked partner token
+		}
 	}
 	if data.Account != nil {
 		md.AccountName = data.Account.Name
