@@ -46,6 +46,18 @@ const (
 	AuditOperatorKeyCreate AuditAction = "operator_key.create"
 	AuditOperatorKeyRevoke AuditAction = "operator_key.revoke"
 
+	// A webhook endpoint made, disabled or deleted: actions of no account,
+	// with the endpoint as their target (its URL the name).
+	AuditWebhookCreate  AuditAction = "webhook.create"
+	AuditWebhookDisable AuditAction = "webhook.disable"
+	AuditWebhookDelete  AuditAction = "webhook.delete"
+	// A secret reported leaked (by GitHub's secret scanning): an API token
+	// (revoked with it) or a partner token (flagged, not revoked).
+	AuditTokenLeaked        AuditAction = "token.leaked"
+	AuditPartnerTokenLeaked AuditAction = "partner_token.leaked"
+	// A failed delivery sent again by the operator.
+	AuditDeliveryRetry AuditAction = "delivery.retry"
+
 	// An admin's add refused because the email is a user of another
 	// account. It has no target: that user is not the account's to see.
 	AuditUserCreateRefused AuditAction = "user.create_refused"

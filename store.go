@@ -171,6 +171,50 @@ type Store interface {
 	// changed nothing); a missing record is not an error.
 	ForgetIdempotent(ctx context.Context, operatorKeyID, key string) error
 
+	// Writing an *Event entry stores the event, queues a pending delivery
+	// (due at once) to every enabled endpoint that Takes its type, and
+	// one to each of its Mail, all in the change's transaction. An event
+	// reaches an endpoint or a person at most once: a second delivery of
+	// one event to one endpoint or email is never queued.
+
+	// Events lists events newest first (ties by id, descending), at most
+	// limit (0: all).
+	Events(ctx context.Context, limit int) ([]*Event, error)
+	// RecordNotice stores n unless it is stored already, with entries in
+	// the same transaction; it reports whether it stored it. Of calls
+	// made at once for one notice, on any node, exactly one stores it.
+	RecordNotice(ctx context.Context, n Notice, entries ...Entry) (bool, error)
+
+	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint, entries ...Entry) error
+	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
+	WebhookEndpoints(ctx context.Context) ([]*WebhookEndpoint, error) // newest first
+	// UpdateWebhookEndpoint writes DisabledAt and FailingSince; nothing
+	// else of an endpoint changes.
+	UpdateWebhookEndpoint(ctx context.Context, id string, fn func(*WebhookEndpoint) error, entries ...Entry) (*WebhookEndpoint, error)
+	// DeleteWebhookEndpoint removes the endpoint with its deliveries and
+	// their attempts.
+	DeleteWebhookEndpoint(ctx context.Context, id string, entries ...Entry) error
+
+	// ClaimDelivery takes the pending delivery due earliest (NextAttemptAt
+	// at or before now) whose lease is free or ran out, leases it until
+	// leaseUntil under a new Lease, and returns it with its Event and, for
+	// a webhook, its Endpoint. None due is ErrNotFound. Of claims made at
+	// once, on any node, each delivery goes to one: while a lease holds,
+	// no other claim takes its delivery.
+	ClaimDelivery(ctx context.Context, now, leaseUntil time.Time) (*Delivery, error)
+	// FinishDelivery records attempt a of the claimed delivery d and sets
+	// its State, Attempts, NextAttemptAt and DoneAt from d, freeing the
+	// lease, with entries in the same transaction. When d.Lease is no
+	// longer the delivery's (the lease ran out and another claim took it)
+	// it changes nothing and returns ErrConflict.
+	FinishDelivery(ctx context.Context, d *Delivery, a DeliveryAttempt, entries ...Entry) error
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error) // in order
+	// RetryDelivery makes a failed delivery pending again, due at now,
+	// keeping its attempts; a delivery that is not failed is ErrConflict.
+	RetryDelivery(ctx context.Context, id string, now time.Time, entries ...Entry) (*Delivery, error)
+
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -82,13 +83,22 @@ func (a *app) accountCreateCmd() *cobra.Command {
 }
 
 func (a *app) accountListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List every account",
+	var expiring string
+	c := &cobra.Command{
+		Use:   "list [--expiring DURATION]",
+		Short: "List every account, or those expiring within a time (ended ones too)",
 		Args:  wantArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var q admin.AccountQuery
+			if expiring != "" {
+				d, err := config.ParseDuration(expiring)
+				if err != nil || d <= 0 {
+					return usageError{fmt.Errorf("--expiring: %q is not a positive duration such as 30d or 72h", expiring)}
+				}
+				q.ExpiringBefore = time.Now().Add(d)
+			}
 			return a.do(cmd, database.Read, func(o *op, s *admin.Service) error {
-				as, err := s.Accounts(cmd.Context())
+				as, err := s.AccountsWhere(cmd.Context(), q)
 				if err != nil {
 					return err
 				}
@@ -96,6 +106,8 @@ func (a *app) accountListCmd() *cobra.Command {
 			})
 		},
 	}
+	c.Flags().StringVar(&expiring, "expiring", "", "only the accounts whose expiry comes within this time from now, such as 30d")
+	return c
 }
 
 func (a *app) accountShowCmd() *cobra.Command {

@@ -285,6 +285,11 @@ func TestServe_BadSettings(t *testing.T) {
 		"AUTHO_DB_ACQUIRE_TIMEOUT":        "forever",
 		"AUTHO_MAX_ACTIVE_TOKENS":         "0",
 		"AUTHO_PORTAL_CONTACT":            "two\nlines",
+		"AUTHO_SMTP_URL":                  "http://mail.example.com",
+		"AUTHO_SMTP_FROM":                 "not an address",
+		"AUTHO_WEBHOOK_ALLOW_PRIVATE":     "maybe",
+		"AUTHO_SECRET_SCANNING_KEYS_URL":  "ftp://keys.example.com",
+		"AUTHO_DELIVERY_TIME_SCALE":       "2",
 	}
 	// The table must cover every setting serve has.
 	for _, env := range config.Names() {

@@ -106,7 +106,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		// The operator's commands: each opens the database, does one
 		// thing through internal/admin, and closes it.
-		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(), a.operatorKeyCmd(),
+		a.migrateCmd(), a.accountCmd(), a.userCmd(), a.tokenCmd(), a.operatorKeyCmd(), a.webhookCmd(),
 		// The server and its keys; load-test data.
 		a.serveCmd(), a.keysCmd(), a.gatewayCmd(), a.devCmd(),
 		a.versionCmd(),

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,18 @@ const portalSeen = `(() => {
     secret: text(q("#new-token")),
     auditWhoLabelled: all("table.audit tbody th.name").length > 0 &&
       all("table.audit tbody th.name").every(th => seen(th) && labelled(th, "Who")),
+    // Each token row's notices: seen, inside the screen's width (no
+    // sideways scrolling to find them), and in a legible size.
+    notices: all("td.notices").map(td => ({
+      row: text(td.closest("tr").querySelector("th.name")),
+      labelled: labelled(td, "Notice"),
+      badges: Array.from(td.querySelectorAll(".notice")).filter(seen).map(el => {
+        const r = el.getBoundingClientRect();
+        return {text: text(el), inView: r.left >= 0 && r.right <= document.documentElement.clientWidth,
+          px: parseFloat(getComputedStyle(el).fontSize)};
+      }),
+    })),
+    countdown: seen(q("#account-expiry")) ? text(q("#account-expiry")) : "",
   };
 })()`
 
@@ -70,6 +83,16 @@ type portalView struct {
 	MaxDate          string   `json:"maxDate"`
 	Secret           string   `json:"secret"`
 	AuditWhoLabelled bool     `json:"auditWhoLabelled"`
+	Notices          []struct {
+		Row      string `json:"row"`
+		Labelled bool   `json:"labelled"`
+		Badges   []struct {
+			Text   string  `json:"text"`
+			InView bool    `json:"inView"`
+			Px     float64 `json:"px"`
+		} `json:"badges"`
+	} `json:"notices"`
+	Countdown string `json:"countdown"`
 }
 
 func portalLook(t *testing.T, ctx context.Context) portalView {
@@ -166,6 +189,61 @@ func TestPortal_BrowserWhatIsVisible(t *testing.T) {
 				}
 				if strings.Contains(v.Main, token) || v.Secret != "" {
 					t.Errorf("the reload shows the secret again:\n%s", v.Main)
+				}
+
+				// The list shows the new token's notice, "expires in 7
+				// days", where it can be read at this width. The days are
+				// counted at the moment of looking: either side of a
+				// midnight passed meanwhile is right.
+				var expires time.Time
+				mine, err := ts.store().APITokens(context.Background(), autho.TokenFilter{UserID: pa.admin.id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tk := range mine {
+					if tk.Name == name {
+						expires = tk.ExpiresAt
+					}
+				}
+				before := time.Now()
+				portalDo(t, ctx, "open the token list", chromedp.Navigate(ts.url+"/portal/tokens"), chromedp.WaitVisible(chromedp.CSS("table.tokens")))
+				v = portalLook(t, ctx)
+				after := time.Now()
+				wantDays := func(format string, end time.Time) []string {
+					return []string{
+						fmt.Sprintf(format, autho.CalendarDays(before, end, time.UTC)),
+						fmt.Sprintf(format, autho.CalendarDays(after, end, time.UTC)),
+					}
+				}
+				found := false
+				for _, n := range v.Notices {
+					if n.Row != name {
+						continue
+					}
+					found = true
+					if !n.Labelled {
+						t.Errorf("the notice of %s is not labelled Notice", name)
+					}
+					if len(n.Badges) != 1 || !slices.Contains(wantDays("expires in %d days", expires), n.Badges[0].Text) {
+						t.Errorf("%s shows the notices %+v, want one saying %q", name, n.Badges, wantDays("expires in %d days", expires)[0])
+						continue
+					}
+					if b := n.Badges[0]; !b.InView || b.Px < 12 {
+						t.Errorf("the notice %q is off the screen's width (%v) or too small (%.1f px)", b.Text, !b.InView, b.Px)
+					}
+				}
+				if !found {
+					t.Errorf("no row for %s in %+v", name, v.Notices)
+				}
+
+				// The account page counts down to the expiry.
+				portalDo(t, ctx, "open the account page", chromedp.Navigate(ts.url+"/portal/account"), chromedp.WaitVisible(chromedp.CSS("#account-heading")))
+				before = time.Now()
+				v = portalLook(t, ctx)
+				after = time.Now()
+				want := wantDays("expires in %d days (on "+accountEnd.Format("2 Jan 2006, 15:04 MST")+")", accountEnd)
+				if got := strings.ReplaceAll(v.Countdown, "\u00a0", " "); !slices.Contains(want, got) {
+					t.Errorf("the account page says %q, want %q", got, want[0])
 				}
 
 				// Change password: three password fields and nothing else.

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (s *Service) CreateAccount(ctx context.Context, by autho.Actor, name string
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.Store.CreateAccount(ctx, a, pt, e); err != nil {
+	if err := s.Store.CreateAccount(ctx, a, pt, e, eventOf(e, autho.EventData{Account: autho.EventAccountOf(a)}, nil)); err != nil {
 		return nil, "", storeErr(err, "create account", nil)
 	}
 	return a, plain, nil
@@ -91,6 +92,27 @@ func (s *Service) Accounts(ctx context.Context) ([]*autho.Account, error) {
 		return nil, storeErr(err, "list accounts", nil)
 	}
 	return as, nil
+}
+
+// AccountQuery selects accounts; the zero query is every account.
+type AccountQuery struct {
+	Status         autho.AccountStatus // "": any
+	ExpiringBefore time.Time           // zero: any expiry; else those whose expiry comes before it, ended ones too
+}
+
+// AccountsWhere returns the accounts q selects, in the store's order.
+func (s *Service) AccountsWhere(ctx context.Context, q AccountQuery) ([]*autho.Account, error) {
+	as, err := s.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := as[:0]
+	for _, a := range as {
+		if (q.Status == "" || a.Status == q.Status) && (q.ExpiringBefore.IsZero() || a.ExpiresAt.Before(q.ExpiringBefore)) {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
 }
 
 // AccountsNamed returns the accounts whose name is name, ignoring case and
@@ -199,29 +221,41 @@ func (s *Service) ChangeAccount(ctx context.Context, by autho.Actor, id string, 
 			asked = append(asked, p)
 		}
 	}
-	entries := make([]autho.Entry, len(asked))
+	// Each part leaves its audit event and, when it is a lifecycle one,
+	// its event: two entries, both dropped when the part changes nothing.
+	entries := make([]autho.Entry, 2*len(asked))
 	events := make([]*autho.AuditEvent, len(asked))
 	for i, p := range asked {
 		if events[i], err = audit(by, now, p.action, id, id, ""); err != nil {
 			return nil, err
 		}
-		entries[i] = events[i]
+	}
+	// A suspension is mailed to the account's admins, read before it.
+	var mail []autho.Recipient
+	if c.Status != nil && *c.Status == autho.AccountSuspended {
+		if mail, err = s.adminsOf(ctx, id); err != nil && !errors.Is(err, autho.ErrNotFound) {
+			return nil, err
+		}
 	}
 	a, err := s.Store.UpdateAccount(ctx, id, func(a *autho.Account) error {
-		changed := false
+		changed := make([]bool, len(asked))
 		for i, p := range asked {
-			if !p.apply(a) {
-				entries[i] = nil
-				continue
-			}
-			changed = true
+			changed[i] = p.apply(a)
 		}
-		if !changed {
+		if !slices.Contains(changed, true) {
 			return autho.ErrUnchanged
 		}
 		a.UpdatedAt = now
-		for _, e := range events {
-			e.TargetName = a.Name
+		for i, e := range events {
+			entries[2*i], entries[2*i+1] = nil, nil
+			if changed[i] {
+				e.TargetName = a.Name
+				var to []autho.Recipient
+				if e.Action == autho.AuditAccountSuspend {
+					to = mail
+				}
+				entries[2*i], entries[2*i+1] = e, eventOf(e, autho.EventData{Account: autho.EventAccountOf(a)}, to)
+			}
 		}
 		return nil
 	}, entries...)
@@ -286,7 +320,10 @@ func (s *Service) RotatePartnerToken(ctx context.Context, by autho.Actor, id str
 	// Truncated as the store keeps it, so what is returned is what a later
 	// read finds.
 	until := stamp(now.Add(grace))
-	if err := s.Store.RotatePartnerToken(ctx, next, until, e); err != nil {
+	rotated := *a
+	rotated.PartnerTokenHint = next.Hint
+	ev := eventOf(e, autho.EventData{Account: autho.EventAccountOf(&rotated), PreviousValidUntil: &until}, nil)
+	if err := s.Store.RotatePartnerToken(ctx, next, until, e, ev); err != nil {
 		return nil, "", time.Time{}, storeErr(err, "rotate partner token", notFound("account", "account %s not found", a.ID))
 	}
 	a.PartnerTokenHint = next.Hint

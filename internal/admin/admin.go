@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/autho/autho"
@@ -50,6 +51,16 @@ type Service struct {
 	// Log is told what the operator should know and no caller is told (a
 	// portal admin adding a user of another account); nil logs nothing.
 	Log *slog.Logger
+	// Sealer seals webhook signing secrets; nil refuses new endpoints.
+	Sealer Sealer
+	// WebhookAllowPrivate lets endpoints be on loopback and private
+	// addresses (AUTHO_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
+
+	// noticed holds the notices this process knows are recorded, so that a
+	// sweep does not read the recipients of a thing every minute until its
+	// next threshold: the store still decides, this only saves reads.
+	noticed sync.Map
 }
 
 func (s *Service) log() *slog.Logger {

@@ -114,10 +114,11 @@ func (s *Service) createToken(ctx context.Context, by autho.Actor, req NewToken,
 	if err != nil {
 		return nil, "", err
 	}
+	ev := eventOf(e, autho.EventData{Token: autho.EventTokenOf(t), User: autho.EventUserOf(u)}, nil)
 	if maxActive > 0 {
-		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive, e)
+		err = s.Store.CreateAPITokenCapped(ctx, t, maxActive, e, ev)
 	} else {
-		err = s.Store.CreateAPIToken(ctx, t, e)
+		err = s.Store.CreateAPIToken(ctx, t, e, ev)
 	}
 	if req.ID != "" && errors.Is(err, autho.ErrConflict) {
 		return nil, "", conflict("id", "token %s exists already", id)
@@ -204,16 +205,40 @@ func (s *Service) Revoke(ctx context.Context, by autho.Actor, id string) (*autho
 	if err != nil {
 		return nil, err
 	}
+	mail, err := s.revokeMail(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	// The store reads the entries after fn: the event is made there, from
+	// the token as revoked.
+	entries := []autho.Entry{e, nil}
 	t, err := s.Store.UpdateAPIToken(ctx, id, func(t *autho.APIToken) error {
 		if t.Revoked() {
 			return autho.ErrUnchanged
 		}
 		t.RevokedAt = now
 		e.AccountID, e.TargetName = t.AccountID, t.Name
+		entries[1] = eventOf(e, autho.EventData{Token: autho.EventTokenOf(t)}, mail)
 		return nil
-	}, e)
+	}, entries...)
 	if err != nil {
 		return nil, storeErr(err, "revoke token", notFound("token", "token %s not found", id))
 	}
 	return t, nil
+}
+
+// revokeMail is whom to mail about the token's revocation: its owner, when
+// someone else revoked it (an admin, the operator).
+func (s *Service) revokeMail(ctx context.Context, by autho.Actor, id string) ([]autho.Recipient, error) {
+	t, err := s.Store.APIToken(ctx, id)
+	if errors.Is(err, autho.ErrNotFound) {
+		return nil, nil // the update answers that
+	}
+	if err != nil {
+		return nil, storeErr(err, "read token", nil)
+	}
+	if by.UserID == t.UserID {
+		return nil, nil
+	}
+	return s.ownerOf(ctx, t.UserID)
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/autho/autho"
@@ -65,7 +66,7 @@ func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, ema
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.Store.CreateUser(ctx, u, e); err != nil {
+	if err := s.Store.CreateUser(ctx, u, e, eventOf(e, autho.EventData{User: autho.EventUserOf(u)}, nil)); err != nil {
 		if errors.Is(err, autho.ErrConflict) {
 			// Lost a race with another add of the same email.
 			if holder, herr := s.Store.UserByEmail(ctx, email); herr == nil {
@@ -178,29 +179,30 @@ func (s *Service) ChangeUser(ctx context.Context, by autho.Actor, ref string, c 
 			return changed
 		}})
 	}
-	entries := make([]autho.Entry, len(parts))
+	// Each part leaves its audit event and, when it is a lifecycle one,
+	// its event: two entries, both dropped when the part changes nothing.
+	entries := make([]autho.Entry, 2*len(parts))
 	events := make([]*autho.AuditEvent, len(parts))
 	for i, p := range parts {
 		if events[i], err = audit(by, now, p.action, u.AccountID, u.ID, u.Email); err != nil {
 			return nil, err
 		}
-		entries[i] = events[i]
 	}
 	u, err = s.Store.UpdateUser(ctx, u.ID, func(u *autho.User) error {
-		changed := false
+		changed := make([]bool, len(parts))
 		for i, p := range parts {
-			if !p.apply(u) {
-				entries[i] = nil
-				continue
-			}
-			changed = true
+			changed[i] = p.apply(u)
 		}
-		if !changed {
+		if !slices.Contains(changed, true) {
 			return autho.ErrUnchanged
 		}
 		u.UpdatedAt = now
-		for _, e := range events {
-			e.TargetName = u.Email
+		for i, e := range events {
+			entries[2*i], entries[2*i+1] = nil, nil
+			if changed[i] {
+				e.TargetName = u.Email
+				entries[2*i], entries[2*i+1] = e, eventOf(e, autho.EventData{User: autho.EventUserOf(u)}, nil)
+			}
 		}
 		return nil
 	}, entries...)

@@ -55,18 +55,12 @@ func (h *handler) listAccounts(w http.ResponseWriter, r *http.Request, _ autho.A
 		}
 		before = t
 	}
-	as, err := h.svc.Accounts(r.Context())
+	as, err := h.svc.AccountsWhere(r.Context(), admin.AccountQuery{Status: autho.AccountStatus(status), ExpiringBefore: before})
 	if err != nil {
 		return err
 	}
-	kept := as[:0]
-	for _, a := range as {
-		if (status == "" || string(a.Status) == status) && (before.IsZero() || a.ExpiresAt.Before(before)) {
-			kept = append(kept, a)
-		}
-	}
 	now := time.Now()
-	return replyPage(w, r, kept, func(a *autho.Account) (time.Time, string) { return a.CreatedAt, a.ID },
+	return replyPage(w, r, as, func(a *autho.Account) (time.Time, string) { return a.CreatedAt, a.ID },
 		func(a *autho.Account) view.Account { return view.AccountOf(a, now, "") })
 }
 

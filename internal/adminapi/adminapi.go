@@ -97,6 +97,14 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/admin/tokens", h.listTokens},
 		{"GET", "/v1/admin/tokens/{id}", h.getToken},
 		{"POST", "/v1/admin/tokens/{id}/revoke", h.revokeToken},
+		{"POST", "/v1/admin/webhooks", h.createWebhook},
+		{"GET", "/v1/admin/webhooks", h.listWebhooks},
+		{"GET", "/v1/admin/webhooks/{id}", h.getWebhook},
+		{"DELETE", "/v1/admin/webhooks/{id}", h.deleteWebhook},
+		{"POST", "/v1/admin/webhooks/{id}/disable", h.disableWebhook},
+		{"GET", "/v1/admin/webhooks/{id}/deliveries", h.listDeliveries},
+		{"GET", "/v1/admin/deliveries/{id}", h.getDelivery},
+		{"POST", "/v1/admin/deliveries/{id}/retry", h.retryDelivery},
 	}
 }
 

@@ -39,6 +39,11 @@ type Config struct {
 	TLSCert, TLSKey     string
 	MaxActiveTokens     int    // per portal user
 	PortalContact       string // "" gives a generic phrase
+	SMTPURL             string // secret: environment or file only; "" is no mail
+	SMTPFrom            string
+	WebhookAllowPrivate bool
+	SecretScanningKeys  string // a URL, or "off"
+	DeliveryTimeScale   float64
 
 	// names says how each setting was given, for messages: the flag
 	// ("--token-ttl") when a flag was used, else the variable.

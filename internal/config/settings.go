@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/autho/autho/internal/mail"
 	"github.com/autho/autho/internal/signer"
 )
 
@@ -124,7 +126,50 @@ var all = []*setting{
 		parse: func(c *Config, v string) (err error) { c.MaxActiveTokens, err = wholeNumber(v, 1, 100000); return err }},
 	{env: "AUTHO_PORTAL_CONTACT", flag: "portal-contact", usage: "whom partners should talk to about their account, shown in the portal (an email address or a short text)",
 		parse: func(c *Config, v string) error { c.PortalContact = v; return nil }},
+	{env: "AUTHO_SMTP_URL", secret: true, usage: "SMTP server for notification mail, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; unset: no mail",
+		parse: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := mail.ParseURL(v); err != nil {
+					return err
+				}
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+	{env: "AUTHO_SMTP_FROM", flag: "smtp-from", usage: "the From address of notification mail",
+		parse: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := netmail.ParseAddress(v); err != nil {
+					return fmt.Errorf("%q is not an email address (like autho@platform.example)", v)
+				}
+			}
+			c.SMTPFrom = v
+			return nil
+		}},
+	{env: "AUTHO_WEBHOOK_ALLOW_PRIVATE", flag: "webhook-allow-private", def: "false", usage: "let webhook endpoints be on loopback, link-local and private addresses (for tests and closed networks)",
+		parse: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = strconv.ParseBool(v); return err }},
+	{env: "AUTHO_SECRET_SCANNING_KEYS_URL", flag: "secret-scanning-keys-url", def: DefaultSecretScanningKeys, usage: "where the public keys that sign GitHub's leaked-token reports are; off: no secret-scanning endpoint",
+		parse: func(c *Config, v string) error {
+			if u, err := url.Parse(v); v != "off" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+				return fmt.Errorf("%q is neither an http(s) URL nor off", v)
+			}
+			c.SecretScanningKeys = v
+			return nil
+		}},
+	{env: "AUTHO_DELIVERY_TIME_SCALE", flag: "delivery-time-scale", def: "1", usage: "multiplies the webhook and mail retry waits (tests shrink hours to moments; leave it at 1)",
+		parse: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 || f > 1 {
+				return fmt.Errorf("%q is not a number in (0, 1]", v)
+			}
+			c.DeliveryTimeScale = f
+			return nil
+		}},
 }
+
+// DefaultSecretScanningKeys is GitHub's document of the keys that sign
+// its secret-scanning partner alerts.
+const DefaultSecretScanningKeys = "https://api.github.com/meta/public_keys/secret_scanning"
 
 // rule is a condition on a parsed Config that makes the setting env wrong.
 type rule struct {
@@ -135,6 +180,7 @@ type rule struct {
 
 // rules are checked after parsing, for the settings a command loaded.
 var rules = []rule{
+	{"AUTHO_SMTP_FROM", func(c *Config) bool { return c.SMTPURL != "" && c.SMTPFrom == "" }, "must be set when AUTHO_SMTP_URL is: mail needs a From address"},
 	{"AUTHO_DATABASE", func(c *Config) bool { return c.Database == "" }, "must not be empty"},
 	{"AUTHO_DB_ACQUIRE_TIMEOUT", func(c *Config) bool { return c.DBAcquireTimeout < 100*time.Millisecond }, "must be at least 100ms"},
 	{"AUTHO_AUDIENCE", func(c *Config) bool { return c.Audience == "" }, "must not be empty"},

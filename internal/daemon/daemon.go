@@ -29,6 +29,7 @@ import (
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
 	"github.com/autho/autho/internal/migrations"
+	"github.com/autho/autho/internal/outbox"
 	"github.com/autho/autho/internal/password"
 	"github.com/autho/autho/internal/portal"
 	"github.com/autho/autho/internal/postgres"
@@ -44,6 +45,9 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a client may take to send its
 	// headers (slow-loris); not a setting, tests shorten it. Zero is 5s.
 	ReadHeaderTimeout time.Duration
+	// NoticeEvery is how often the expiry sweep runs; zero is every 30 s.
+	// Not a setting: tests shorten it.
+	NoticeEvery time.Duration
 }
 
 // Daemon is a running server.
@@ -53,15 +57,19 @@ type Daemon struct {
 	Keys   *signer.Keyring
 	Issuer string
 
-	log       *slog.Logger
-	usage     *login.Recorder
-	portal    *portal.Portal
-	certs     *certReloader   // nil without TLS
-	metrics   *server.Serving // nil unless AUTHO_METRICS_ADDR
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	log         *slog.Logger
+	usage       *login.Recorder
+	portal      *portal.Portal
+	certs       *certReloader   // nil without TLS
+	metrics     *server.Serving // nil unless AUTHO_METRICS_ADDR
+	sealer      *signer.Sealer
+	outbox      *outbox.Worker
+	notices     *admin.Service // the expiry sweep's
+	noticeEvery time.Duration
+	stop        context.CancelFunc
+	wg          sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Start opens the database (migrating it; one serve cannot write is refused
@@ -127,7 +135,7 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Daemon, err e
 		}
 		issuer = scheme + ln.Addr().String()
 	}
-	d := &Daemon{Store: st, Keys: keys, Issuer: issuer, log: log, certs: certs, usage: login.NewRecorder(st, log)}
+	d := &Daemon{Store: st, Keys: keys, Issuer: issuer, log: log, certs: certs, usage: login.NewRecorder(st, log), sealer: sealer}
 	handler, metrics, err := d.handler(cfg)
 	if err != nil {
 		return nil, err
@@ -207,6 +215,10 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 	if publicURL == "" {
 		publicURL = issuer
 	}
+	if d.outbox, err = d.events(cfg, d.sealer, publicURL); err != nil {
+		return nil, nil, err
+	}
+	d.notices, d.noticeEvery = &admin.Service{Store: st, Log: log}, cfg.NoticeEvery
 	if d.portal, err = portal.New(portal.Config{
 		PublicURL:       publicURL,
 		Location:        cfg.Location,
@@ -231,7 +243,9 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		MetricsOnMain:  metricsOnMain(cfg),
 		HSTS:           d.certs != nil,
 	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
-		Admin: adminapi.New(adminapi.Config{Service: &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log}, Keys: keys,
+		SecretScanning: d.secretScanning(cfg),
+		Admin: adminapi.New(adminapi.Config{Service: &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log,
+			Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate}, Keys: keys,
 			ClientIP: server.ClientIPFunc(cfg.TrustedProxies), FailuresPerMinute: cfg.FailuresPerMinute, Log: log}),
 	}), metrics, nil
 }
@@ -267,10 +281,12 @@ func (d *Daemon) MetricsAddr() string {
 // rotated elsewhere (and rotating when the current key is due), writing
 // last-used times, and the portal's own.
 func (d *Daemon) background(ctx context.Context) {
-	d.wg.Add(3)
+	d.wg.Add(5)
 	go func() { defer d.wg.Done(); d.Keys.Run(ctx, signer.DefaultRefreshInterval) }()
 	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
 	go func() { defer d.wg.Done(); d.portal.Run(ctx) }()
+	go func() { defer d.wg.Done(); d.outbox.Run(ctx) }()
+	go func() { defer d.wg.Done(); d.noticeLoop(ctx, d.notices) }()
 	if d.certs != nil {
 		// Registered before serving, so a SIGHUP can never find the
 		// process without a handler (its default is to terminate).

@@ -9,11 +9,11 @@ import (
 
 type accountView struct {
 	layout
-	Status   string // "active", "suspended" or "expired"
-	Expires  time.Time
-	DaysLeft int
-	Hint     string
-	Admins   []string // emails of the account's active admins, for members to ask
+	Status    string // "active", "suspended" or "expired"
+	Expires   time.Time
+	Countdown string // "expires in 12 days", "expires today", "expired 3 days ago"
+	Hint      string
+	Admins    []string // emails of the account's active admins, for members to ask
 }
 
 func (*accountView) page() string { return "account" }
@@ -22,11 +22,9 @@ func (*accountView) page() string { return "account" }
 // and who its admins are.
 func (p *Portal) accountPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	a := v.account
-	av := &accountView{layout: p.layout(v, "Account", "account"), Status: string(a.State(v.now)), Expires: a.ExpiresAt, Hint: a.PartnerTokenHint}
+	av := &accountView{layout: p.layout(v, "Account", "account"), Status: string(a.State(v.now)), Expires: a.ExpiresAt,
+		Countdown: countdown(a.ExpiresAt, v.now, p.cfg.Location), Hint: a.PartnerTokenHint}
 	av.Notice = notice(r)
-	if !a.Expired(v.now) {
-		av.DaysLeft = int(a.ExpiresAt.Sub(v.now).Hours() / 24)
-	}
 	us, err := p.admin.Users(r.Context(), a.ID)
 	if err != nil {
 		return err

@@ -127,8 +127,8 @@ func (p *Portal) layout(v *visit, title, nav string) layout {
 }
 
 // expiryWarning is how long before an account's expiry its people are
-// warned on every page.
-const expiryWarning = 30 * 24 * time.Hour
+// warned on every page: the same "soon" as a token's.
+const expiryWarning = autho.TokenExpiringWithin
 
 // banners explains an account state that stops or will stop its tokens,
 // and says whom to talk to. One banner says it all, so that the contact
@@ -136,10 +136,10 @@ const expiryWarning = 30 * 24 * time.Hour
 func (p *Portal) banners(a *autho.Account, now time.Time) []banner {
 	day := a.ExpiresAt.In(p.cfg.Location).Format("2 January 2006")
 	closed := "Logins with its API tokens are refused, no new tokens can be made and its users cannot be changed."
-	left := a.ExpiresAt.Sub(now)
 	soon := ""
-	if !a.Expired(now) && left <= expiryWarning {
-		soon = "expires on " + day + " (" + daysText(left) + ")"
+	if !a.Expired(now) && a.ExpiresAt.Sub(now) <= expiryWarning {
+		// The same count of days as the account page's countdown.
+		soon = "expires on " + day + " (" + inDays(autho.CalendarDays(now, a.ExpiresAt, p.cfg.Location)) + ")"
 	}
 	switch {
 	case a.Status == autho.AccountSuspended:
@@ -158,18 +158,6 @@ func (p *Portal) banners(a *autho.Account, now time.Time) []banner {
 		return []banner{{"warning", "This account " + soon + ".", "After that, logins with its API tokens are refused.", "To renew it in time, talk to"}}
 	}
 	return nil
-}
-
-// daysText says how far off d is, in whole days.
-func daysText(d time.Duration) string {
-	switch days := int(d.Hours() / 24); days {
-	case 0:
-		return "within a day"
-	case 1:
-		return "in 1 day"
-	default:
-		return fmt.Sprintf("in %d days", days)
-	}
 }
 
 func (p *Portal) contact() contact {

@@ -28,6 +28,7 @@ type tokenRow struct {
 	LastUsedIP     string
 	Revoked        time.Time // zero: not revoked
 	Status         string    // an autho.TokenState: "active", "expired" or "revoked"
+	Notices        []tokenNotice
 }
 
 func (p *Portal) tokenRow(t *autho.APIToken, v *visit, owners map[string]string) tokenRow {
@@ -35,6 +36,7 @@ func (p *Portal) tokenRow(t *autho.APIToken, v *visit, owners map[string]string)
 		ID: t.ID, Name: t.Name, Hint: t.Hint, Owner: owners[t.UserID], Mine: t.UserID == v.user.ID,
 		Scopes: t.Scopes, Created: t.CreatedAt, Expires: t.ExpiresAt, LastUsed: t.LastUsedAt,
 		LastUsedIP: t.LastUsedIP, Revoked: t.RevokedAt, Status: string(t.State(v.now)),
+		Notices: p.tokenNotices(t, v.now),
 	}
 }
 
@@ -101,6 +103,7 @@ func (p *Portal) tokensView(ctx context.Context, v *visit, form tokenForm, errs 
 	if err != nil {
 		return nil, err
 	}
+	expiringFirst(ts, v.now)
 	owners := map[string]string{v.user.ID: v.user.Email}
 	if v.isAdmin() {
 		us, err := p.admin.Users(ctx, v.account.ID)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -107,16 +108,21 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 		query = `SELECT ` + tokenColumns + ` FROM api_tokens t`
 		args  []any
 	)
-	switch {
-	case f.AccountID != "" && f.UserID != "":
-		query += ` WHERE t.account_id = $1 AND t.user_id = $2`
-		args = []any{f.AccountID, f.UserID}
-	case f.AccountID != "":
-		query += ` WHERE t.account_id = $1`
-		args = []any{f.AccountID}
-	case f.UserID != "":
-		query += ` WHERE t.user_id = $1`
-		args = []any{f.UserID}
+	var where []string
+	if f.AccountID != "" {
+		args = append(args, f.AccountID)
+		where = append(where, fmt.Sprintf(`t.account_id = $%d`, len(args)))
+	}
+	if f.UserID != "" {
+		args = append(args, f.UserID)
+		where = append(where, fmt.Sprintf(`t.user_id = $%d`, len(args)))
+	}
+	if f.Expiring != nil {
+		args = append(args, micros(f.Expiring.From), micros(f.Expiring.To))
+		where = append(where, fmt.Sprintf(`t.revoked_at IS NULL AND t.expires_at > $%d AND t.expires_at <= $%d`, len(args)-1, len(args)))
+	}
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	var ts []*autho.APIToken
 	err := s.runIdempotent(ctx, "api tokens", func(ctx context.Context, c *pgxpool.Conn) error {

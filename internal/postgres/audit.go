@@ -15,6 +15,7 @@ import (
 // execer is a pooled connection or a transaction.
 type execer interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+	Query(context.Context, string, ...any) (pgx.Rows, error)
 }
 
 // write runs f, then writes entries, in one transaction when there are
@@ -42,6 +43,10 @@ func writeEntries(ctx context.Context, x execer, entries []autho.Entry) error {
 			// Dropped by an Update fn: a part of the change that was none.
 		case *autho.AuditEvent:
 			if err := insertAuditEvent(ctx, x, e); err != nil {
+				return err
+			}
+		case *autho.Event:
+			if err := insertEvent(ctx, x, e); err != nil {
 				return err
 			}
 		default:

@@ -73,3 +73,19 @@ func splitScopes(s string) []string { return strings.Fields(s) }
 
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
+
+// Columns of internal/migrations' 0011 store "never" as 0, not NULL, so
+// that every column of the delivery queue is NOT NULL on both engines.
+func zeroMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromZeroMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMicros(v)
+}

@@ -33,6 +33,18 @@ func TestStore_TokenCapAcrossStores(t *testing.T) {
 	storetest.TestTokenCapAcrossStores(t, first, mustOpen(t, u, Options{}))
 }
 
+// Two nodes recording one notice at once store it once, and two nodes
+// claiming at once take each delivery once.
+func TestStore_NoticeAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestNoticeAcrossStores(t, nodes[0], nodes[1])
+}
+
+func TestStore_ClaimAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestClaimAcrossStores(t, nodes[0], nodes[1])
+}
+
 // TestMigrate_concurrent starts several nodes on one empty database at the
 // same moment: all must succeed, and each version must be applied once.
 func TestMigrate_concurrent(t *testing.T) {
@@ -79,7 +91,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events idempotent_requests login_failures operator_keys partner_tokens portal_sessions schema_migrations signing_keys users"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens portal_sessions schema_migrations signing_keys users webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}
@@ -220,6 +232,29 @@ func allCalls(s *Store) []struct {
 		}},
 		{"SigningKeys", func(ctx context.Context) error { _, err := s.SigningKeys(ctx); return err }},
 		{"DeleteSigningKeys", func(ctx context.Context) error { return s.DeleteSigningKeys(ctx, []string{"key_x"}) }},
+		{"Events", func(ctx context.Context) error { _, err := s.Events(ctx, 0); return err }},
+		{"RecordNotice", func(ctx context.Context) error {
+			_, err := s.RecordNotice(ctx, autho.Notice{ThingID: "acc_x", Kind: "k", Due: now})
+			return err
+		}},
+		{"CreateWebhookEndpoint", func(ctx context.Context) error {
+			return s.CreateWebhookEndpoint(ctx, &autho.WebhookEndpoint{ID: "whk_x", CreatedAt: now})
+		}},
+		{"WebhookEndpoint", func(ctx context.Context) error { _, err := s.WebhookEndpoint(ctx, "whk_x"); return err }},
+		{"WebhookEndpoints", func(ctx context.Context) error { _, err := s.WebhookEndpoints(ctx); return err }},
+		{"UpdateWebhookEndpoint", func(ctx context.Context) error {
+			_, err := s.UpdateWebhookEndpoint(ctx, "whk_x", func(e *autho.WebhookEndpoint) error { return noop(e) })
+			return err
+		}},
+		{"DeleteWebhookEndpoint", func(ctx context.Context) error { return s.DeleteWebhookEndpoint(ctx, "whk_x") }},
+		{"ClaimDelivery", func(ctx context.Context) error { _, err := s.ClaimDelivery(ctx, now, now.Add(time.Minute)); return err }},
+		{"FinishDelivery", func(ctx context.Context) error {
+			return s.FinishDelivery(ctx, &autho.Delivery{ID: "dlv_x", Lease: "lse_x"}, autho.DeliveryAttempt{N: 1, At: now})
+		}},
+		{"Delivery", func(ctx context.Context) error { _, err := s.Delivery(ctx, "dlv_x"); return err }},
+		{"Deliveries", func(ctx context.Context) error { _, err := s.Deliveries(ctx, autho.DeliveryFilter{}); return err }},
+		{"DeliveryAttempts", func(ctx context.Context) error { _, err := s.DeliveryAttempts(ctx, "dlv_x"); return err }},
+		{"RetryDelivery", func(ctx context.Context) error { _, err := s.RetryDelivery(ctx, "dlv_x", now); return err }},
 	}
 }
 

@@ -66,6 +66,9 @@ func (s *Server) routes() http.Handler {
 	if s.deps.Admin != nil {
 		mux.Handle(adminPrefix, s.deps.Admin)
 	}
+	if s.deps.SecretScanning != nil {
+		mux.Handle("/v1/autho/secret-scanning", s.deps.SecretScanning)
+	}
 	mux.Handle("/", s.adapt(func(http.ResponseWriter, *http.Request) error { return autho.ErrNotFoundRoute }))
 	return mux
 }

@@ -57,6 +57,10 @@ type Deps struct {
 	// Admin, when set, serves every path under /v1/admin/ (the admin API,
 	// with its own problem+json errors).
 	Admin http.Handler
+	// SecretScanning, when set (AUTHO_SECRET_SCANNING_KEYS_URL is not
+	// off), answers GitHub's leaked-token reports, with its own method and
+	// body checks.
+	SecretScanning http.Handler
 }
 
 // Server is the HTTP handler of autho.

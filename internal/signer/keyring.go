@@ -3,6 +3,7 @@ package signer
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -255,7 +256,10 @@ func (k *Keyring) Rotate(ctx context.Context, by autho.Actor) (*autho.SigningKey
 	}
 	e := by.Audit(secret.NewID("aud"), autho.AuditSigningKeyRotate, now)
 	e.TargetID, e.TargetName = key.ID, key.Algorithm
-	if err := k.store.AddSigningKey(ctx, key, now.Add(k.ttl+RetireGrace), e); err != nil {
+	ev := &autho.Event{ID: secret.NewID("evt"), Type: autho.EventSigningKeyRotated, CreatedAt: now}
+	// EventData is plain strings: it always marshals.
+	ev.Data, _ = json.Marshal(autho.EventData{Key: &autho.EventKey{ID: key.ID, Algorithm: key.Algorithm}, By: e.ActorID})
+	if err := k.store.AddSigningKey(ctx, key, now.Add(k.ttl+RetireGrace), e, ev); err != nil {
 		return nil, fmt.Errorf("adding signing key: %w", err)
 	}
 	// The key is stored: even if this refresh fails, the caller gets it.

@@ -119,6 +119,10 @@ func (s *Store) APITokens(ctx context.Context, f autho.TokenFilter) ([]*autho.AP
 		q += ` AND t.user_id = ?`
 		args = append(args, f.UserID)
 	}
+	if f.Expiring != nil {
+		q += ` AND t.revoked_at IS NULL AND t.expires_at > ? AND t.expires_at <= ?`
+		args = append(args, micros(f.Expiring.From), micros(f.Expiring.To))
+	}
 	q += ` ORDER BY t.created_at DESC, t.id DESC`
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // execer is the writer connection or a transaction on it.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // write runs fn on the writer, then writes entries, in one transaction when
@@ -37,6 +38,10 @@ func writeEntries(ctx context.Context, x execer, entries []autho.Entry) error {
 			// Dropped by an Update fn: a part of the change that was none.
 		case *autho.AuditEvent:
 			if err := insertAuditEvent(ctx, x, e); err != nil {
+				return err
+			}
+		case *autho.Event:
+			if err := insertEvent(ctx, x, e); err != nil {
 				return err
 			}
 		default:

@@ -79,3 +79,22 @@ func decode64(s string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Columns of internal/migrations' 0011 store "never" as 0, not NULL, so
+// that every column of the delivery queue is NOT NULL on both engines.
+func zeroMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromZeroMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMicros(v)
+}
+
+// storedZero is stored for a column of zeroMicros.
+func storedZero(t time.Time) time.Time { return fromZeroMicros(zeroMicros(t)) }

@@ -27,6 +27,18 @@ func TestStore_TokenCapAcrossStores(t *testing.T) {
 	storetest.TestTokenCapAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
 }
 
+// Of notices recorded and deliveries claimed at once through two Stores on
+// one file, each is recorded once and each delivery claimed once.
+func TestStore_NoticeAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestNoticeAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
+func TestStore_ClaimAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestClaimAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
 func TestOpen_Pragmas(t *testing.T) {
 	s := mustOpen(t, filepath.Join(t.TempDir(), "autho.db"))
 	// Hold several reader connections at once, so that each is a

@@ -109,6 +109,10 @@ func testAPITokens(t *testing.T, newStore newStoreFunc) {
 			{"user of another account", autho.TokenFilter{AccountID: b.ID, UserID: a1.ID}, nil},
 			{"unknown account", autho.TokenFilter{AccountID: secret.NewID("acc")}, nil},
 			{"unknown user", autho.TokenFilter{UserID: secret.NewID("usr")}, nil},
+			// Each expires 90 days after it was made.
+			{"expiring in a range", autho.TokenFilter{Expiring: &autho.TimeRange{From: at(90*24*time.Hour + 30*time.Second), To: at(90*24*time.Hour + 2*time.Minute)}}, []*autho.APIToken{t3, t2}},
+			{"expiring after From, not at it", autho.TokenFilter{Expiring: &autho.TimeRange{From: at(90*24*time.Hour + time.Minute), To: at(90*24*time.Hour + 2*time.Minute)}}, []*autho.APIToken{t3}},
+			{"expiring, of an account", autho.TokenFilter{AccountID: b.ID, Expiring: &autho.TimeRange{From: at(0), To: at(100 * 24 * time.Hour)}}, []*autho.APIToken{t4}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				got, err := s.APITokens(t.Context(), tc.filter)
@@ -120,6 +124,18 @@ func testAPITokens(t *testing.T, newStore newStoreFunc) {
 					check(t, "APITokens["+strconv.Itoa(i)+"]", got[i], tc.want[i])
 				}
 			})
+		}
+	})
+	t.Run("expiring leaves revoked tokens out", func(t *testing.T) {
+		s := newStore(t)
+		_, u := mustAll(t, s)
+		live, gone := mustAPIToken(t, s, u, at(0)), mustAPIToken(t, s, u, at(time.Second))
+		_, err := s.UpdateAPIToken(t.Context(), gone.ID, func(tk *autho.APIToken) error { tk.RevokedAt = at(time.Minute); return nil })
+		wantErr(t, "UpdateAPIToken", err, nil)
+		got, err := s.APITokens(t.Context(), autho.TokenFilter{Expiring: &autho.TimeRange{From: at(0), To: at(100 * 24 * time.Hour)}})
+		wantErr(t, "APITokens", err, nil)
+		if g := ids(got, tokenID); !slices.Equal(g, []string{live.ID}) {
+			t.Fatalf("expiring tokens %q, want only the unrevoked %q", g, live.ID)
 		}
 	})
 	t.Run("empty", func(t *testing.T) {

@@ -68,6 +68,10 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"LoginFailures", testLoginFailures},
 		{"OperatorKeys", testOperatorKeys},
 		{"Idempotency", testIdempotency},
+		{"Events", testEvents},
+		{"Notices", testNotices},
+		{"WebhookEndpoints", testWebhookEndpoints},
+		{"Deliveries", testDeliveries},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
