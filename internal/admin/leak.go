@@ -112,8 +112,12 @@ func (s *Service) leakedPartnerToken(ctx context.Context, plain, url string) (bo
 	}, admins)
 	// Flagged once per partner token, however often it is reported: the
 	// notice is the flag.
-	if _, err := s.Store.RecordNotice(ctx, autho.Notice{ThingID: c.TokenID, Kind: string(autho.AuditPartnerTokenLeaked), Due: time.Unix(0, 0).UTC()}, e, ev); err != nil {
+	flagged, err := s.Store.RecordNotice(ctx, autho.Notice{ThingID: c.TokenID, Kind: string(autho.AuditPartnerTokenLeaked), Due: time.Unix(0, 0).UTC()}, e, ev)
+	if err != nil {
 		return false, storeErr(err, "flag leaked partner token", nil)
+	}
+	if !flagged {
+		return true, nil // still live, and flagged already: told once
 	}
 	s.log().Warn("secret scanning: a live partner token was reported leaked; rotate it (autho account rotate-partner-token) after telling the partner",
 		"account", a.ID, "found_at", url)
