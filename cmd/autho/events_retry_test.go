@@ -10,9 +10,8 @@ import (
 	"github.com/autho/autho/internal/webhook/webhooktest"
 )
 
-// deliveriesOf lists an endpoint's deliveries with their attempts, through
-// the CLI.
-func deliveriesOf(ts *testServer, endpoint string) []struct {
+// cliDeliveryView is a delivery as `webhook deliveries --json` shows it.
+type cliDeliveryView struct {
 	ID, State   string
 	Attempts    int
 	AttemptList []struct {
@@ -21,20 +20,13 @@ func deliveriesOf(ts *testServer, endpoint string) []struct {
 		Status int
 		Error  string
 	} `json:"attempt_list"`
-} {
+}
+
+// deliveriesOf lists an endpoint's deliveries with their attempts, through
+// the CLI.
+func deliveriesOf(ts *testServer, endpoint string) []cliDeliveryView {
 	ts.t.Helper()
-	var out struct {
-		Deliveries []struct {
-			ID, State   string
-			Attempts    int
-			AttemptList []struct {
-				N      int
-				At     time.Time
-				Status int
-				Error  string
-			} `json:"attempt_list"`
-		}
-	}
+	var out struct{ Deliveries []cliDeliveryView }
 	ts.mustCLI(&out, "webhook", "deliveries", endpoint)
 	return out.Deliveries
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -457,27 +456,7 @@ func TestCrash_Kill9(t *testing.T) {
 // port and waits for its "serving" log line.
 func startBinaryServe(t *testing.T, bin, db string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--login-failures-per-minute", "0")
-	cmd.Env = append(os.Environ(), "AUTHO_DATABASE=", "AUTHO_MASTER_KEY=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var line struct{ Msg, Addr string }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "autho serving" {
-			go io.Copy(io.Discard, stderr)
-			return cmd, "http://" + line.Addr
-		}
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	t.Fatal("autho serve did not start")
-	return nil, ""
+	return startBinaryServeEnv(t, bin, db, nil)
 }
 
 func integrityCheck(t *testing.T, db string) string {
