@@ -122,6 +122,17 @@ func TestPortal_ThrottleBurst(t *testing.T) {
 			if n := checked(counts); n > 5 || counts[http.StatusUnauthorized] == 0 {
 				t.Errorf("30 wrong passwords at once: %d checked (%v), want 1 to 5", n, counts)
 			}
+			// On a loaded machine the busy pool may have answered so many
+			// of the burst with 503 that fewer than 5 guesses were checked:
+			// the rest of the allowance is spent one at a time.
+			for i := 0; counts[http.StatusUnauthorized] < 5 && i < 10; i++ {
+				status, _ := portalForm(t, nodes[0], "/portal/login", "203.0.113.7", "",
+					url.Values{"email": {victim.email}, "password": {fmt.Sprintf("late guess %d", i)}})
+				if status == http.StatusTooManyRequests {
+					break
+				}
+				counts[status]++
+			}
 			if status, _ := portalForm(t, nodes[1], "/portal/login", "203.0.113.7", "",
 				url.Values{"email": {victim.email}, "password": {victim.password}}); status != http.StatusTooManyRequests {
 				t.Errorf("the right password after the burst: %d, want 429 (the pair is throttled)", status)
@@ -236,8 +247,13 @@ func TestPortal_AbandonedSignIn(t *testing.T) {
 			}
 			return n
 		}
-		for i := range 5 {
-			form := url.Values{"email": {u.email}, "password": {fmt.Sprintf("guess number %d", i)}}
+		// A guess hung up on before the server has even read it (a loaded
+		// machine) is no guess: it is sent again, until five reached it.
+		for i, tries := 0, 0; i < 5; tries++ {
+			if tries == 20 {
+				t.Fatalf("only %d of 20 guesses reached the server before the client hung up", i)
+			}
+			form := url.Values{"email": {u.email}, "password": {fmt.Sprintf("guess number %d", tries)}}
 			req, _ := http.NewRequest("POST", ts.url+"/portal/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("X-Forwarded-For", "203.0.113.77")
@@ -252,7 +268,10 @@ func TestPortal_AbandonedSignIn(t *testing.T) {
 			for wait := 0; failed() < i+1 && wait < 100; wait++ {
 				time.Sleep(50 * time.Millisecond)
 			}
-			if got := failed(); got != i+1 {
+			switch got := failed(); {
+			case got == i+1:
+				i++
+			case got > i+1:
 				t.Fatalf("after %d abandoned guesses, %d audited as failed sign-ins", i+1, got)
 			}
 		}
