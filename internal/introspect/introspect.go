@@ -83,7 +83,7 @@ var inactive = &Result{}
 // and whose API token, user and account are, at this moment, in a state
 // that would let them log in. Anything else is an inactive answer, not an
 // error; an error means the store could not be read, and then no answer can
-// be given at all (a caller in strict mode refuses the token meanwhile).
+// be given at all (a caller in strict mode answers 503 meanwhile, and /me too).
 func (s *Service) Introspect(ctx context.Context, token string) (*Result, error) {
 	c, err := s.verify.VerifyClaims(ctx, token)
 	if err != nil {
