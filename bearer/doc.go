@@ -70,5 +70,10 @@
 // is cached per token for CacheTTL (5 s by default). A revocation then takes
 // effect within CacheTTL, at the cost of one request to autho per token per
 // CacheTTL, and of availability: strict mode fails closed, so while autho
-// cannot be reached every bearer is refused.
+// cannot be reached (or gives no definite answer) a bearer that is otherwise
+// valid is refused with ErrUnavailable, which Middleware answers 503, result
+// 14, with Retry-After, rather than 401 16: the token may well be good, and
+// the client should retry rather than throw it away. The verifier then logs
+// a warning on Config.Logger at most once every 10 s. Only a definite
+// {"active": false} is ErrInvalidToken.
 package bearer

@@ -13,6 +13,14 @@ var (
 	// ErrInvalidToken: a bearer was given and is refused, for whatever
 	// reason. Result 16. The reason is in Error.Reason, for logs only.
 	ErrInvalidToken = errors.New("bearer: invalid or expired token")
+
+	// ErrUnavailable: the bearer verified locally, but strict mode could
+	// not get a definite answer from autho's introspection endpoint (it
+	// cannot be reached, timed out, or answered anything but 200 with a
+	// boolean "active"). Result 14, 503 with Retry-After: the token may
+	// well be good, and a client told 16 would throw it away and log in
+	// again, which is no help while autho is down.
+	ErrUnavailable = errors.New("bearer: introspection unavailable")
 )
 
 // Error is a refusal. Reason and Err say precisely why; they are meant for the
@@ -21,7 +29,7 @@ var (
 // contains the token. Treat an Error as read-only: the commonest refusals are
 // shared values.
 type Error struct {
-	Kind   error  // ErrNoCredentials or ErrInvalidToken
+	Kind   error  // ErrNoCredentials, ErrInvalidToken or ErrUnavailable
 	Reason string // short, fixed text such as "expired" or "alg does not match the key"
 	Err    error  // the underlying cause, if any (a golang-jwt error, a network error, …)
 }
@@ -45,6 +53,10 @@ func (e *Error) Unwrap() []error {
 
 func invalid(reason string, cause error) *Error {
 	return &Error{Kind: ErrInvalidToken, Reason: reason, Err: cause}
+}
+
+func unavailable(reason string, cause error) *Error {
+	return &Error{Kind: ErrUnavailable, Reason: reason, Err: cause}
 }
 
 // Refusals that carry no cause are shared values: the cheapest refusals

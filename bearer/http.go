@@ -33,7 +33,8 @@ func Token(r *http.Request) (string, error) {
 // VerifyRequest reads the bearer from r's Authorization header (see Token)
 // and verifies it. It is Middleware without the response, for callers that
 // answer in their own way: ErrNoCredentials when there is no header or
-// another scheme, ErrInvalidToken for anything else.
+// another scheme, ErrUnavailable when strict mode could not ask autho,
+// ErrInvalidToken for anything else.
 func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
 	token, err := Token(r)
 	if err != nil {
@@ -45,8 +46,9 @@ func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
 // Middleware lets a request through to next only with a valid bearer, and puts
 // its Identity in the request's context (read it with FromContext). Otherwise
 // it answers 401 with WWW-Authenticate and the contract's envelope: result 15
-// when no bearer was sent, 16 for any refused one. The response never says
-// why; Config.OnError gets the reason.
+// when no bearer was sent, 16 for any refused one; or, in strict mode while
+// autho cannot be asked, 503 with Retry-After and result 14 (see WriteError).
+// The response never says why; Config.OnError gets the reason.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := v.VerifyRequest(r)
@@ -61,16 +63,26 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// retryAfterUnavailable is what a client is told to wait while strict mode
+// cannot ask autho: as autho's own server says while its database is down.
+const retryAfterUnavailable = "5"
+
 // WriteError answers a refusal the way Middleware does: 401, WWW-Authenticate
 // and the envelope, result 15 for ErrNoCredentials and 16 for anything else
-// (an unknown error is a refusal too, never a pass). Useful to a handler that
-// calls VerifyRequest itself.
+// (an unknown error is a refusal too, never a pass); except ErrUnavailable,
+// strict mode without an answer from autho, which is 503, result 14, with
+// Retry-After and no challenge, since the token itself was not refused.
+// Useful to a handler that calls VerifyRequest itself.
 func WriteError(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrNoCredentials) {
+	switch {
+	case errors.Is(err, ErrNoCredentials):
 		writeRefusal(w, autho.ErrNoCredentials)
-		return
+	case errors.Is(err, ErrUnavailable):
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		writeRefusal(w, autho.ErrServiceUnavailable)
+	default:
+		writeRefusal(w, autho.ErrInvalidBearer)
 	}
-	writeRefusal(w, autho.ErrInvalidBearer)
 }
 
 // writeRefusal answers with e; the status and, for 15 and 16, the challenge

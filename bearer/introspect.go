@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,10 +20,15 @@ import (
 // active (its API token not revoked, its user active, its account neither
 // suspended nor expired).
 //
-// Strict mode fails closed: if autho cannot be asked (network error, timeout,
-// an answer other than 200 with a JSON boolean "active"), the token is
-// refused with result 16. A service that prefers availability to prompt
-// revocation should not use strict mode rather than hope for the best.
+// Strict mode fails closed: if autho cannot be asked (connection refused,
+// timeout, a 5xx, or any answer other than 200 with a JSON boolean
+// "active"), a token that is otherwise valid is refused with ErrUnavailable,
+// which Middleware answers 503 (result 14) with Retry-After, not 401 16, so
+// that the client keeps its good token and retries. The verifier then logs
+// a warning on Config.Logger, at most one every 10 s. Only a definite
+// {"active": false} is a refusal of the token (401 16). A service that
+// prefers availability to prompt revocation should not use strict mode
+// rather than hope for the best.
 type IntrospectionConfig struct {
 	// URL of the endpoint, e.g. "https://auth.example.com/v1/autho/token/introspect/".
 	URL string
@@ -43,6 +49,10 @@ const (
 	introspectAnswerBytes  = 64 << 10
 	maxIntrospectCacheSize = 10000
 	maxIntrospectTime      = 10 * time.Second
+	// unreachableWarnEvery bounds the warnings while autho cannot be
+	// asked: every request fails then, and one line per request would
+	// flood the service's log.
+	unreachableWarnEvery = 10 * time.Second
 )
 
 type introspector struct {
@@ -52,9 +62,14 @@ type introspector struct {
 	client *http.Client
 	now    func() time.Time
 
+	log *slog.Logger
+
 	mu       sync.Mutex
 	cache    map[[32]byte]answer
 	inflight map[[32]byte]*call
+	// The last warning that autho cannot be asked, and the failures since.
+	warnedAt time.Time
+	failures int
 }
 
 type answer struct {
@@ -70,7 +85,7 @@ type call struct {
 	err    error
 }
 
-func newIntrospector(cfg IntrospectionConfig, now func() time.Time) (*introspector, error) {
+func newIntrospector(cfg IntrospectionConfig, now func() time.Time, log *slog.Logger) (*introspector, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("bearer: Introspection.URL must be an absolute http(s) URL")
@@ -87,6 +102,7 @@ func newIntrospector(cfg IntrospectionConfig, now func() time.Time) (*introspect
 		ttl:      cfg.CacheTTL,
 		client:   cfg.Client,
 		now:      now,
+		log:      log,
 		cache:    make(map[[32]byte]answer),
 		inflight: make(map[[32]byte]*call),
 	}
@@ -143,6 +159,35 @@ func (in *introspector) active(ctx context.Context, token, jti string) (bool, er
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+}
+
+// unreachable notes that autho could not be asked, and logs it as a
+// warning unless it did so less than unreachableWarnEvery ago; the warning
+// says how many failures it stands for. err never holds the token or the
+// secret: they travel in the body and a header, which no error repeats
+// (net/http strips a password from the URL in its errors).
+func (in *introspector) unreachable(err error) {
+	in.mu.Lock()
+	in.failures++
+	now := in.now()
+	if !in.warnedAt.IsZero() && now.Sub(in.warnedAt) < unreachableWarnEvery {
+		in.mu.Unlock()
+		return
+	}
+	failures := in.failures
+	in.warnedAt, in.failures = now, 0
+	in.mu.Unlock()
+	in.log.Warn("bearer: no answer from autho's introspection; strict mode answers 503 meanwhile",
+		"url", redactedURL(in.url), "failures", failures, "err", err)
+}
+
+// redactedURL is u without a password, for a log line.
+func redactedURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Redacted()
 }
 
 // cacheKey is what an answer about token is cached under: its jti, which

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,6 +44,11 @@ type Config struct {
 	// OnError, if set, is called with every refusal Middleware makes (an
 	// *Error), so the service can log the reason the client is not told.
 	OnError func(r *http.Request, err error)
+
+	// Logger receives strict mode's warning that introspection cannot be
+	// reached, at most one every 10 s; slog.Default() when nil. Its lines
+	// never hold a token or the introspection secret.
+	Logger *slog.Logger
 
 	// Now is the clock; time.Now by default. For tests.
 	Now func() time.Time
@@ -134,7 +140,11 @@ func New(cfg Config) (*Verifier, error) {
 		)
 	}
 	if cfg.Introspection != nil {
-		in, err := newIntrospector(*cfg.Introspection, now)
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		in, err := newIntrospector(*cfg.Introspection, now, log)
 		if err != nil {
 			return nil, err
 		}
@@ -211,7 +221,12 @@ func (v *Verifier) VerifyClaims(ctx context.Context, token string) (*Claims, err
 	if v.introspect != nil {
 		active, err := v.introspect.active(ctx, token, c.ID)
 		if err != nil {
-			return nil, invalid("introspection failed (strict mode fails closed)", err)
+			// No answer is not "inactive": the token may be good, so the
+			// client is told to retry (503), not to log in again (401).
+			if ctx.Err() == nil {
+				v.introspect.unreachable(err)
+			}
+			return nil, unavailable("introspection failed (strict mode fails closed)", err)
 		}
 		if !active {
 			return nil, errInactive

@@ -242,7 +242,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Logger:         log,
 		MetricsOnMain:  metricsOnMain(cfg),
 		HSTS:           d.certs != nil,
-	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
+	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, State: introspect.NewState(st, nil), DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
 		SecretScanning: d.secretScanning(cfg),
 		Admin: adminapi.New(adminapi.Config{Service: &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log,
 			Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate}, Keys: keys,

@@ -89,6 +89,8 @@ func newVerifier(ctx context.Context, cfg *Config, log *slog.Logger) (*bearer.Ve
 	bc := bearer.Config{
 		Issuer:   cfg.Issuer,
 		Audience: cfg.Audience,
+		// Strict mode's warnings while introspection gives no answer.
+		Logger: log,
 		OnError: func(r *http.Request, err error) {
 			log.Debug("bearer refused", "method", server.MethodLabel(r.Method), "reason", err)
 		},

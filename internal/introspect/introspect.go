@@ -43,10 +43,9 @@ type Config struct {
 
 // Service answers introspection requests.
 type Service struct {
-	store  Store
+	state  *State
 	verify Verifier
 	secret [sha256.Size]byte
-	now    func() time.Time
 }
 
 // New returns a Service, or an error if cfg has no secret.
@@ -60,7 +59,7 @@ func New(store Store, v Verifier, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, verify: v, secret: sha256.Sum256([]byte(cfg.Secret)), now: cfg.Now}, nil
+	return &Service{state: NewState(store, cfg.Now), verify: v, secret: sha256.Sum256([]byte(cfg.Secret))}, nil
 }
 
 // Authorized reports whether presented is the caller secret. Both sides are
@@ -84,24 +83,48 @@ var inactive = &Result{}
 // and whose API token, user and account are, at this moment, in a state
 // that would let them log in. Anything else is an inactive answer, not an
 // error; an error means the store could not be read, and then no answer can
-// be given at all (a caller in strict mode refuses the token meanwhile).
+// be given at all (a caller in strict mode answers 503 meanwhile, and /me too).
 func (s *Service) Introspect(ctx context.Context, token string) (*Result, error) {
 	c, err := s.verify.VerifyClaims(ctx, token)
 	if err != nil {
 		return inactive, nil
 	}
-	ok, err := s.current(ctx, c.Identity())
+	ok, err := s.state.Usable(ctx, c.Identity())
 	if err != nil || !ok {
 		return inactive, err
 	}
 	return &Result{Active: true, Claims: *c}, nil
 }
 
-// current asks login.Refusal about the store's state of what id names,
-// so that introspection refuses exactly what a login would, and also
-// checks that the three still belong together: a token moved to another
-// user (which nothing does today) must not keep speaking for the old one.
-func (s *Service) current(ctx context.Context, id *bearer.Identity) (bool, error) {
+// State is the one answer to "is this verified JWT still usable now?",
+// read from the store: introspection asks it for another API, and
+// GET /v1/autho/me/ for itself, so that both refuse exactly the same JWTs.
+// Unlike a Service it needs no caller secret: /me checks the current state
+// whether or not introspection is turned on.
+type State struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewState returns the State of store; now is the clock (time.Now if nil).
+func NewState(store Store, now func() time.Time) *State {
+	if now == nil {
+		now = time.Now
+	}
+	return &State{store: store, now: now}
+}
+
+// Usable reports whether the JWT id was read from (already verified: its
+// signature and registered claims) is not past its exp and names an API
+// token, user and account that are, at this moment, in a state that would
+// let them log in. An error means the store could not be read: then there
+// is no answer, neither yes nor no.
+//
+// It asks login.Refusal about the store's state, so that it refuses exactly
+// what a login would, and also checks that the three still belong
+// together: a token moved to another user (which nothing does today) must
+// not keep speaking for the old one.
+func (s *State) Usable(ctx context.Context, id *bearer.Identity) (bool, error) {
 	now := s.now()
 	// The verifier allows a little clock leeway, as a resource server
 	// should; the authority itself answers exactly: past exp is inactive.

@@ -36,6 +36,10 @@ func contractError(err error) *autho.Error {
 	// met the database down is still a refusal).
 	case errors.Is(err, bearer.ErrNoCredentials):
 		return autho.ErrNoCredentials
+	// A strict verifier that got no answer from introspection has not
+	// refused the bearer (autho's own verifier is never strict).
+	case errors.Is(err, bearer.ErrUnavailable):
+		return autho.ErrServiceUnavailable
 	case errors.Is(err, bearer.ErrInvalidToken):
 		return autho.ErrInvalidBearer
 	case errors.Is(err, autho.ErrTooManyRequests):

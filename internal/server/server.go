@@ -45,7 +45,11 @@ type Deps struct {
 	Login  *login.Service
 	Keys   JWKSource
 	Bearer *bearer.Verifier
-	DB     Pinger
+	// State checks that a bearer /v1/autho/me/ verified is still usable
+	// (introspection's rule). Required for /me, which refuses every bearer
+	// without it.
+	State *introspect.State
+	DB    Pinger
 	// Metrics, when set, counts requests and logins.
 	Metrics *Metrics
 	// Introspection, when set (AUTHO_INTROSPECTION_SECRET is), answers
