@@ -57,11 +57,20 @@ func TestServe_UnspecifiedAddrNeedsIssuer(t *testing.T) {
 	} {
 		t.Run(tc.addr+" "+tc.issuer, func(t *testing.T) {
 			env := map[string]string{"AUTHO_ADDR": tc.addr, "AUTHO_ISSUER": tc.issuer, "AUTHO_LOGIN_FAILURES_PER_MINUTE": "0"}
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			// A started serve is stopped as soon as it says so (a loaded
+			// machine may take seconds to migrate a new database).
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			var out, errb bytes.Buffer
+			var out bytes.Buffer
+			errb := &syncBuffer{}
+			go func() {
+				for ctx.Err() == nil && !strings.Contains(errb.String(), `"msg":"autho serving"`) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				cancel()
+			}()
 			db := filepath.Join(t.TempDir(), "autho.db")
-			code := run(ctx, []string{"serve", "--db", db}, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+			code := run(ctx, []string{"serve", "--db", db}, strings.NewReader(""), &out, errb, func(k string) string { return env[k] })
 			stderr := strings.TrimSpace(errb.String())
 			if !tc.refused {
 				if code != 0 || !strings.Contains(stderr, `"msg":"autho serving"`) {
