@@ -43,6 +43,9 @@ func wantOAuthError(t *testing.T, r *response, status int, code, description str
 	if err := json.Unmarshal(r.Body, &got); err != nil {
 		t.Fatalf("%d, body not JSON: %s", r.Status, r.Body)
 	}
+	if _, ok := got["access_token"]; ok {
+		got["access_token"] = "<a JWT>" // not printed below
+	}
 	want := map[string]any{"error": code, "error_description": description}
 	gotJSON, _ := json.Marshal(got)
 	wantJSON, _ := json.Marshal(want)
@@ -51,6 +54,12 @@ func wantOAuthError(t *testing.T, r *response, status int, code, description str
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q", ct)
+	}
+	if c := r.Header.Get("WWW-Authenticate"); c != "" && status != 401 {
+		t.Fatalf("WWW-Authenticate %q on a %d", c, status)
+	}
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("Cache-Control %q", r.Header.Get("Cache-Control"))
 	}
 }
 
