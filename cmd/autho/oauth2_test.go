@@ -55,6 +55,13 @@ func wantOAuthError(t *testing.T, r *response, status int, code, description str
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q", ct)
 	}
+	// RFC 6749 §5.2 allows %x20-21 / %x23-5B / %x5D-7E in a description.
+	// The contract's 01 message has quotes: the contract wins there.
+	for _, c := range description {
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') && description != autho.ErrMissingTokens.Message {
+			t.Fatalf("description %q has %q, which RFC 6749 §5.2 does not allow", description, c)
+		}
+	}
 	if c := r.Header.Get("WWW-Authenticate"); c != "" && status != 401 {
 		t.Fatalf("WWW-Authenticate %q on a %d", c, status)
 	}
@@ -297,8 +304,8 @@ func testOAuth2ErrorTable(t *testing.T, b backend) {
 		{"malformed form", "", "grant_type=client_credentials&%zz", basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", autho.ErrMalformedBody.Message},
 		{"a parameter twice", "", "grant_type=client_credentials&grant_type=client_credentials", basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", autho.ErrMalformedBody.Message},
 		{"JSON", "application/json", `{"grant_type":"client_credentials"}`, basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", "Body must be application/x-www-form-urlencoded"},
-		{"no grant_type", "", "scope=orders:read", basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", `Must include "grant_type"`},
-		{"another grant", "", "grant_type=password", basicAuth(good.PartnerToken, good.APIToken), 400, "unsupported_grant_type", `Only "client_credentials" is supported`},
+		{"no grant_type", "", "scope=orders:read", basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", "Must include grant_type"},
+		{"another grant", "", "grant_type=password", basicAuth(good.PartnerToken, good.APIToken), 400, "unsupported_grant_type", "Only client_credentials is supported"},
 		{"credentials twice", "", both.Encode(), basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_request", "Client credentials given both in the Authorization header and in the body"},
 		{"malformed Basic", "", grant.Encode(), "Basic !!!", 400, "invalid_request", "Malformed Authorization header"},
 		{"a scope the token lacks", "", "grant_type=client_credentials&scope=orders:read", basicAuth(good.PartnerToken, good.APIToken), 400, "invalid_scope", "Scope not granted to the API token"},
@@ -400,7 +407,7 @@ func TestOAuth2_RateLimit(t *testing.T) {
 	// 400s do not count, as for the login.
 	for range 5 {
 		wantOAuthError(t, ts.tokenRequest(url.Values{"grant_type": {"password"}}, basicAuth(p.PartnerToken, p.APIToken)),
-			400, "unsupported_grant_type", `Only "client_credentials" is supported`)
+			400, "unsupported_grant_type", "Only client_credentials is supported")
 	}
 	// One refusal by the login, two by the token endpoint: the bucket of
 	// three is spent.

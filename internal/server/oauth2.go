@@ -34,16 +34,17 @@ type tokenAnswer struct {
 }
 
 // bridgeError is a refusal the bridge alone makes: the request is not a
-// well-formed client credentials request. It carries RFC 6749's error code
-// and its description, and is the result label of the logins counter.
+// well-formed client credentials request. It carries RFC 6749's error code,
+// which is also its result label in the logins counter, and a description
+// in the characters §5.2 allows there (no '"' nor '\').
 type bridgeError struct{ code, description string }
 
 func (e *bridgeError) Error() string { return e.code + ": " + e.description }
 
 var (
 	errNotForm          = &bridgeError{"invalid_request", "Body must be application/x-www-form-urlencoded"}
-	errNoGrantType      = &bridgeError{"invalid_request", `Must include "grant_type"`}
-	errGrantType        = &bridgeError{"unsupported_grant_type", `Only "client_credentials" is supported`}
+	errNoGrantType      = &bridgeError{"invalid_request", "Must include grant_type"}
+	errGrantType        = &bridgeError{"unsupported_grant_type", "Only client_credentials is supported"}
 	errCredentialsTwice = &bridgeError{"invalid_request", "Client credentials given both in the Authorization header and in the body"}
 	errBadBasic         = &bridgeError{"invalid_request", "Malformed Authorization header"}
 )
