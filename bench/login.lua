@@ -9,6 +9,13 @@
 -- every answer is a 404 envelope, so the server's cost per request is what
 -- HTTP itself and the middleware cost, the floor under any answer.
 --
+-- BENCH_MODE=oauth2 sends the same pairs to the OAuth2 token endpoint
+-- instead: a client credentials form, the partner token as client_id and
+-- the API token as client_secret by HTTP Basic (client_secret_basic), as
+-- golang.org/x/oauth2 sends them. The headers are read, line k for pair k,
+-- from the file named by BENCH_BASIC (bench/basic makes it), so that this
+-- mode's init costs what the login's does. Every answer is a 200 and a JWT.
+--
 -- BENCH_ONCE=N (N = wrk's thread count) sends every pair of the list once,
 -- thread t taking pairs t, t+N, t+2N...; then the thread stops and creates
 -- the file BENCH_ONCE_DONE.t, for bench/run, which ends wrk once all N
@@ -22,6 +29,7 @@ local pairs_file = os.getenv("BENCH_PAIRS")
 local mode = os.getenv("BENCH_MODE") or "ok"
 
 local bodies = {}
+local auths = {} -- BENCH_MODE=oauth2: each pair's Authorization header
 local threads = 0
 local once = tonumber(os.getenv("BENCH_ONCE") or "")
 
@@ -34,11 +42,23 @@ local function load()
         local last = ptn:sub(-1)
         ptn = ptn:sub(1, -2) .. (last == "0" and "1" or "0")
       end
-      bodies[#bodies + 1] = '{"api_token":"' .. api .. '","partner_token":"' .. ptn .. '"}'
+      if mode == "oauth2" then
+        bodies[#bodies + 1] = "grant_type=client_credentials"
+      else
+        bodies[#bodies + 1] = '{"api_token":"' .. api .. '","partner_token":"' .. ptn .. '"}'
+      end
     end
   end
   f:close()
   assert(#bodies > 0, "no pairs in " .. pairs_file)
+  if mode == "oauth2" then
+    local b = assert(io.open(os.getenv("BENCH_BASIC"), "r"))
+    for line in b:lines() do
+      auths[#auths + 1] = line
+    end
+    b:close()
+    assert(#auths == #bodies, "BENCH_BASIC does not match BENCH_PAIRS")
+  end
 end
 
 -- setup runs in the main Lua state once per thread, before the thread's
@@ -61,6 +81,24 @@ function init(args)
     wrk.path = "/v1/autho/bench-transport/"
   end
   wrk.headers["Content-Type"] = "application/json"
+  if mode == "oauth2" then
+    wrk.path = "/oauth2/token"
+    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  end
+end
+
+-- wrk.format takes the headers it is given in place of wrk.headers, so
+-- the oauth2 mode's carry its Content-Type too.
+local oauth_headers = {}
+
+-- format is pair k's request.
+local function format(k)
+  if mode == "oauth2" then
+    oauth_headers["Content-Type"] = wrk.headers["Content-Type"]
+    oauth_headers["Authorization"] = auths[k]
+    return wrk.format(nil, nil, oauth_headers, bodies[k])
+  end
+  return wrk.format(nil, nil, nil, bodies[k])
 end
 
 local sent, finished = 0, false
@@ -73,10 +111,10 @@ function request()
       finished = true
       k = #bodies
     end
-    return wrk.format(nil, nil, nil, bodies[k])
+    return format(k)
   end
   i = i % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
+  return format(i)
 end
 
 if once then

@@ -289,6 +289,7 @@ func TestEveryAnswerIsJSON(t *testing.T) {
 		{"GET", "/healthz"}, {"GET", "/readyz"}, {"GET", "/.well-known/jwks.json"},
 		{"GET", "/.well-known/openid-configuration"}, {"GET", "/v1/autho/me/"}, {"DELETE", "/healthz"},
 		{"GET", "/nowhere"}, {"POST", "/v1/autho/apitoken/login/"},
+		{"GET", "/.well-known/oauth-authorization-server"}, {"POST", "/oauth2/token"}, {"GET", "/oauth2/token"},
 	} {
 		r := ts.do(c.method, c.path, "", nil)
 		if ct := r.Header.Get("Content-Type"); ct != "application/json" {

@@ -137,7 +137,7 @@ func TestMetrics_CountLogins(t *testing.T) {
 	}
 	body := string(r.Body)
 	for code, n := range want {
-		line := fmt.Sprintf(`autho_logins_total{result=%q} %d`, code, n)
+		line := fmt.Sprintf(`autho_logins_total{endpoint="login",result=%q} %d`, code, n)
 		if !strings.Contains(body, line+"\n") {
 			t.Errorf("missing %q", line)
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,10 +60,17 @@ func NewService(store Store, s Signer, limiter *Limiter, usage *Recorder, cfg Co
 // Result is a successful login.
 type Result struct {
 	Token     string
+	IssuedAt  time.Time // the JWT's iat, before its truncation to seconds
 	ExpiresAt time.Time // equal to the JWT's exp, whole seconds
 	TokenID   string
 	AccountID string
+	Scope     string // the JWT's scope claim: the scopes granted, space-separated
 }
+
+// ErrInvalidScope refuses a login that asks for a scope its API token does
+// not have. It is no refusal of the table: the secrets were right, so it
+// spends nothing of the rate limit.
+var ErrInvalidScope = errors.New("login: a requested scope is not among the API token's")
 
 // RateLimitError is a refusal because too many logins failed recently.
 type RateLimitError struct{ RetryAfter time.Duration }
@@ -74,7 +82,7 @@ func (e *RateLimitError) Is(target error) bool { return target == autho.ErrTooMa
 
 // CheckIP answers a *RateLimitError if clientIP (counted by its RateKey)
 // may not try now. Serve calls it before reading the body; so must any
-// other way into Login (the OAuth2 token endpoint, with its own body).
+// other way into Login that does not go through Serve.
 func (s *Service) CheckIP(clientIP string) error {
 	if d := s.limiter.Wait(ipKey(clientIP), s.cfg.Now()); d > 0 {
 		return &RateLimitError{RetryAfter: d}
@@ -91,6 +99,11 @@ type Request struct {
 	Length      int64     // the declared Content-Length; -1 when unknown
 	Body        io.Reader // never nil, as in an *http.Request a server hands over
 	ClientIP    string
+	// Parse reads the secrets, and any scopes asked, from the body; nil is
+	// the login endpoint's own ParseBody. The OAuth2 token endpoint gives
+	// its own (a form with client credentials, or HTTP Basic), so that both
+	// surfaces run the rest of Serve, every check in the same order.
+	Parse func(body []byte, form bool) (c Credentials, scopes []string, err error)
 }
 
 // Serve answers a login request. Its checks run in the contract's order,
@@ -102,8 +115,10 @@ type Request struct {
 //	11  413  a body longer than reqbody.MaxBytes
 //	08  400  a malformed body
 //	01  400  a secret missing, empty or not a string
+//	         (08 and 01 are ParseBody's, or req.Parse's answers)
 //	09  429  the partner token's bucket of refusals is empty (Login)
-//	         then the refusal table, 02 to 07 (Refusal)
+//	         then the refusal table, 02 to 07 (Refusal),
+//	         then the scopes asked (ErrInvalidScope)
 //
 // The IP's bucket is checked before the body is read, so that a client
 // that is refused costs nothing but the check.
@@ -119,11 +134,21 @@ func (s *Service) Serve(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseBody(body, form)
+	parse := req.Parse
+	if parse == nil {
+		parse = parseLogin
+	}
+	c, scopes, err := parse(body, form)
 	if err != nil {
 		return nil, err
 	}
-	return s.Login(ctx, c, req.ClientIP)
+	return s.LoginScoped(ctx, c, scopes, req.ClientIP)
+}
+
+// parseLogin is ParseBody as a Request's Parse: a login asks no scopes.
+func parseLogin(body []byte, form bool) (Credentials, []string, error) {
+	c, err := ParseBody(body, form)
+	return c, nil, err
 }
 
 // Login exchanges two secrets, already parsed, for a JWT: the partner
@@ -133,6 +158,16 @@ func (s *Service) Serve(ctx context.Context, req Request) (*Result, error) {
 // (wrapping autho.ErrUnavailable when the database cannot be reached) which
 // the caller maps to 503 or 500.
 func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*Result, error) {
+	return s.LoginScoped(ctx, c, nil, clientIP)
+}
+
+// LoginScoped is Login for a caller that may ask for part of the API
+// token's scopes (the OAuth2 token endpoint's scope parameter): the JWT's
+// scope claim is then narrowed to scopes, and a scope the token lacks is
+// ErrInvalidScope, answered after the whole refusal table. No scopes asked
+// means all of the token's, as a login gets. It is the one exchange: Login
+// is this with none asked.
+func (s *Service) LoginScoped(ctx context.Context, c Credentials, scopes []string, clientIP string) (*Result, error) {
 	now := s.cfg.Now()
 	// The partner token is checked and hashed once, here: the hash is both
 	// its rate-limit key and its database key. A malformed one has no hash,
@@ -149,7 +184,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*R
 			return nil, &RateLimitError{RetryAfter: d}
 		}
 	}
-	res, err := s.exchange(ctx, c, ptHash, now)
+	res, err := s.exchange(ctx, c, ptHash, scopes, now)
 	var refusal *autho.Error
 	if errors.As(err, &refusal) {
 		s.limiter.Refused(ipKey(clientIP), now)
@@ -165,9 +200,10 @@ func (s *Service) Login(ctx context.Context, c Credentials, clientIP string) (*R
 	return res, nil
 }
 
-// exchange reads the pair, asks Refusal and signs; ptHash is the partner
-// token's hash, nil when the token is malformed.
-func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, now time.Time) (*Result, error) {
+// exchange reads the pair, asks Refusal, grants the scopes asked and
+// signs; ptHash is the partner token's hash, nil when the token is
+// malformed.
+func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, scopes []string, now time.Time) (*Result, error) {
 	rec, err := s.read(ctx, ptHash, c.APIToken)
 	if err != nil {
 		return nil, err
@@ -175,7 +211,31 @@ func (s *Service) exchange(ctx context.Context, c Credentials, ptHash []byte, no
 	if refusal := Refusal(rec, now); refusal != nil {
 		return nil, refusal
 	}
-	return s.issue(rec, now)
+	granted, err := grant(rec.Token.Scopes, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(rec, granted, now)
+}
+
+// grant is the part of have that asked names, in have's order; all of have
+// when nothing is asked, ErrInvalidScope when asked names one it lacks.
+func grant(have, asked []string) ([]string, error) {
+	if len(asked) == 0 {
+		return have, nil
+	}
+	for _, a := range asked {
+		if !slices.Contains(have, a) {
+			return nil, ErrInvalidScope
+		}
+	}
+	var granted []string
+	for _, h := range have {
+		if slices.Contains(asked, h) {
+			granted = append(granted, h)
+		}
+	}
+	return granted, nil
 }
 
 // read is the login's one database read. A nil record, with no error,
@@ -197,9 +257,9 @@ func (s *Service) read(ctx context.Context, ptHash []byte, apiToken string) (*au
 	return rec, err
 }
 
-// issue signs the JWT of a pair Refusal let through. It expires after the
-// TTL, but never later than the account or the API token.
-func (s *Service) issue(rec *autho.LoginRecord, now time.Time) (*Result, error) {
+// issue signs the JWT of a pair Refusal let through, granting scopes. It
+// expires after the TTL, but never later than the account or the API token.
+func (s *Service) issue(rec *autho.LoginRecord, scopes []string, now time.Time) (*Result, error) {
 	acc, tok := &rec.Account, rec.Token
 	exp := now.Add(s.cfg.TTL)
 	if acc.ExpiresAt.Before(exp) {
@@ -211,6 +271,7 @@ func (s *Service) issue(rec *autho.LoginRecord, now time.Time) (*Result, error) 
 	// JWT times are whole seconds; truncating (never rounding up) keeps
 	// the JWT inside both expiries, and expires_on equal to exp.
 	exp = exp.Truncate(time.Second)
+	scope := strings.Join(scopes, " ")
 	jwt, err := s.signer.Sign(&bearer.Claims{
 		Issuer:    s.cfg.Issuer,
 		Subject:   tok.UserID,
@@ -221,10 +282,10 @@ func (s *Service) issue(rec *autho.LoginRecord, now time.Time) (*Result, error) 
 		ID:        signer.NewJTI(),
 		Account:   acc.ID,
 		Token:     tok.ID,
-		Scope:     strings.Join(tok.Scopes, " "),
+		Scope:     scope,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Token: jwt, ExpiresAt: exp, TokenID: tok.ID, AccountID: acc.ID}, nil
+	return &Result{Token: jwt, IssuedAt: now, ExpiresAt: exp, TokenID: tok.ID, AccountID: acc.ID, Scope: scope}, nil
 }

@@ -3,6 +3,7 @@ package login_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -300,4 +301,67 @@ func TestRecorder_Flush(t *testing.T) {
 			t.Fatalf("after flush: %v %q", tok.LastUsedAt, tok.LastUsedIP)
 		}
 	})
+}
+
+// TestLogin_Scoped: LoginScoped narrows the JWT's scope claim to the scopes
+// asked, in the token's order; none asked is all of them; a scope the token
+// lacks is ErrInvalidScope, after the whole refusal table (a refused pair
+// gets its refusal, whatever it asks), and spends nothing of the rate limit.
+func TestLogin_Scoped(t *testing.T) {
+	f := newFixture(t, openSQLite, 1)
+	ctx := t.Context()
+	p := f.goodPartner(t)
+	p = f.newToken(t, p, start.Add(time.Hour), []string{"a", "b", "c"})
+	bare := f.newToken(t, p, start.Add(time.Hour), nil)
+	for i, tc := range []struct {
+		name   string
+		creds  login.Credentials
+		asked  []string
+		scope  string
+		err    error
+		refuse *autho.Error
+	}{
+		{name: "none asked: all", creds: p.creds(), scope: "a b c"},
+		{name: "narrowed, in the token's order", creds: p.creds(), asked: []string{"c", "a"}, scope: "a c"},
+		{name: "asked twice", creds: p.creds(), asked: []string{"b", "b"}, scope: "b"},
+		{name: "one the token lacks", creds: p.creds(), asked: []string{"a", "z"}, err: login.ErrInvalidScope},
+		{name: "any, of a token without scopes", creds: bare.creds(), asked: []string{"a"}, err: login.ErrInvalidScope},
+		{name: "none, of a token without scopes", creds: bare.creds(), scope: ""},
+		{name: "a refusal first", creds: p.withAPI("autho_api_x"), asked: []string{"z"}, refuse: autho.ErrInvalidAPIToken},
+	} {
+
+		t.Run(tc.name, func(t *testing.T) {
+			// Each case tries twice, from an IP of its own, with a limit
+			// of 1: the second try's answer shows that ErrInvalidScope
+			// spent nothing (of the IP's bucket nor the partner token's).
+			ip := "192.0.2." + strconv.Itoa(i+1)
+			for range 2 {
+				res, err := f.svc.LoginScoped(ctx, tc.creds, tc.asked, ip)
+				switch {
+				case tc.refuse != nil:
+					if !errors.Is(err, tc.refuse) && !errors.Is(err, autho.ErrTooManyRequests) {
+						t.Fatalf("err = %v, want %v", err, tc.refuse)
+					}
+					return
+				case tc.err != nil:
+					if !errors.Is(err, tc.err) {
+						t.Fatalf("err = %v, want %v", err, tc.err)
+					}
+					continue
+				case err != nil:
+					t.Fatal(err)
+				}
+				c := jwt.MapClaims{}
+				if _, _, err := jwt.NewParser().ParseUnverified(res.Token, c); err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := c["scope"].(string); got != tc.scope || res.Scope != tc.scope {
+					t.Fatalf("scope claim %q, result %q, want %q", got, res.Scope, tc.scope)
+				}
+				if !res.IssuedAt.Equal(start) {
+					t.Fatalf("issued at %v", res.IssuedAt)
+				}
+			}
+		})
+	}
 }

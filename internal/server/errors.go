@@ -61,10 +61,18 @@ func resultCode(err error) string {
 }
 
 // fail writes err as the contract's error envelope, at the status (and with
-// the challenge) the wire table gives its code. Only unexpected errors are
-// logged, and their text never reaches the client.
+// the challenge) the wire table gives its code.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := contractError(err)
+	s.failHeaders(w, r, err, ae)
+	wire.Write(w, wire.Error(ae))
+}
+
+// failHeaders sets the headers that go with the contract's answer ae to
+// err (Retry-After), whatever shape the answer is written in, and logs it
+// if it is unexpected. Only unexpected errors are logged, and their text
+// never reaches the client.
+func (s *Server) failHeaders(w http.ResponseWriter, r *http.Request, err error, ae *autho.Error) {
 	h := w.Header()
 	switch ae {
 	case autho.ErrTooManyRequests:
@@ -85,5 +93,4 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.Error("internal error", "route", r.Pattern, "err", err)
 		}
 	}
-	wire.Write(w, wire.Error(ae))
 }

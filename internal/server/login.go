@@ -22,7 +22,7 @@ type loginData struct {
 // result code.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	err := s.login(w, r)
-	s.deps.Metrics.login(resultCode(err))
+	s.deps.Metrics.login("login", resultCode(err))
 	return err
 }
 

@@ -33,8 +33,8 @@ func NewMetrics(extra ...prometheus.Collector) *Metrics {
 		}, []string{"route", "method", "status"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autho_logins_total",
-			Help: `Login answers by result code ("00" success; "09" is the rate limit).`,
-		}, []string{"result"}),
+			Help: `Login answers by endpoint ("login", or "oauth2" for the OAuth2 token endpoint) and result code ("00" success; "09" is the rate limit; the token endpoint's own refusals by their OAuth2 error).`,
+		}, []string{"endpoint", "result"}),
 		admin: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autho_admin_requests_total",
 			Help: "Admin API requests by route pattern and status.",
@@ -69,9 +69,11 @@ func (m *Metrics) observe(route, method string, status int, seconds float64) {
 // adminPrefix is where the admin API's routes are.
 const adminPrefix = "/v1/admin/"
 
-func (m *Metrics) login(result string) {
+// login counts one answer of a way into the login exchange: endpoint is
+// "login" or "oauth2".
+func (m *Metrics) login(endpoint, result string) {
 	if m == nil {
 		return
 	}
-	m.logins.WithLabelValues(result).Inc()
+	m.logins.WithLabelValues(endpoint, result).Inc()
 }

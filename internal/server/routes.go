@@ -28,6 +28,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/v1/autho/me", s.handleMe},
 		{"GET", "/.well-known/jwks.json", s.handleJWKS},
 		{"GET", "/.well-known/openid-configuration", s.handleDiscovery},
+		{"POST", tokenPath, s.handleToken},
+		{"GET", "/.well-known/oauth-authorization-server", s.handleASMetadata},
 		{"GET", "/healthz", s.handleHealth},
 		{"GET", "/readyz", s.handleReady},
 	}

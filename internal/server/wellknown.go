@@ -24,6 +24,7 @@ type discovery struct {
 	JWKSURI          string   `json:"jwks_uri"`
 	SigningAlgs      []string `json:"id_token_signing_alg_values_supported"`
 	LoginEndpoint    string   `json:"login_endpoint"`
+	TokenEndpoint    string   `json:"token_endpoint"`
 	UserinfoEndpoint string   `json:"userinfo_endpoint"`
 }
 
@@ -34,8 +35,47 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) error {
 		JWKSURI:          base + "/.well-known/jwks.json",
 		SigningAlgs:      []string{s.cfg.Algorithm},
 		LoginEndpoint:    base + "/v1/autho/apitoken/login/",
+		TokenEndpoint:    base + tokenPath,
 		UserinfoEndpoint: base + "/v1/autho/me/",
 	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	wire.WriteJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// asMetadata is RFC 8414's authorization server metadata: what an OAuth2
+// client needs to find the token endpoint (the OAuth2 bridge).
+type asMetadata struct {
+	Issuer                string   `json:"issuer"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	JWKSURI               string   `json:"jwks_uri"`
+	GrantTypes            []string `json:"grant_types_supported"`
+	TokenEndpointAuth     []string `json:"token_endpoint_auth_methods_supported"`
+	ResponseTypes         []string `json:"response_types_supported"`
+	IntrospectionEndpoint string   `json:"introspection_endpoint,omitempty"`
+}
+
+// handleASMetadata answers GET /.well-known/oauth-authorization-server.
+// There is no authorization endpoint, so response_types_supported (which
+// RFC 8414 requires) names only "token", the bearer the token endpoint
+// hands out.
+func (s *Server) handleASMetadata(w http.ResponseWriter, _ *http.Request) error {
+	base := strings.TrimRight(s.cfg.Issuer, "/")
+	md := asMetadata{
+		Issuer:            s.cfg.Issuer,
+		TokenEndpoint:     base + tokenPath,
+		JWKSURI:           base + "/.well-known/jwks.json",
+		GrantTypes:        []string{"client_credentials"},
+		TokenEndpointAuth: []string{"client_secret_basic", "client_secret_post"},
+		ResponseTypes:     []string{"token"},
+	}
+	if s.deps.Introspection != nil {
+		md.IntrospectionEndpoint = base + "/v1/autho/token/introspect/"
+	}
+	b, err := json.Marshal(md)
 	if err != nil {
 		return err
 	}
