@@ -1,6 +1,7 @@
 package autho
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -58,6 +59,17 @@ type Event struct {
 }
 
 func (*Event) entry() {}
+
+// NewEvent is the event id (a new "evt_…") of type t at at, in
+// accountID's name ("" for none), with d as its data (its AccountID set
+// to the event's) and mail as whom to mail: the one place an event is put
+// together, whoever makes it.
+func NewEvent(id string, t EventType, at time.Time, accountID string, d EventData, mail []Recipient) *Event {
+	d.AccountID = accountID
+	// EventData is plain strings, times and bools: it always marshals.
+	b, _ := json.Marshal(d)
+	return &Event{ID: id, Type: t, AccountID: accountID, CreatedAt: at, Data: b, Mail: mail}
+}
 
 // Recipient is a person a mail goes to.
 type Recipient struct {

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/autho/autho"
@@ -26,27 +25,9 @@ var lifecycle = map[autho.AuditAction]autho.EventType{
 	autho.AuditSigningKeyRotate:   autho.EventSigningKeyRotated,
 }
 
-// NewEvent is an event of type t at now in accountID's name ("" for
-// none), with d as its data.
-func NewEvent(t autho.EventType, now time.Time, accountID string, d *autho.EventData) *autho.Event {
-	ev := &autho.Event{ID: secret.NewID("evt"), Type: t, AccountID: accountID, CreatedAt: now}
-	SetEventData(ev, d)
-	return ev
-}
-
-// NewEventWithMail is NewEvent, mailed to mail.
-func NewEventWithMail(t autho.EventType, now time.Time, accountID string, d *autho.EventData, mail []autho.Recipient) *autho.Event {
-	ev := NewEvent(t, now, accountID, d)
-	ev.Mail = mail
-	return ev
-}
-
-// SetEventData sets ev's data, once the row it tells of is known (in an
-// Update method's fn).
-func SetEventData(ev *autho.Event, d *autho.EventData) {
-	// EventData is plain strings, times and bools: it always marshals.
-	b, _ := json.Marshal(d)
-	ev.Data = b
+// newEvent is autho.NewEvent with a new id.
+func newEvent(t autho.EventType, now time.Time, accountID string, d autho.EventData, mail []autho.Recipient) *autho.Event {
+	return autho.NewEvent(secret.NewID("evt"), t, now, accountID, d, mail)
 }
 
 // eventOf is the lifecycle event of the audited change e, with d as its
@@ -58,10 +39,8 @@ func eventOf(e *autho.AuditEvent, d autho.EventData, mail []autho.Recipient) aut
 	if !ok {
 		return nil
 	}
-	d.By, d.AccountID = e.ActorID, e.AccountID
-	ev := NewEvent(t, e.At, e.AccountID, &d)
-	ev.Mail = mail
-	return ev
+	d.By = e.ActorID
+	return newEvent(t, e.At, e.AccountID, d, mail)
 }
 
 // adminsOf says whom a mail about an event of accountID goes to: the

@@ -68,8 +68,8 @@ func (s *Service) leakedAPIToken(ctx context.Context, plain, url string) (bool, 
 		}
 		t.RevokedAt, revoked = now, true
 		entries[2] = eventOf(revoke, autho.EventData{Token: autho.EventTokenOf(t)}, owner)
-		entries[3] = NewEventWithMail(autho.EventAPITokenLeaked, now, t.AccountID, &autho.EventData{
-			AccountID: t.AccountID, Token: autho.EventTokenOf(t), Kind: "api_token", URL: url, By: SecretScanner.ID(),
+		entries[3] = newEvent(autho.EventAPITokenLeaked, now, t.AccountID, autho.EventData{
+			Token: autho.EventTokenOf(t), Kind: "api_token", URL: url, By: SecretScanner.ID(),
 		}, admins)
 		return nil
 	}, entries...)
@@ -107,8 +107,8 @@ func (s *Service) leakedPartnerToken(ctx context.Context, plain, url string) (bo
 	// old one, not the account's current one.
 	ea := autho.EventAccountOf(&a)
 	ea.PartnerTokenHint = secret.Hint(plain)
-	ev := NewEventWithMail(autho.EventAPITokenLeaked, now, a.ID, &autho.EventData{
-		AccountID: a.ID, Account: ea, Kind: "partner_token", URL: url, By: SecretScanner.ID(),
+	ev := newEvent(autho.EventAPITokenLeaked, now, a.ID, autho.EventData{
+		Account: ea, Kind: "partner_token", URL: url, By: SecretScanner.ID(),
 	}, admins)
 	// Flagged once per partner token, however often it is reported: the
 	// notice is the flag.

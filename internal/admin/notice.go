@@ -44,6 +44,14 @@ func (s *Service) NoticeExpiries(ctx context.Context) (int, error) {
 		return true
 	})
 	made := 0
+	// tell makes the notice of a thing that reached a threshold, once.
+	tell := func(n autho.Notice, ev func() (*autho.Event, error)) error {
+		ok, err := s.notice(ctx, n, ev)
+		if ok {
+			made++
+		}
+		return err
+	}
 	as, err := s.Store.Accounts(ctx)
 	if err != nil {
 		return 0, storeErr(err, "list accounts", nil)
@@ -58,17 +66,11 @@ func (s *Service) NoticeExpiries(ctx context.Context) (int, error) {
 		if typ == "" {
 			continue
 		}
-		ok, err := s.notice(ctx, autho.Notice{ThingID: a.ID, Kind: kind, Due: a.ExpiresAt}, func() (*autho.Event, error) {
+		if err := tell(autho.Notice{ThingID: a.ID, Kind: kind, Due: a.ExpiresAt}, func() (*autho.Event, error) {
 			mail, err := s.adminsOf(ctx, a.ID)
-			ev := NewEvent(typ, now, a.ID, &autho.EventData{AccountID: a.ID, Account: autho.EventAccountOf(a), Threshold: th})
-			ev.Mail = mail
-			return ev, err
-		})
-		if err != nil {
+			return newEvent(typ, now, a.ID, autho.EventData{Account: autho.EventAccountOf(a), Threshold: th}, mail), err
+		}); err != nil {
 			return made, err
-		}
-		if ok {
-			made++
 		}
 	}
 	ts, err := s.Store.APITokens(ctx, autho.TokenFilter{Expiring: &autho.TimeRange{
@@ -82,21 +84,15 @@ func (s *Service) NoticeExpiries(ctx context.Context) (int, error) {
 		if typ == "" {
 			continue
 		}
-		ok, err := s.notice(ctx, autho.Notice{ThingID: t.ID, Kind: kind, Due: t.ExpiresAt}, func() (*autho.Event, error) {
+		if err := tell(autho.Notice{ThingID: t.ID, Kind: kind, Due: t.ExpiresAt}, func() (*autho.Event, error) {
 			mail, err := s.ownerOf(ctx, t.UserID)
-			d := &autho.EventData{AccountID: t.AccountID, Token: autho.EventTokenOf(t), Threshold: th}
+			d := autho.EventData{Token: autho.EventTokenOf(t), Threshold: th}
 			if a := names[t.AccountID]; a != nil {
 				d.Account = autho.EventAccountOf(a)
 			}
-			ev := NewEvent(typ, now, t.AccountID, d)
-			ev.Mail = mail
-			return ev, err
-		})
-		if err != nil {
+			return newEvent(typ, now, t.AccountID, d, mail), err
+		}); err != nil {
 			return made, err
-		}
-		if ok {
-			made++
 		}
 	}
 	return made, nil

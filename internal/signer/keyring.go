@@ -3,7 +3,6 @@ package signer
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -256,9 +255,8 @@ func (k *Keyring) Rotate(ctx context.Context, by autho.Actor) (*autho.SigningKey
 	}
 	e := by.Audit(secret.NewID("aud"), autho.AuditSigningKeyRotate, now)
 	e.TargetID, e.TargetName = key.ID, key.Algorithm
-	ev := &autho.Event{ID: secret.NewID("evt"), Type: autho.EventSigningKeyRotated, CreatedAt: now}
-	// EventData is plain strings: it always marshals.
-	ev.Data, _ = json.Marshal(autho.EventData{Key: &autho.EventKey{ID: key.ID, Algorithm: key.Algorithm}, By: e.ActorID})
+	ev := autho.NewEvent(secret.NewID("evt"), autho.EventSigningKeyRotated, now, "",
+		autho.EventData{Key: &autho.EventKey{ID: key.ID, Algorithm: key.Algorithm}, By: e.ActorID}, nil)
 	if err := k.store.AddSigningKey(ctx, key, now.Add(k.ttl+RetireGrace), e, ev); err != nil {
 		return nil, fmt.Errorf("adding signing key: %w", err)
 	}
