@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/autho/autho/internal/mail"
 )
 
 // Config is every setting, parsed. A command reads the fields it uses; the
@@ -37,9 +39,9 @@ type Config struct {
 	DBMaxConns          int32         // 0: the URL's pool_max_conns, else the pool's default
 	DBAcquireTimeout    time.Duration // how long a request waits for a pooled connection
 	TLSCert, TLSKey     string
-	MaxActiveTokens     int    // per portal user
-	PortalContact       string // "" gives a generic phrase
-	SMTPURL             string // secret: environment or file only; "" is no mail
+	MaxActiveTokens     int          // per portal user
+	PortalContact       string       // "" gives a generic phrase
+	SMTP                *mail.Config // AUTHO_SMTP_URL, parsed (a secret: environment or file only); nil is no mail
 	SMTPFrom            string
 	WebhookAllowPrivate bool
 	SecretScanningKeys  string // a URL, or "off"

@@ -128,12 +128,14 @@ var all = []*setting{
 		parse: func(c *Config, v string) error { c.PortalContact = v; return nil }},
 	{env: "AUTHO_SMTP_URL", secret: true, usage: "SMTP server for notification mail, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; unset: no mail",
 		parse: func(c *Config, v string) error {
-			if v != "" {
-				if _, err := mail.ParseURL(v); err != nil {
-					return err
-				}
+			if v == "" {
+				return nil
 			}
-			c.SMTPURL = v
+			mc, err := mail.ParseURL(v)
+			if err != nil {
+				return err
+			}
+			c.SMTP = &mc
 			return nil
 		}},
 	{env: "AUTHO_SMTP_FROM", flag: "smtp-from", usage: "the From address of notification mail",
@@ -180,7 +182,7 @@ type rule struct {
 
 // rules are checked after parsing, for the settings a command loaded.
 var rules = []rule{
-	{"AUTHO_SMTP_FROM", func(c *Config) bool { return c.SMTPURL != "" && c.SMTPFrom == "" }, "must be set when AUTHO_SMTP_URL is: mail needs a From address"},
+	{"AUTHO_SMTP_FROM", func(c *Config) bool { return c.SMTP != nil && c.SMTPFrom == "" }, "must be set when AUTHO_SMTP_URL is: mail needs a From address"},
 	{"AUTHO_DATABASE", func(c *Config) bool { return c.Database == "" }, "must not be empty"},
 	{"AUTHO_DB_ACQUIRE_TIMEOUT", func(c *Config) bool { return c.DBAcquireTimeout < 100*time.Millisecond }, "must be at least 100ms"},
 	{"AUTHO_AUDIENCE", func(c *Config) bool { return c.Audience == "" }, "must not be empty"},

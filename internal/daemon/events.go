@@ -29,12 +29,8 @@ func (d *Daemon) events(cfg *Config, secrets outbox.Opener, portalURL string) (*
 		Log:      d.log,
 		Scale:    cfg.DeliveryTimeScale,
 	}
-	if cfg.SMTPURL != "" {
-		mc, err := mail.ParseURL(cfg.SMTPURL)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_URL"), err)
-		}
-		m, err := mail.New(mc, cfg.SMTPFrom)
+	if cfg.SMTP != nil {
+		m, err := mail.New(*cfg.SMTP, cfg.SMTPFrom)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_FROM"), err)
 		}
