@@ -64,7 +64,7 @@ type Daemon struct {
 	metrics     *server.Serving // nil unless AUTHO_METRICS_ADDR
 	sealer      *signer.Sealer
 	outbox      *outbox.Worker
-	notices     *admin.Service // the expiry sweep's
+	operator    *admin.Service // the operator's: the admin API, the expiry sweep, leak reports
 	noticeEvery time.Duration
 	stop        context.CancelFunc
 	wg          sync.WaitGroup
@@ -218,7 +218,10 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 	if d.outbox, err = d.events(cfg, d.sealer, publicURL); err != nil {
 		return nil, nil, err
 	}
-	d.notices, d.noticeEvery = &admin.Service{Store: st, Log: log}, cfg.NoticeEvery
+	// The operator's service: the admin API's, and the expiry sweep's and
+	// the leak reports' (autho acting on the platform's behalf).
+	d.operator = &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate}
+	d.noticeEvery = cfg.NoticeEvery
 	if d.portal, err = portal.New(portal.Config{
 		PublicURL:       publicURL,
 		Location:        cfg.Location,
@@ -244,8 +247,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		HSTS:           d.certs != nil,
 	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, State: introspect.NewState(st, nil), DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
 		SecretScanning: d.secretScanning(cfg),
-		Admin: adminapi.New(adminapi.Config{Service: &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log,
-			Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate}, Keys: keys,
+		Admin: adminapi.New(adminapi.Config{Service: d.operator, Keys: keys,
 			ClientIP: server.ClientIPFunc(cfg.TrustedProxies), FailuresPerMinute: cfg.FailuresPerMinute, Log: log}),
 	}), metrics, nil
 }
@@ -286,7 +288,7 @@ func (d *Daemon) background(ctx context.Context) {
 	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
 	go func() { defer d.wg.Done(); d.portal.Run(ctx) }()
 	go func() { defer d.wg.Done(); d.outbox.Run(ctx) }()
-	go func() { defer d.wg.Done(); d.noticeLoop(ctx, d.notices) }()
+	go func() { defer d.wg.Done(); d.noticeLoop(ctx, d.operator) }()
 	if d.certs != nil {
 		// Registered before serving, so a SIGHUP can never find the
 		// process without a handler (its default is to terminate).

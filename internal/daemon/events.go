@@ -125,7 +125,7 @@ func (d *Daemon) secretScanning(cfg *Config) http.Handler {
 	if cfg.SecretScanningKeys == "off" {
 		return nil
 	}
-	return &secretscan.Handler{Keys: secretscan.NewKeys(cfg.SecretScanningKeys), Reporter: leakReporter{d.notices}, Log: d.log}
+	return &secretscan.Handler{Keys: secretscan.NewKeys(cfg.SecretScanningKeys), Reporter: leakReporter{d.operator}, Log: d.log}
 }
 
 // leakReporter is admin's leak rules as the secret-scanning endpoint calls
