@@ -99,7 +99,7 @@ func (a *app) webhookCmd() *cobra.Command {
 				}
 				vs := make([]view.Delivery, 0, len(ds))
 				for _, d := range ds {
-					_, as, err := s.Delivery(cmd.Context(), d.ID)
+					as, err := s.Attempts(cmd.Context(), d)
 					if err != nil {
 						return err
 					}

@@ -142,11 +142,17 @@ func (s *Service) Delivery(ctx context.Context, id string) (*autho.Delivery, []*
 	if err != nil {
 		return nil, nil, storeErr(err, "read delivery", notFound("delivery", "delivery %s not found", id))
 	}
-	as, err := s.Store.DeliveryAttempts(ctx, id)
+	as, err := s.Attempts(ctx, d)
+	return d, as, err
+}
+
+// Attempts lists a delivery's attempts, in order.
+func (s *Service) Attempts(ctx context.Context, d *autho.Delivery) ([]*autho.DeliveryAttempt, error) {
+	as, err := s.Store.DeliveryAttempts(ctx, d.ID)
 	if err != nil {
-		return nil, nil, storeErr(err, "read attempts", nil)
+		return nil, storeErr(err, "read attempts", nil)
 	}
-	return d, as, nil
+	return as, nil
 }
 
 // RetryDelivery sends a failed delivery again, at once; one that is not
