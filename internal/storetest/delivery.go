@@ -324,22 +324,15 @@ func testDeliveries(t *testing.T, newStore newStoreFunc) {
 		wantErr(t, "RetryDelivery of none", err, autho.ErrNotFound)
 	})
 	t.Run("parallel claims", func(t *testing.T) {
-		raceClaim(t, []autho.Store{newStore(t)})
+		TestClaimAcrossStores(t, newStore(t))
 	})
 }
 
-// TestClaimAcrossStores is the parallel case of ClaimDelivery with the
-// claims spread over several stores on one database, as several nodes
-// would make them; the stores must hold nothing yet.
+// TestClaimAcrossStores queues 10 deliveries and claims 20 times at once,
+// round-robin over stores (one, or several on one database, as several
+// nodes would claim; they must hold nothing yet), and fails unless each
+// delivery went to exactly one claim and the rest found none due.
 func TestClaimAcrossStores(t *testing.T, stores ...autho.Store) {
-	t.Helper()
-	raceClaim(t, stores)
-}
-
-// raceClaim queues 10 deliveries and claims 20 times at once, round-robin
-// over stores, and fails unless each delivery went to exactly one claim
-// and the rest found none due.
-func raceClaim(t *testing.T, stores []autho.Store) {
 	t.Helper()
 	const due, calls = 10, 20
 	var mail []autho.Recipient

@@ -168,22 +168,16 @@ func testNotices(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 	t.Run("parallel", func(t *testing.T) {
-		raceNotice(t, []autho.Store{newStore(t)})
+		TestNoticeAcrossStores(t, newStore(t))
 	})
 }
 
-// TestNoticeAcrossStores is the parallel case of RecordNotice with the
-// calls spread over several stores on one database, as several nodes
-// would make them; the stores must hold nothing yet.
+// TestNoticeAcrossStores records one notice 20 times at once, round-robin
+// over stores (one, or several on one database, as several nodes would;
+// they must hold nothing yet), each call with an audit entry of its own,
+// and fails unless exactly one call stored it and only that call's entry
+// is stored.
 func TestNoticeAcrossStores(t *testing.T, stores ...autho.Store) {
-	t.Helper()
-	raceNotice(t, stores)
-}
-
-// raceNotice records one notice 20 times at once, round-robin over stores,
-// each call with an audit entry of its own, and fails unless exactly one
-// call stored it and only that call's entry is stored.
-func raceNotice(t *testing.T, stores []autho.Store) {
 	t.Helper()
 	const calls = 20
 	n := autho.Notice{ThingID: secret.NewID("tok"), Kind: "api_token.expired", Due: t0}
