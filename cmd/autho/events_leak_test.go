@@ -8,10 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,5 +257,67 @@ func TestEvents_LeakUnverified(t *testing.T) {
 		if msgs := ms.Messages(); len(msgs) != 0 {
 			t.Errorf("%d mails after refused reports: first %q", len(msgs), msgs[0].Subject)
 		}
+	})
+}
+
+// TestEvents_LeakReportedAtOnce: GitHub may send one leak in several
+// reports at the same moment (a retry crossing the first, two repositories
+// holding the token). 10 parallel reports of one live API token and one
+// live partner token revoke the token once and flag the partner token
+// once: one api_token.leaked event of each kind, one api_token.revoked,
+// and each person mailed once per event.
+func TestEvents_LeakReportedAtOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ts, ms, gh := startMailServer(t, b)
+		rc := webhooktest.NewReceiver(t, "")
+		newWebhook(ts, rc, "api_token.leaked", "api_token.revoked")
+		acme := ts.newMailAccount("Acme", time.Now().AddDate(1, 0, 0))
+		var leaked map[string]any
+		ts.mustCLI(&leaked, "token", "create", "--email", acme.member, "--name", "ci-deploy")
+		api := opStr(leaked, "token")
+
+		const reports = 10
+		statuses := make(chan int, reports)
+		var wg sync.WaitGroup
+		for range reports {
+			wg.Go(func() {
+				res, err := gh.post(ts.url, api, acme.partnerToken)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				res.Body.Close()
+				statuses <- res.StatusCode
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		for s := range statuses {
+			if s != 200 {
+				t.Fatalf("a report answered %d, want 200", s)
+			}
+		}
+		// The revocation, the API token's leak, the partner token's leak.
+		rc.WaitFor(t, 3, 20*time.Second)
+		// Two admins mailed of each leak, the owner of the revocation.
+		ms.WaitFor(t, 5, 20*time.Second)
+		settle()
+		got := map[string]int{}
+		for _, d := range rc.Unique() {
+			var ev struct {
+				Type string
+				Data struct{ Kind string }
+			}
+			json.Unmarshal(d.Body, &ev)
+			got[ev.Type+" "+ev.Data.Kind]++
+		}
+		want := map[string]int{"api_token.revoked ": 1, "api_token.leaked api_token": 1, "api_token.leaked partner_token": 1}
+		if !maps.Equal(got, want) {
+			t.Errorf("events of 10 reports at once: %v, want %v", got, want)
+		}
+		if n := len(ms.Messages()); n != 5 {
+			t.Errorf("%d mails, want 5 (each person once per event)", n)
+		}
+		wantError(t, ts.login(api, acme.partnerToken), 401, "04")
 	})
 }

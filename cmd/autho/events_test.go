@@ -80,6 +80,16 @@ func newGitHubKeys(t *testing.T) *githubKeys {
 // does.
 func (g *githubKeys) report(ts *testServer, tokens ...string) *http.Response {
 	ts.t.Helper()
+	res, err := g.post(ts.url, tokens...)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.t.Cleanup(func() { res.Body.Close() })
+	return res
+}
+
+// post is report without the test: safe to call from several goroutines.
+func (g *githubKeys) post(base string, tokens ...string) (*http.Response, error) {
 	var alerts []map[string]string
 	for _, tk := range tokens {
 		alerts = append(alerts, map[string]string{"token": tk, "type": "autho_api_token", "url": "https://github.com/acme/app/blob/main/.env", "source": "content"})
@@ -88,18 +98,13 @@ func (g *githubKeys) report(ts *testServer, tokens ...string) *http.Response {
 	sum := sha256.Sum256(body)
 	sig, err := ecdsa.SignASN1(rand.Reader, g.key, sum[:])
 	if err != nil {
-		ts.t.Fatal(err)
+		return nil, err
 	}
-	req, _ := http.NewRequest("POST", ts.url+"/v1/autho/secret-scanning", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", base+"/v1/autho/secret-scanning", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Github-Public-Key-Identifier", g.id)
 	req.Header.Set("Github-Public-Key-Signature", base64.StdEncoding.EncodeToString(sig))
-	res, err := client.Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	ts.t.Cleanup(func() { res.Body.Close() })
-	return res
+	return client.Do(req)
 }
 
 // newWebhook makes an endpoint at the receiver through the CLI and gives
