@@ -340,6 +340,20 @@ func (k *Keyring) Sign(c *bearer.Claims) (string, error) {
 	return t.SignedString(m.private)
 }
 
+// SignRevocations returns l, the revocation feed, as a JWT signed with the
+// current key, its id in "kid" and bearer.RevocationsType in "typ", so that
+// no verifier can take it for a login JWT (nor a login JWT for it).
+func (k *Keyring) SignRevocations(l *bearer.RevocationList) (string, error) {
+	m := k.snap.Load().current
+	if m == nil {
+		return "", fmt.Errorf("%w of algorithm %s", ErrNoKey, k.alg)
+	}
+	t := jwt.NewWithClaims(m.method, l)
+	t.Header["kid"] = m.id
+	t.Header["typ"] = bearer.RevocationsType
+	return t.SignedString(m.private)
+}
+
 // JWKS returns the JWKS document of the published public keys, newest first
 // (HS256 keys are never published). The slice is shared: do not modify it.
 func (k *Keyring) JWKS() []byte { return k.snap.Load().jwks }

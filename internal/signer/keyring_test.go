@@ -495,3 +495,37 @@ func TestKeyring_ServedByOther(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyring_SignRevocations: the feed is signed by the current key, and
+// its header says what it is.
+func TestKeyring_SignRevocations(t *testing.T) {
+	db := newTestDB(t)
+	k := db.keyring(t, ES256)
+	mustEnsureKey(t, k)
+	now := db.clock.Now().Truncate(time.Second)
+	l := &bearer.RevocationList{Issuer: "http://x", IssuedAt: bearer.NumericDate{Time: now},
+		ExpiresAt: bearer.NumericDate{Time: now.Add(5 * time.Minute)},
+		Revoked:   []bearer.Revocation{{Kind: bearer.RevokedToken, ID: "tok_1", NotBefore: bearer.RevokedForever}}}
+	s, err := k.SignRevocations(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := k.Current()
+	got := new(bearer.RevocationList)
+	tok, err := jwt.NewParser(jwt.WithTimeFunc(db.clock.Now)).ParseWithClaims(s, got, func(t *jwt.Token) (any, error) {
+		_, key, ok := k.VerificationKey(t.Header["kid"].(string))
+		if !ok {
+			return nil, errors.New("unknown kid")
+		}
+		return key, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Header["typ"] != bearer.RevocationsType || tok.Header["kid"] != cur.ID || tok.Header["alg"] != ES256 {
+		t.Fatalf("header %v", tok.Header)
+	}
+	if len(got.Revoked) != 1 || got.Revoked[0] != l.Revoked[0] || got.Issuer != "http://x" || !got.IssuedAt.Equal(now) {
+		t.Fatalf("claims %+v", got)
+	}
+}
