@@ -41,6 +41,12 @@ func (s *Server) routeTable() []route {
 			route{"POST", "/v1/autho/token/introspect", s.handleIntrospect},
 		)
 	}
+	if s.deps.Revocations != nil {
+		rts = append(rts,
+			route{"GET", "/v1/autho/revocations", s.handleRevocations},
+			route{"GET", "/v1/autho/revocations/{$}", s.handleRevocations},
+		)
+	}
 	if s.deps.Portal != nil {
 		rts = append(rts, route{"GET", "/{$}", s.handleRoot})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/introspect"
 	"github.com/autho/autho/internal/login"
+	"github.com/autho/autho/internal/revocation"
 )
 
 // Config is what the HTTP layer needs to know of the deployment.
@@ -65,6 +66,9 @@ type Deps struct {
 	// off), answers GitHub's leaked-token reports, with its own method and
 	// body checks.
 	SecretScanning http.Handler
+	// Revocations, when set, serves the revocation feed at
+	// GET /v1/autho/revocations.
+	Revocations *revocation.Feed
 }
 
 // Server is the HTTP handler of autho.
