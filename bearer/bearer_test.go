@@ -173,6 +173,14 @@ func TestVerifier_Verify_refuses(t *testing.T) {
 		{"header with trailing data", v, signed([]byte(`{"alg":"ES256","kid":"es"}{}`), claimsJSON(nil)), "malformed header"},
 		{"header not UTF-8", v, signed([]byte("{\"alg\":\"ES256\",\"kid\":\"es\",\"x\":\"\xff\"}"), claimsJSON(nil)), "malformed header"},
 		{"typ of another kind of object", v, signed(esHeader(map[string]any{"typ": "dpop+jwt"}), claimsJSON(nil)), `typ is not "JWT"`},
+		{"typ not a string", v, signed(esHeader(map[string]any{"typ": 1}), claimsJSON(nil)), `typ is not "JWT"`},
+		{"typ empty", v, signed(esHeader(map[string]any{"typ": ""}), claimsJSON(nil)), `typ is not "JWT"`},
+		// The feed is signed with the login keys; claims a bearer would
+		// have must not make it one.
+		{"typ of the revocation feed", v, signed(esHeader(map[string]any{"typ": RevocationsType}), claimsJSON(nil)), "revocation feed is not a bearer"},
+		{"typ of the revocation feed, in capitals", v, signed(esHeader(map[string]any{"typ": "REVOCATIONS+JWT"}), claimsJSON(nil)), "revocation feed is not a bearer"},
+		{"typ of the revocation feed, as a media type", v, signed(esHeader(map[string]any{"typ": "application/" + RevocationsType}), claimsJSON(nil)), "revocation feed is not a bearer"},
+		{"the revocation feed itself", v, mustSignFeed(t, ES256, "es", RevocationsType, feedClaims(testNow, nil)), "revocation feed is not a bearer"},
 
 		{"tampered payload", v, parts[0] + "." + seg(claimsJSON(map[string]any{"sub": "usr_admin"})) + "." + parts[2], "bad signature"},
 		{"tampered signature", v, parts[0] + "." + parts[1] + "." + flip(parts[2], 10), "bad signature"},

@@ -14,13 +14,15 @@ var (
 	// reason. Result 16. The reason is in Error.Reason, for logs only.
 	ErrInvalidToken = errors.New("bearer: invalid or expired token")
 
-	// ErrUnavailable: the bearer verified locally, but strict mode could
-	// not get a definite answer from autho's introspection endpoint (it
-	// cannot be reached, timed out, or answered anything but 200 with a
-	// boolean "active"). Result 14, 503 with Retry-After: the token may
-	// well be good, and a client told 16 would throw it away and log in
-	// again, which is no help while autho is down.
-	ErrUnavailable = errors.New("bearer: introspection unavailable")
+	// ErrUnavailable: the bearer verified locally, but whether it was
+	// revoked cannot be told: strict mode got no definite answer from
+	// autho's introspection endpoint (it cannot be reached, timed out, or
+	// answered anything but 200 with a boolean "active"), or the
+	// revocation feed has not been fetched yet or not for longer than
+	// RevocationsConfig.MaxAge. Result 14, 503 with Retry-After: the token
+	// may well be good, and a client told 16 would throw it away and log
+	// in again, which is no help while autho is down.
+	ErrUnavailable = errors.New("bearer: revocation state unavailable")
 )
 
 // Error is a refusal. Reason and Err say precisely why; they are meant for the
@@ -74,6 +76,7 @@ var (
 	errBadHeader    = invalid("malformed header", nil)
 	errForbiddenHdr = invalid("forbidden header parameter (jku, x5u, jwk, x5c or crit)", nil)
 	errBadTyp       = invalid(`typ is not "JWT"`, nil)
+	errFeedAsBearer = invalid(`typ is "`+RevocationsType+`": the revocation feed is not a bearer`, nil)
 	errBadClaims    = invalid("malformed claims (not a JSON object in UTF-8, or a name given twice or in two letter cases)", nil)
 	errHighS        = invalid("ES256 signature with a high s (the malleated twin of the low-s one)", nil)
 	errInactive     = invalid("introspection: token is not active", nil)

@@ -42,8 +42,10 @@ func compact(token string) (headerEnd int, ok bool) {
 }
 
 type header struct {
-	alg string
-	kid string
+	alg    string
+	kid    string
+	typ    string
+	hasTyp bool
 }
 
 // forbidden header parameters. jku, x5u, jwk and x5c let the token name its
@@ -54,7 +56,8 @@ type header struct {
 var forbidden = map[string]bool{"jku": true, "x5u": true, "jwk": true, "x5c": true, "crit": true}
 
 // parseHeader decodes the protected header and applies the checks golang-jwt
-// does not make.
+// does not make. What typ must be is the caller's to say: a login JWT's and
+// the revocation feed's differ.
 func parseHeader(seg string) (header, error) {
 	var h header
 	raw, ok := objectSegment(seg)
@@ -78,14 +81,29 @@ func parseHeader(seg string) (header, error) {
 		return h, errBadHeader
 	}
 	if typ, ok := params["typ"]; ok {
-		// autho writes "JWT"; anything else is some other kind of object
-		// signed by a key we trust, not a bearer meant for us.
-		var s string
-		if json.Unmarshal(typ, &s) != nil || !strings.EqualFold(s, "JWT") {
+		if json.Unmarshal(typ, &h.typ) != nil {
 			return h, errBadTyp
 		}
+		h.hasTyp = true
 	}
 	return h, nil
+}
+
+// loginTyp checks a login JWT's typ: autho writes "JWT"; anything else is
+// some other kind of object signed by a key we trust, not a bearer meant
+// for us. The revocation feed is named on its own, as it is the one such
+// object autho itself signs with the login keys: accepted as a bearer, it
+// would be a token without sub, acc or tok, refused later anyway, but for
+// the wrong reason and only by luck of its claims.
+func loginTyp(h header) error {
+	typ := h.typ
+	switch {
+	case !h.hasTyp || strings.EqualFold(typ, "JWT"):
+		return nil
+	case strings.EqualFold(typ, RevocationsType) || strings.EqualFold(typ, "application/"+RevocationsType):
+		return errFeedAsBearer
+	}
+	return errBadTyp
 }
 
 // objectSegment decodes seg, the header or the claims segment of a token,

@@ -96,6 +96,7 @@ func mustVerifier(tb testing.TB, cfg Config) *Verifier {
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
+	tb.Cleanup(func() { v.Close() })
 	return v
 }
 

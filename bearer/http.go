@@ -33,8 +33,9 @@ func Token(r *http.Request) (string, error) {
 // VerifyRequest reads the bearer from r's Authorization header (see Token)
 // and verifies it. It is Middleware without the response, for callers that
 // answer in their own way: ErrNoCredentials when there is no header or
-// another scheme, ErrUnavailable when strict mode could not ask autho,
-// ErrInvalidToken for anything else.
+// another scheme, ErrUnavailable when strict mode could not ask autho or
+// the revocation feed is missing or too old, ErrInvalidToken for anything
+// else.
 func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
 	token, err := Token(r)
 	if err != nil {
@@ -46,8 +47,9 @@ func (v *Verifier) VerifyRequest(r *http.Request) (*Identity, error) {
 // Middleware lets a request through to next only with a valid bearer, and puts
 // its Identity in the request's context (read it with FromContext). Otherwise
 // it answers 401 with WWW-Authenticate and the contract's envelope: result 15
-// when no bearer was sent, 16 for any refused one; or, in strict mode while
-// autho cannot be asked, 503 with Retry-After and result 14 (see WriteError).
+// when no bearer was sent, 16 for any refused one; or, while strict mode
+// cannot ask autho or the revocation feed is older than MaxAge, 503 with
+// Retry-After and result 14 (see WriteError).
 // The response never says why; Config.OnError gets the reason.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +72,7 @@ const retryAfterUnavailable = "5"
 // WriteError answers a refusal the way Middleware does: 401, WWW-Authenticate
 // and the envelope, result 15 for ErrNoCredentials and 16 for anything else
 // (an unknown error is a refusal too, never a pass); except ErrUnavailable,
-// strict mode without an answer from autho, which is 503, result 14, with
+// no way to tell whether the token was revoked, which is 503, result 14, with
 // Retry-After and no challenge, since the token itself was not refused.
 // Useful to a handler that calls VerifyRequest itself.
 func WriteError(w http.ResponseWriter, err error) {

@@ -216,6 +216,8 @@ func TestRequireScope(t *testing.T) {
 }
 
 func TestNew_config(t *testing.T) {
+	// Nothing listens there: a verifier that starts polling it fails fast.
+	const feedURL = "http://127.0.0.1:1/v1/autho/revocations"
 	k := mustKeys(t)
 	keys := standardKeys(k)
 	ok := func(c Config) Config {
@@ -248,12 +250,26 @@ func TestNew_config(t *testing.T) {
 		{"introspection without secret", ok(Config{Keys: keys, Introspection: &IntrospectionConfig{URL: "https://a.test/x"}}), false},
 		{"introspection relative URL", ok(Config{Keys: keys, Introspection: &IntrospectionConfig{URL: "/x", Secret: "s"}}), false},
 		{"introspection", ok(Config{Keys: keys, Introspection: &IntrospectionConfig{URL: "https://a.test/x", Secret: "s"}}), true},
+		{"revocations", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL}}), true},
+		{"revocations without URL", ok(Config{Keys: keys, Revocations: &RevocationsConfig{}}), false},
+		{"revocations relative URL", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: "/v1/autho/revocations"}}), false},
+		{"revocations ftp URL", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: "ftp://a.test/x"}}), false},
+		{"revocations negative Every", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL, Every: -time.Second}}), false},
+		{"revocations negative MaxAge", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL, MaxAge: -time.Second}}), false},
+		{"revocations MaxAge not above Every", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL, Every: time.Minute, MaxAge: time.Minute}}), false},
+		{"revocations MaxAge under the default Every", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL, MaxAge: time.Second}}), false},
+		{"revocations small", ok(Config{Keys: keys, Revocations: &RevocationsConfig{URL: feedURL, Every: time.Millisecond, MaxAge: 2 * time.Millisecond}}), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.cfg)
+			v, err := New(tt.cfg)
 			if (err == nil) != tt.ok {
 				t.Fatalf("New: err = %v, want ok = %v", err, tt.ok)
+			}
+			if v != nil {
+				v.Close()
+			} else if !strings.HasPrefix(err.Error(), "bearer: ") {
+				t.Fatalf("error %q does not say it is the bearer package's", err)
 			}
 		})
 	}

@@ -41,13 +41,20 @@ type Config struct {
 	// accepted within CacheTTL instead of at the JWT's exp.
 	Introspection *IntrospectionConfig
 
+	// Revocations, if set, polls autho's revocation feed in the background
+	// and refuses a JWT of a revoked API token, deactivated user or
+	// suspended account within about Every, with no request to autho per
+	// token. A Verifier with Revocations runs a goroutine: Close it.
+	Revocations *RevocationsConfig
+
 	// OnError, if set, is called with every refusal Middleware makes (an
 	// *Error), so the service can log the reason the client is not told.
 	OnError func(r *http.Request, err error)
 
 	// Logger receives strict mode's warning that introspection cannot be
-	// reached, at most one every 10 s; slog.Default() when nil. Its lines
-	// never hold a token or the introspection secret.
+	// reached and the feed's that it could not be fetched or verified, each
+	// at most one every 10 s; slog.Default() when nil. Its lines never hold
+	// a token or the introspection secret.
 	Logger *slog.Logger
 
 	// Now is the clock; time.Now by default. For tests.
@@ -68,6 +75,7 @@ type Verifier struct {
 	maxBytes   int
 	parsers    map[string]*jwt.Parser // one per algorithm, each pinned to it
 	introspect *introspector
+	feed       *feed // nil without Config.Revocations
 	onError    func(*http.Request, error)
 }
 
@@ -139,18 +147,40 @@ func New(cfg Config) (*Verifier, error) {
 			jwt.WithTimeFunc(now),
 		)
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	if cfg.Introspection != nil {
-		log := cfg.Logger
-		if log == nil {
-			log = slog.Default()
-		}
 		in, err := newIntrospector(*cfg.Introspection, now, log)
 		if err != nil {
 			return nil, err
 		}
 		v.introspect = in
 	}
+	if cfg.Revocations != nil {
+		// Checked before anything starts, so that a mistake leaves no
+		// goroutine behind.
+		f, err := newFeed(*cfg.Revocations, v, cfg.Issuer, leeway, now, log)
+		if err != nil {
+			return nil, err
+		}
+		v.feed = f
+		f.start()
+	}
 	return v, nil
+}
+
+// Close stops the polling of the revocation feed and waits until it has
+// stopped. A Verifier configured with Revocations must be closed when it is
+// no longer used, or its goroutine runs for ever; Close on any other
+// Verifier, or a second time, does nothing. After Close the last copy of
+// the feed stays in use until it is older than MaxAge.
+func (v *Verifier) Close() error {
+	if v.feed != nil {
+		v.feed.close()
+	}
+	return nil
 }
 
 // Verify checks token (the part after "Bearer ") and returns who it speaks
@@ -187,35 +217,26 @@ func (v *Verifier) VerifyClaims(ctx context.Context, token string) (*Claims, err
 	if err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(h.alg, "none") {
-		return nil, errAlgNone
+	if err := loginTyp(h); err != nil {
+		return nil, err
 	}
-	if !slices.Contains(v.algs, h.alg) {
-		return nil, errAlgNotAllow
-	}
-	sigStart := strings.LastIndexByte(token, '.') + 1
-	if h.alg == ES256 && highS(token[sigStart:]) {
-		return nil, errHighS
-	}
-	if _, ok := objectSegment(token[headerEnd+1 : sigStart-1]); !ok {
-		return nil, errBadClaims
-	}
-
-	keyAlg, key, err := v.keys.Key(ctx, h.kid)
+	keyAlg, key, err := v.signedBy(ctx, token, headerEnd, h)
 	if err != nil {
-		return nil, invalid("key lookup failed", err)
-	}
-	if keyAlg != h.alg {
-		return nil, errAlgMismatch
-	}
-	if err := checkKey(keyAlg, key); err != nil {
-		return nil, invalid("unusable key", err)
+		return nil, err
 	}
 
 	c := new(Claims)
 	_, err = v.parsers[keyAlg].ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return nil, invalid(jwtReason(err), err)
+	}
+
+	if v.feed != nil {
+		// Before introspection: a JWT the feed already refuses costs
+		// autho no request.
+		if err := v.feed.check(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 
 	if v.introspect != nil {
@@ -233,6 +254,37 @@ func (v *Verifier) VerifyClaims(ctx context.Context, token string) (*Claims, err
 		}
 	}
 	return c, nil
+}
+
+// signedBy makes the checks a login JWT and the revocation feed share,
+// before golang-jwt's: alg, the ES256 low s, the claims' shape, and the key
+// kid names, pinned to one algorithm. token's header, ending at headerEnd,
+// has been parsed into h.
+func (v *Verifier) signedBy(ctx context.Context, token string, headerEnd int, h header) (string, any, error) {
+	if strings.EqualFold(h.alg, "none") {
+		return "", nil, errAlgNone
+	}
+	if !slices.Contains(v.algs, h.alg) {
+		return "", nil, errAlgNotAllow
+	}
+	sigStart := strings.LastIndexByte(token, '.') + 1
+	if h.alg == ES256 && highS(token[sigStart:]) {
+		return "", nil, errHighS
+	}
+	if _, ok := objectSegment(token[headerEnd+1 : sigStart-1]); !ok {
+		return "", nil, errBadClaims
+	}
+	keyAlg, key, err := v.keys.Key(ctx, h.kid)
+	if err != nil {
+		return "", nil, invalid("key lookup failed", err)
+	}
+	if keyAlg != h.alg {
+		return "", nil, errAlgMismatch
+	}
+	if err := checkKey(keyAlg, key); err != nil {
+		return "", nil, invalid("unusable key", err)
+	}
+	return keyAlg, key, nil
 }
 
 // jwtReason names the first check golang-jwt reports as failed.

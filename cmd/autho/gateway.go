@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ import (
 func (a *app) gatewayCmd() *cobra.Command {
 	var f gateway.Flags
 	cmd := &cobra.Command{
-		Use:   "gateway --upstream URL [--listen ADDR] [--jwks URL | --hs256-secret-file FILE] [--strict]",
+		Use:   "gateway --upstream URL [--listen ADDR] [--jwks URL | --hs256-secret-file FILE] [--strict] [--revocations=false | --revocations-max-age D]",
 		Short: "Run a reverse proxy that lets only requests with a valid autho bearer through, adding X-Autho-* identity headers",
 		Long: `Run a reverse proxy in front of an API that has no authentication code of its own.
 
@@ -27,8 +28,18 @@ sent by the client are removed. Bodies stream through, and WebSocket upgrades
 pass. Let only the gateway reach the upstream: it trusts those headers.
 
 Issuer and audience come from AUTHO_ISSUER (required) and AUTHO_AUDIENCE
-(default autho). --strict also asks autho's introspection endpoint, with
-AUTHO_INTROSPECTION_SECRET, so that a revoked token stops within seconds.
+(default autho).
+
+A JWT is otherwise good until its exp. So the gateway polls autho's
+revocation feed (AUTHO_ISSUER + /v1/autho/revocations, every 5 s, verified
+with the same keys as the tokens) and refuses a JWT whose API token was
+revoked, or whose user or account was deactivated or suspended before the
+JWT was issued, within seconds, with no request to autho per token. While
+the feed cannot be fetched the last good copy is used, with a warning; once
+it is older than --revocations-max-age (default 10m) every request gets 503
+until autho answers again. --revocations=false turns the feed off.
+--strict also asks autho's introspection endpoint about each token, with
+AUTHO_INTROSPECTION_SECRET, for the current state rather than the feed's.
 
 --hs256-secret-file is re-read every 30 s, on SIGHUP, and when a token names
 a key it lacks, so "autho keys export-hs256 --force" after a rotation needs
@@ -63,5 +74,7 @@ no restart; a file that does not load leaves the last good one in use.`,
 	cmd.Flags().StringVar(&f.JWKS, "jwks", "", "JWKS URL (default AUTHO_ISSUER + /.well-known/jwks.json)")
 	cmd.Flags().StringVar(&f.HS256File, "hs256-secret-file", "", "verify HS256 tokens with the secrets in this file (from autho keys export-hs256; re-read every 30 s and on SIGHUP) instead of a JWKS")
 	cmd.Flags().BoolVar(&f.Strict, "strict", false, "also ask autho's introspection endpoint (needs AUTHO_INTROSPECTION_SECRET)")
+	cmd.Flags().BoolVar(&f.Revocations, "revocations", true, "poll autho's revocation feed (AUTHO_ISSUER + /v1/autho/revocations) every 5 s and refuse revoked tokens; --revocations=false turns it off")
+	cmd.Flags().DurationVar(&f.RevocationsMaxAge, "revocations-max-age", 10*time.Minute, "answer 503 to every request once the feed could not be fetched for this long")
 	return cmd
 }

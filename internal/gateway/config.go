@@ -7,16 +7,24 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/autho/autho/bearer"
 	"github.com/autho/autho/internal/config"
 )
 
-// Flags are the gateway's command-line flags as typed.
+// Flags are the gateway's command-line flags as typed. The command's
+// defaults are its own: the zero Flags has Revocations off.
 type Flags struct {
 	Upstream, Listen, JWKS, HS256File string
 	Strict                            bool
+	Revocations                       bool
+	RevocationsMaxAge                 time.Duration
 }
+
+// revocationsEvery is the bearer package's default poll period, which the
+// gateway uses: a max age not above it would fail closed between polls.
+const revocationsEvery = 5 * time.Second
 
 // ParseConfig checks every flag and setting and reports all mistakes at
 // once, one each, naming what to fix. Secrets are never repeated. It
@@ -77,6 +85,15 @@ func ParseConfig(f Flags, src config.Source) (*Config, slog.Level, error) {
 		}
 		if c.Issuer != "" {
 			c.IntrospectionURL = c.Issuer + "/v1/autho/token/introspect/"
+		}
+	}
+	if f.Revocations {
+		c.Revocations, c.RevocationsMaxAge = true, f.RevocationsMaxAge
+		if c.Issuer != "" {
+			c.RevocationsURL = c.Issuer + "/v1/autho/revocations"
+		}
+		if f.RevocationsMaxAge <= revocationsEvery {
+			bad("--revocations-max-age: %v must be longer than the feed's poll period, %v (default 10m)", f.RevocationsMaxAge, revocationsEvery)
 		}
 	}
 	if len(errs) > 0 {

@@ -38,15 +38,26 @@ type Config struct {
 	IntrospectionURL    string
 	IntrospectionSecret string
 	IntrospectionTTL    time.Duration
+	// Revocations polls autho's revocation feed at RevocationsURL, verified
+	// with the same keys as the tokens, so that a revoked token is refused
+	// within seconds; once the last good copy is older than
+	// RevocationsMaxAge every token gets 503. Zero RevocationsMaxAge and
+	// RevocationsEvery (the poll period; tests shorten it) mean the bearer
+	// package's defaults.
+	Revocations       bool
+	RevocationsURL    string
+	RevocationsMaxAge time.Duration
+	RevocationsEvery  time.Duration
 }
 
 // Gateway is a running reverse proxy: what the command starts and tests
 // boot on :0.
 type Gateway struct {
 	*server.Serving
-	log     *slog.Logger
-	secrets *bearer.SecretFile // nil with a JWKS
-	stop    context.CancelFunc // ends the re-reading of secrets
+	log      *slog.Logger
+	verifier *bearer.Verifier
+	secrets  *bearer.SecretFile // nil with a JWKS
+	stop     context.CancelFunc // ends the re-reading of secrets
 }
 
 // Start builds the verifier, binds the listener and starts serving.
@@ -57,6 +68,7 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		v.Close()
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
 	g := &Gateway{Serving: server.Serve(&http.Server{
@@ -68,7 +80,7 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}, ln), log: log, secrets: cfg.HS256Keys, stop: func() {}}
+	}, ln), log: log, verifier: v, secrets: cfg.HS256Keys, stop: func() {}}
 	mode := "jwks"
 	if g.secrets != nil {
 		mode = "hs256"
@@ -77,7 +89,7 @@ func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Gateway, error)
 		go g.secrets.Run(rctx, cfg.HS256Reload, g.reloadFailed)
 	}
 	log.Info("autho gateway listening", "addr", ln.Addr().String(), "upstream", cfg.Upstream.Redacted(),
-		"issuer", cfg.Issuer, "keys", mode, "strict", cfg.Strict)
+		"issuer", cfg.Issuer, "keys", mode, "strict", cfg.Strict, "revocations", cfg.Revocations)
 	return g, nil
 }
 
@@ -89,7 +101,8 @@ func newVerifier(ctx context.Context, cfg *Config, log *slog.Logger) (*bearer.Ve
 	bc := bearer.Config{
 		Issuer:   cfg.Issuer,
 		Audience: cfg.Audience,
-		// Strict mode's warnings while introspection gives no answer.
+		// Strict mode's warnings while introspection gives no answer,
+		// and the feed's while it cannot be fetched.
 		Logger: log,
 		OnError: func(r *http.Request, err error) {
 			log.Debug("bearer refused", "method", server.MethodLabel(r.Method), "reason", err)
@@ -112,6 +125,13 @@ func newVerifier(ctx context.Context, cfg *Config, log *slog.Logger) (*bearer.Ve
 			URL:      cfg.IntrospectionURL,
 			Secret:   cfg.IntrospectionSecret,
 			CacheTTL: cfg.IntrospectionTTL,
+		}
+	}
+	if cfg.Revocations {
+		bc.Revocations = &bearer.RevocationsConfig{
+			URL:    cfg.RevocationsURL,
+			Every:  cfg.RevocationsEvery,
+			MaxAge: cfg.RevocationsMaxAge,
 		}
 	}
 	return bearer.New(bc)
@@ -164,8 +184,12 @@ func (g *Gateway) reloadFailed(err error) {
 	g.log.Warn("could not re-read the HS256 secret file; keeping the secrets read before", "err", err)
 }
 
-// Close stops re-reading the secrets, then stops serving (server.Serving).
+// Close stops re-reading the secrets, stops serving (server.Serving), then
+// stops polling the revocation feed: the requests being drained still need
+// its copy.
 func (g *Gateway) Close(ctx context.Context) error {
 	g.stop()
-	return g.Serving.Close(ctx)
+	err := g.Serving.Close(ctx)
+	g.verifier.Close()
+	return err
 }

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,15 @@ type issuer struct {
 	*httptest.Server
 	keys *signer.Keyring
 	log  *syncBuffer // the gateways' log
+
+	// The revocation feed it serves, signed by keys at each request, with
+	// an ETag of its version; while feedDown, requests for it get their
+	// connection closed, as by a node that went away.
+	mu          sync.Mutex
+	revoked     []bearer.Revocation
+	feedVersion int
+	feedDown    bool
+	feedHits    atomic.Int64
 }
 
 func newIssuer(t *testing.T) *issuer { t.Helper(); return newIssuerAlg(t, signer.ES256) }
@@ -64,17 +74,65 @@ func newIssuerAlg(t *testing.T, alg string) *issuer {
 	if err := keys.EnsureKey(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	is := &issuer{keys: keys, log: &syncBuffer{}}
+	is := &issuer{keys: keys, log: &syncBuffer{}, revoked: []bearer.Revocation{}}
 	is.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/jwks.json" {
+		switch r.URL.Path {
+		case "/.well-known/jwks.json":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(keys.JWKS())
+		case "/v1/autho/revocations":
+			is.serveFeed(t, w, r)
+		default:
 			http.NotFound(w, r)
-			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(keys.JWKS())
 	}))
 	t.Cleanup(is.Close)
 	return is
+}
+
+// serveFeed answers as autho's GET /v1/autho/revocations does.
+func (is *issuer) serveFeed(t *testing.T, w http.ResponseWriter, r *http.Request) {
+	is.feedHits.Add(1)
+	is.mu.Lock()
+	revoked, etag, down := slices.Clone(is.revoked), fmt.Sprintf(`"%d"`, is.feedVersion), is.feedDown
+	is.mu.Unlock()
+	if down {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			c.Close()
+		}
+		return
+	}
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	now := time.Now()
+	doc, err := is.keys.SignRevocations(&bearer.RevocationList{
+		Issuer: is.URL, IssuedAt: bearer.NumericDate{Time: now}, ExpiresAt: bearer.NumericDate{Time: now.Add(5 * time.Minute)},
+		Revoked: revoked,
+	})
+	if err != nil {
+		t.Error(err)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	io.WriteString(w, doc)
+}
+
+// revoke adds entries to the feed.
+func (is *issuer) revoke(entries ...bearer.Revocation) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.revoked = append(is.revoked, entries...)
+	is.feedVersion++
+}
+
+func (is *issuer) setFeedDown(down bool) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.feedDown = down
 }
 
 // caller is who a JWT says is calling: the ids the login puts in it.
@@ -103,11 +161,21 @@ func (is *issuer) jwt(t *testing.T, c caller) string {
 // verifying with the issuer's JWKS.
 func startTestGateway(t *testing.T, is *issuer, up string) *Gateway {
 	t.Helper()
+	return startGatewayWith(t, is, up, nil)
+}
+
+// startGatewayWith is startTestGateway with the configuration changed by
+// edit.
+func startGatewayWith(t *testing.T, is *issuer, up string, edit func(*Config)) *Gateway {
+	t.Helper()
 	u, err := url.Parse(up)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := &Config{Upstream: u, Listen: "127.0.0.1:0", Issuer: is.URL, Audience: "autho", JWKSURL: is.URL + "/.well-known/jwks.json"}
+	if edit != nil {
+		edit(cfg)
+	}
 	g, err := Start(context.Background(), cfg, slog.New(slog.NewJSONHandler(is.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
