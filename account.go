@@ -22,6 +22,10 @@ type Account struct {
 	ExpiresAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// SuspendedAt is when the account was last suspended; zero: never.
+	// A reactivation keeps it, because the JWTs issued before it must
+	// stay refused (the revocation feed's rule); SetStatus sets it.
+	SuspendedAt time.Time
 
 	// AllowedScopes are the scopes the account's own people may give their
 	// API tokens in the portal, set by the operator; none by default. The
@@ -32,6 +36,22 @@ type Account struct {
 	// token (the newest one). Stores fill it on reads; it is never written
 	// through an Account.
 	PartnerTokenHint string
+}
+
+// SetStatus gives the account status st, as of now, and reports whether
+// that changed anything. It is the one place a suspension is stamped:
+// every writer of Status goes through it. Any status but active stops the
+// account (State's rule), so any move away from active stamps SuspendedAt.
+func (a *Account) SetStatus(st AccountStatus, now time.Time) bool {
+	if a.Status == st {
+		return false
+	}
+	was := a.Status
+	a.Status = st
+	if was == AccountActive {
+		a.SuspendedAt = now
+	}
+	return true
 }
 
 // Expired reports whether the account's expiry time has passed at now.

@@ -36,8 +36,8 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account, pt *PartnerToken, entries ...Entry) error
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
-	// UpdateAccount writes Name, Status, ExpiresAt, AllowedScopes and
-	// UpdatedAt. The id and creation time never change; PartnerTokenHint
+	// UpdateAccount writes Name, Status, SuspendedAt, ExpiresAt,
+	// AllowedScopes and UpdatedAt. The id and creation time never change; PartnerTokenHint
 	// follows RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error, entries ...Entry) (*Account, error)
 
@@ -55,8 +55,8 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (*User, error) // matched by EmailKey
 	Users(ctx context.Context, accountID string) ([]*User, error)
 	// UpdateUser writes Email (and so its EmailKey; another user's is
-	// ErrConflict), PasswordHash, PasswordEpoch, Role, Active and
-	// UpdatedAt. The id, account and creation time never change.
+	// ErrConflict), PasswordHash, PasswordEpoch, Role, Active,
+	// DeactivatedAt and UpdatedAt. The id, account and creation time never change.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error, entries ...Entry) (*User, error)
 
 	CreateAPIToken(ctx context.Context, t *APIToken, entries ...Entry) error
@@ -84,6 +84,26 @@ type Store interface {
 	// RecordTokenUse sets last-used time and IP; a use older than the one
 	// stored does not overwrite it, and unknown token ids are ignored.
 	RecordTokenUse(ctx context.Context, uses []TokenUse) error
+
+	// RevocationVersion is a number that grows with every committed change
+	// the revocation feed lists: an API token's RevokedAt, a user's
+	// DeactivatedAt, or an account's SuspendedAt or ExpiresAt written with
+	// a new value, by any writer (an Update, a Create, a leak's
+	// revocation, another process sharing the database). A transaction
+	// that makes such changes raises it by at least one, within itself, so
+	// a reader that sees a version also sees every change behind it; it
+	// never goes down. It may also grow when nothing the feed lists
+	// changed. It does not move when time passes: an account reaching its
+	// ExpiresAt is a change of now, not of the database.
+	RevocationVersion(ctx context.Context) (int64, error)
+	// Revocations lists the facts a revocation feed is built from, read in
+	// one snapshot: every API token revoked at or after since whose
+	// ExpiresAt is after since (At: RevokedAt); every user deactivated at
+	// or after since (At: DeactivatedAt); every account suspended at or
+	// after since (At: SuspendedAt); and every account whose ExpiresAt is
+	// at or after since and not after now (At: ExpiresAt). An account both
+	// suspended and ended in that span is listed twice. Any order.
+	Revocations(ctx context.Context, since, now time.Time) ([]Revocation, error)
 
 	// AddSigningKey stores k and marks every other key that is not yet
 	// retired as retired at k.CreatedAt, to be published until verifyUntil.

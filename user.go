@@ -28,8 +28,27 @@ type User struct {
 	PasswordEpoch int64
 	Role          Role
 	Active        bool
+	// DeactivatedAt is when the user was last deactivated; zero: never.
+	// A reactivation keeps it, because the JWTs issued before it must
+	// stay refused (the revocation feed's rule); SetActive sets it.
+	DeactivatedAt time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// SetActive makes the user active or not, as of now, and reports whether
+// that changed anything. It is the one place a deactivation is stamped:
+// every writer of Active goes through it, so that DeactivatedAt is never
+// left behind a deactivation.
+func (u *User) SetActive(active bool, now time.Time) bool {
+	if u.Active == active {
+		return false
+	}
+	u.Active = active
+	if !active {
+		u.DeactivatedAt = now
+	}
+	return true
 }
 
 // EmailKey is the form of an email address that uniqueness and look-ups use:

@@ -204,11 +204,7 @@ func (s *Service) ChangeAccount(ctx context.Context, by autho.Actor, id string, 
 			a.ExpiresAt = stamp(*c.ExpiresAt)
 			return true // a renewal is recorded even to the same time: the operator decided it again
 		}},
-		{c.Status != nil, statusAction, func(a *autho.Account) bool {
-			changed := a.Status != *c.Status
-			a.Status = *c.Status
-			return changed
-		}},
+		{c.Status != nil, statusAction, func(a *autho.Account) bool { return a.SetStatus(*c.Status, now) }},
 		{c.AllowedScopes != nil, autho.AuditAccountScopes, func(a *autho.Account) bool {
 			changed := !slices.Equal(a.AllowedScopes, scopes)
 			a.AllowedScopes = scopes

@@ -159,19 +159,21 @@ func TestService_SuspendReactivate(t *testing.T) {
 
 	f.now = start.Add(time.Minute)
 	got, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID)
-	if err != nil || got.Status != autho.AccountSuspended || !got.UpdatedAt.Equal(f.now) {
+	if err != nil || got.Status != autho.AccountSuspended || !got.UpdatedAt.Equal(f.now) || !got.SuspendedAt.Equal(f.now) {
 		t.Fatalf("Suspend = %+v, %v", got, err)
 	}
 	t.Run("twice is harmless", func(t *testing.T) {
 		f.now = start.Add(2 * time.Minute)
 		again, err := f.svc.Suspend(t.Context(), autho.OperatorCLI, a.ID)
-		if err != nil || again.Status != autho.AccountSuspended || !again.UpdatedAt.Equal(got.UpdatedAt) {
+		if err != nil || again.Status != autho.AccountSuspended || !again.UpdatedAt.Equal(got.UpdatedAt) ||
+			!again.SuspendedAt.Equal(got.SuspendedAt) {
 			t.Fatalf("Suspend again = %+v, %v", again, err)
 		}
 	})
 	t.Run("reactivate", func(t *testing.T) {
+		// JWTs from before the suspension stay refused: its time is kept.
 		back, err := f.svc.Reactivate(t.Context(), autho.OperatorCLI, a.ID)
-		if err != nil || back.Status != autho.AccountActive {
+		if err != nil || back.Status != autho.AccountActive || !back.SuspendedAt.Equal(got.SuspendedAt) {
 			t.Fatalf("Reactivate = %+v, %v", back, err)
 		}
 	})

@@ -173,11 +173,7 @@ func (s *Service) ChangeUser(ctx context.Context, by autho.Actor, ref string, c 
 		if *c.Active {
 			action = autho.AuditUserActivate
 		}
-		parts = append(parts, part{action, func(u *autho.User) bool {
-			changed := u.Active != *c.Active
-			u.Active = *c.Active
-			return changed
-		}})
+		parts = append(parts, part{action, func(u *autho.User) bool { return u.SetActive(*c.Active, now) }})
 	}
 	// Each part leaves its audit event and, when it is a lifecycle one,
 	// its event: two entries, both dropped when the part changes nothing.

@@ -130,7 +130,7 @@ func TestService_DeactivateActivateUser(t *testing.T) {
 
 	f.now = start.Add(time.Minute)
 	got, err := f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, "Ann@Example.com")
-	if err != nil || got.Active || !got.UpdatedAt.Equal(f.now) {
+	if err != nil || got.Active || !got.UpdatedAt.Equal(f.now) || !got.DeactivatedAt.Equal(f.now) {
 		t.Fatalf("DeactivateUser = %+v, %v", got, err)
 	}
 	cred, err := f.store.APICredential(t.Context(), hashOf(plain))
@@ -140,12 +140,13 @@ func TestService_DeactivateActivateUser(t *testing.T) {
 
 	f.now = start.Add(2 * time.Minute)
 	again, err := f.svc.DeactivateUser(t.Context(), autho.OperatorCLI, u.ID)
-	if err != nil || again.Active || !again.UpdatedAt.Equal(got.UpdatedAt) {
+	if err != nil || again.Active || !again.UpdatedAt.Equal(got.UpdatedAt) || !again.DeactivatedAt.Equal(got.DeactivatedAt) {
 		t.Fatalf("DeactivateUser twice = %+v, %v; want unchanged", again, err)
 	}
 
+	// JWTs from before the deactivation stay refused: its time is kept.
 	back, err := f.svc.ActivateUser(t.Context(), autho.OperatorCLI, u.Email)
-	if err != nil || !back.Active {
+	if err != nil || !back.Active || !back.DeactivatedAt.Equal(got.DeactivatedAt) {
 		t.Fatalf("ActivateUser = %+v, %v", back, err)
 	}
 

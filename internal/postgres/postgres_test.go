@@ -45,6 +45,12 @@ func TestStore_ClaimAcrossStores(t *testing.T) {
 	storetest.TestClaimAcrossStores(t, nodes[0], nodes[1])
 }
 
+// Revocations made at once on two nodes each move the version both read.
+func TestStore_RevocationsAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestRevocationsAcrossStores(t, nodes[0], nodes[1])
+}
+
 // TestMigrate_concurrent starts several nodes on one empty database at the
 // same moment: all must succeed, and each version must be applied once.
 func TestMigrate_concurrent(t *testing.T) {
@@ -91,7 +97,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens portal_sessions schema_migrations signing_keys users webhook_endpoints"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens portal_sessions revocation_version schema_migrations signing_keys users webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}
@@ -227,6 +233,8 @@ func allCalls(s *Store) []struct {
 		{"RecordTokenUse", func(ctx context.Context) error {
 			return s.RecordTokenUse(ctx, []autho.TokenUse{{TokenID: "tok_x", At: now}})
 		}},
+		{"RevocationVersion", func(ctx context.Context) error { _, err := s.RevocationVersion(ctx); return err }},
+		{"Revocations", func(ctx context.Context) error { _, err := s.Revocations(ctx, now, now); return err }},
 		{"AddSigningKey", func(ctx context.Context) error {
 			return s.AddSigningKey(ctx, &autho.SigningKey{ID: "key_x", CreatedAt: now}, now)
 		}},

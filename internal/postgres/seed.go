@@ -38,21 +38,23 @@ func (s *Store) InsertBulk(ctx context.Context, accounts []*autho.Account, partn
 			n     int
 			row   func(i int) []any
 		}{
-			{"accounts", []string{"id", "name", "status", "expires_at", "created_at", "updated_at"}, len(accounts),
+			{"accounts", []string{"id", "name", "status", "expires_at", "created_at", "updated_at", "suspended_at"}, len(accounts),
 				func(i int) []any {
 					a := accounts[i]
-					return []any{a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt)}
+					return []any{a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt),
+						nullMicros(a.SuspendedAt)}
 				}},
 			{"partner_tokens", []string{"id", "account_id", "hash", "hint", "created_at", "expires_at"}, len(partners),
 				func(i int) []any {
 					p := partners[i]
 					return []any{p.ID, p.AccountID, hexOf(p.Hash), p.Hint, micros(p.CreatedAt), nullMicros(p.ExpiresAt)}
 				}},
-			{"users", []string{"id", "account_id", "email", "email_key", "password_hash", "role", "active", "created_at", "updated_at"}, len(users),
+			{"users", []string{"id", "account_id", "email", "email_key", "password_hash", "role", "active", "deactivated_at",
+				"created_at", "updated_at"}, len(users),
 				func(i int) []any {
 					u := users[i]
 					return []any{u.ID, u.AccountID, u.Email, autho.EmailKey(u.Email), u.PasswordHash, string(u.Role),
-						boolInt(u.Active), micros(u.CreatedAt), micros(u.UpdatedAt)}
+						boolInt(u.Active), nullMicros(u.DeactivatedAt), micros(u.CreatedAt), micros(u.UpdatedAt)}
 				}},
 			{"api_tokens", []string{"id", "user_id", "account_id", "name", "hash", "hint", "scopes", "created_at",
 				"expires_at", "last_used_at", "last_used_ip", "revoked_at"}, len(tokens),

@@ -9,7 +9,7 @@ import (
 	"github.com/autho/autho"
 )
 
-const userColumns = `id, account_id, email, password_hash, password_epoch, role, active, created_at, updated_at`
+const userColumns = `id, account_id, email, password_hash, password_epoch, role, active, deactivated_at, created_at, updated_at`
 
 func scanUser(row scanner) (*autho.User, error) {
 	var (
@@ -17,12 +17,14 @@ func scanUser(row scanner) (*autho.User, error) {
 		role              string
 		active            int32
 		created, modified int64
+		deactivated       *int64
 	)
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &role, &active, &created, &modified); err != nil {
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &role, &active, &deactivated, &created, &modified); err != nil {
 		return nil, err
 	}
 	u.Role = autho.Role(role)
 	u.Active = active != 0
+	u.DeactivatedAt = fromNullMicros(deactivated)
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(modified)
 	return &u, nil
@@ -33,8 +35,8 @@ func scanUser(row scanner) (*autho.User, error) {
 // unique email_key says so).
 func (s *Store) CreateUser(ctx context.Context, u *autho.User, entries ...autho.Entry) error {
 	return s.write(ctx, "create user", entries, func(ctx context.Context, x execer) error {
-		_, err := x.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
+		_, err := x.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), nullMicros(u.DeactivatedAt),
 			micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 		return err
 	})
@@ -81,7 +83,7 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 }
 
 // UpdateUser writes back what fn changes of email, password hash and epoch,
-// role, active flag and update time, with the row locked from read to commit.
+// role, active flag, time of the last deactivation and update time, with the row locked from read to commit.
 // A new email that another user has is ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error, entries ...autho.Entry) (*autho.User, error) {
 	var read, u *autho.User
@@ -96,8 +98,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) 
 			return &fnError{err}
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email = $2, email_key = $3, password_hash = $4, password_epoch = $8,
-			role = $5, active = $6, updated_at = $7 WHERE id = $1 RETURNING `+userColumns,
-			id, w.Email, autho.EmailKey(w.Email), w.PasswordHash, string(w.Role), boolInt(w.Active), micros(w.UpdatedAt), w.PasswordEpoch))
+			role = $5, active = $6, updated_at = $7, deactivated_at = $9 WHERE id = $1 RETURNING `+userColumns,
+			id, w.Email, autho.EmailKey(w.Email), w.PasswordHash, string(w.Role), boolInt(w.Active), micros(w.UpdatedAt), w.PasswordEpoch,
+			nullMicros(w.DeactivatedAt)))
 		if err != nil {
 			return err
 		}

@@ -12,18 +12,20 @@ import (
 // accountCols reads an account a with its newest partner token's hint. The
 // subquery walks the (account_id, created_at) index backwards and stops at
 // the first row.
-const accountCols = `a.id, a.name, a.status, a.expires_at, a.created_at, a.updated_at, a.allowed_scopes,
+const accountCols = `a.id, a.name, a.status, a.expires_at, a.suspended_at, a.created_at, a.updated_at, a.allowed_scopes,
 	COALESCE((SELECT n.hint FROM partner_tokens n WHERE n.account_id = a.id
 		ORDER BY n.created_at DESC, n.id DESC LIMIT 1), '')`
 
 func scanAccount(sc scanner, a *autho.Account, extra ...any) error {
 	var expires, created, updated int64
+	var suspended sql.NullInt64
 	var scopes string
-	dest := append([]any{&a.ID, &a.Name, &a.Status, &expires, &created, &updated, &scopes, &a.PartnerTokenHint}, extra...)
+	dest := append([]any{&a.ID, &a.Name, &a.Status, &expires, &suspended, &created, &updated, &scopes, &a.PartnerTokenHint}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
 	a.ExpiresAt, a.CreatedAt, a.UpdatedAt = fromMicros(expires), fromMicros(created), fromMicros(updated)
+	a.SuspendedAt = fromNullMicros(suspended)
 	a.AllowedScopes = splitScopes(scopes)
 	return nil
 }
@@ -32,9 +34,10 @@ func scanAccount(sc scanner, a *autho.Account, extra ...any) error {
 // to a whatever its AccountID says.
 func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.tx(ctx, "create account", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at, allowed_scopes)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt), joinScopes(a.AllowedScopes))
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, suspended_at, created_at, updated_at, allowed_scopes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), nullMicros(a.SuspendedAt), micros(a.CreatedAt), micros(a.UpdatedAt),
+			joinScopes(a.AllowedScopes))
 		if err != nil {
 			return wrap("create account", err)
 		}
@@ -84,7 +87,8 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 
 // UpdateAccount applies fn to a copy of the account in one write transaction
 // and takes from it only the fields store.go lets an update write: the name,
-// status, expiry, allowed scopes and update time.
+// status, time of the last suspension, expiry, allowed scopes and update
+// time.
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
 	a := new(autho.Account)
 	err := s.tx(ctx, "update account", func(tx *sql.Tx) error {
@@ -96,10 +100,12 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 		if err := fn(&w); err != nil {
 			return err
 		}
-		a.Name, a.Status, a.ExpiresAt, a.UpdatedAt = w.Name, w.Status, stored(w.ExpiresAt), stored(w.UpdatedAt)
+		a.Name, a.Status, a.SuspendedAt = w.Name, w.Status, stored(w.SuspendedAt)
+		a.ExpiresAt, a.UpdatedAt = stored(w.ExpiresAt), stored(w.UpdatedAt)
 		a.AllowedScopes = splitScopes(joinScopes(w.AllowedScopes)) // as a read returns them
-		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, expires_at = ?, allowed_scopes = ?, updated_at = ? WHERE id = ?`,
-			a.Name, string(a.Status), micros(a.ExpiresAt), joinScopes(a.AllowedScopes), micros(a.UpdatedAt), a.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, suspended_at = ?, expires_at = ?, allowed_scopes = ?,
+			updated_at = ? WHERE id = ?`,
+			a.Name, string(a.Status), nullMicros(a.SuspendedAt), micros(a.ExpiresAt), joinScopes(a.AllowedScopes), micros(a.UpdatedAt), a.ID)
 		if err != nil {
 			return wrap("update account", err)
 		}

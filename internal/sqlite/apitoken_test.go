@@ -106,8 +106,10 @@ func schemaAt(t *testing.T, path string, n int) (db *sql.DB, exec func(q string,
 		exec(m.SQL)
 		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, m.Version)
 	}
-	exec(`INSERT INTO accounts VALUES ('acc_1', 'A', 'active', 0, 0, 0)`)
-	exec(`INSERT INTO users VALUES ('usr_1', 'acc_1', 'a@example.com', 'a@example.com', '', 'admin', 1, 0, 0)`)
+	// Columns named: later versions add some, with defaults.
+	exec(`INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at) VALUES ('acc_1', 'A', 'active', 0, 0, 0)`)
+	exec(`INSERT INTO users (id, account_id, email, email_key, password_hash, role, active, created_at, updated_at)
+		VALUES ('usr_1', 'acc_1', 'a@example.com', 'a@example.com', '', 'admin', 1, 0, 0)`)
 	return db, exec
 }
 

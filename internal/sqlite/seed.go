@@ -45,10 +45,11 @@ func (s *Store) InsertBulk(ctx context.Context, accounts []*autho.Account, partn
 		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(seedCacheKiB)); err != nil {
 			return wrap("insert bulk", err)
 		}
-		err := insertRows(ctx, tx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at) VALUES `,
-			6, len(accounts), func(i int, args []any) []any {
+		err := insertRows(ctx, tx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at, suspended_at) VALUES `,
+			7, len(accounts), func(i int, args []any) []any {
 				a := accounts[i]
-				return append(args, a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt))
+				return append(args, a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt),
+					nullMicros(a.SuspendedAt))
 			})
 		if err == nil {
 			err = insertRows(ctx, tx, `INSERT INTO partner_tokens (id, account_id, hash, hint, created_at, expires_at) VALUES `,
@@ -59,10 +60,10 @@ func (s *Store) InsertBulk(ctx context.Context, accounts []*autho.Account, partn
 		}
 		if err == nil {
 			err = insertRows(ctx, tx, `INSERT INTO users (`+userCols+`, email_key) VALUES `,
-				10, len(users), func(i int, args []any) []any {
+				11, len(users), func(i int, args []any) []any {
 					u := users[i]
 					return append(args, u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
-						micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
+						nullMicros(u.DeactivatedAt), micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 				})
 		}
 		if err == nil {

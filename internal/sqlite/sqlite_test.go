@@ -34,6 +34,13 @@ func TestStore_NoticeAcrossStores(t *testing.T) {
 	storetest.TestNoticeAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
 }
 
+// The CLI revoking beside "autho serve": each revocation moves the version
+// both read.
+func TestStore_RevocationsAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestRevocationsAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "autho.db")
 	storetest.TestClaimAcrossStores(t, mustOpen(t, path), mustOpen(t, path))

@@ -7,14 +7,15 @@ import (
 	"github.com/autho/autho"
 )
 
-const userCols = `id, account_id, email, password_hash, password_epoch, role, active, created_at, updated_at`
+const userCols = `id, account_id, email, password_hash, password_epoch, role, active, deactivated_at, created_at, updated_at`
 
 func scanUser(sc scanner, u *autho.User) error {
 	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &u.Role, &u.Active, &created, &updated); err != nil {
+	var deactivated sql.NullInt64
+	if err := sc.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.PasswordEpoch, &u.Role, &u.Active, &deactivated, &created, &updated); err != nil {
 		return err
 	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	u.DeactivatedAt, u.CreatedAt, u.UpdatedAt = fromNullMicros(deactivated), fromMicros(created), fromMicros(updated)
 	return nil
 }
 
@@ -22,8 +23,8 @@ func scanUser(sc scanner, u *autho.User) error {
 // account must exist (autho.ErrNotFound otherwise).
 func (s *Store) CreateUser(ctx context.Context, u *autho.User, entries ...autho.Entry) error {
 	return s.write(ctx, "create user", entries, func(x execer) error {
-		_, err := x.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
+		_, err := x.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.AccountID, u.Email, u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), nullMicros(u.DeactivatedAt),
 			micros(u.CreatedAt), micros(u.UpdatedAt), autho.EmailKey(u.Email))
 		return wrap("create user", err)
 	})
@@ -68,8 +69,8 @@ func (s *Store) Users(ctx context.Context, accountID string) ([]*autho.User, err
 
 // UpdateUser applies fn to a copy of the user in one write transaction and
 // takes from it only the fields store.go lets an update write: the email
-// (and so its key), password hash and epoch, role, active flag and update
-// time.
+// (and so its key), password hash and epoch, role, active flag, time of
+// the last deactivation and update time.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) error, entries ...autho.Entry) (*autho.User, error) {
 	u := new(autho.User)
 	err := s.tx(ctx, "update user", func(tx *sql.Tx) error {
@@ -81,10 +82,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*autho.User) 
 			return err
 		}
 		u.Email, u.PasswordHash, u.PasswordEpoch = w.Email, w.PasswordHash, w.PasswordEpoch
-		u.Role, u.Active, u.UpdatedAt = w.Role, w.Active, stored(w.UpdatedAt)
+		u.Role, u.Active, u.DeactivatedAt, u.UpdatedAt = w.Role, w.Active, stored(w.DeactivatedAt), stored(w.UpdatedAt)
 		_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, password_epoch = ?, role = ?, active = ?,
-			updated_at = ? WHERE id = ?`,
-			u.Email, autho.EmailKey(u.Email), u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active), micros(u.UpdatedAt), u.ID)
+			deactivated_at = ?, updated_at = ? WHERE id = ?`,
+			u.Email, autho.EmailKey(u.Email), u.PasswordHash, u.PasswordEpoch, string(u.Role), boolInt(u.Active),
+			nullMicros(u.DeactivatedAt), micros(u.UpdatedAt), u.ID)
 		if err != nil {
 			return wrap("update user", err)
 		}

@@ -24,13 +24,21 @@ func testCreateAccount(t *testing.T, newStore newStoreFunc) {
 	t.Run("suspended", func(t *testing.T) {
 		s := newStore(t)
 		a, pt := newAccount()
-		a.Status = autho.AccountSuspended
+		a.Status, a.SuspendedAt = autho.AccountSuspended, at(-time.Minute)
 		wantErr(t, "CreateAccount", s.CreateAccount(t.Context(), a, pt), nil)
+		a.PartnerTokenHint = pt.Hint
 		got, err := s.Account(t.Context(), a.ID)
 		wantErr(t, "Account", err, nil)
-		if got.Status != autho.AccountSuspended {
-			t.Errorf("Status = %q, want %q", got.Status, autho.AccountSuspended)
+		check(t, "Account", got, a)
+		all, err := s.Accounts(t.Context())
+		wantErr(t, "Accounts", err, nil)
+		if len(all) != 1 {
+			t.Fatalf("Accounts = %d accounts, want 1", len(all))
 		}
+		check(t, "Accounts", all[0], a)
+		cred, err := s.PartnerCredential(t.Context(), pt.Hash)
+		wantErr(t, "PartnerCredential", err, nil)
+		check(t, "PartnerCredential account", &cred.Account, a)
 	})
 	t.Run("allowed scopes", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -137,13 +145,14 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		want := *a
 		want.Name = "Renamed"
 		want.Status = autho.AccountSuspended
+		want.SuspendedAt = at(30 * time.Minute)
 		want.ExpiresAt = at(48 * time.Hour)
 		want.AllowedScopes = []string{"invoices:read"}
 		want.UpdatedAt = at(time.Hour)
 		got, err := s.UpdateAccount(t.Context(), a.ID, func(cur *autho.Account) error {
 			check(t, "account given to fn", cur, a)
 			cur.Name, cur.Status, cur.ExpiresAt, cur.UpdatedAt = want.Name, want.Status, want.ExpiresAt, want.UpdatedAt
-			cur.AllowedScopes = want.AllowedScopes
+			cur.AllowedScopes, cur.SuspendedAt = want.AllowedScopes, want.SuspendedAt
 			return nil
 		})
 		wantErr(t, "UpdateAccount", err, nil)
@@ -157,12 +166,33 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		a, _ := mustAccount(t, s)
 		next, _ := newAccount()
 		next.Name, next.Status, next.ExpiresAt = "Renamed", autho.AccountSuspended, at(48*time.Hour)
-		next.AllowedScopes = []string{"x:y"}
+		next.AllowedScopes, next.SuspendedAt = []string{"x:y"}, at(30*time.Minute)
 		next.CreatedAt, next.UpdatedAt, next.PartnerTokenHint = at(-time.Hour), at(time.Hour), "not a hint"
 		checkUpdateWrites(t, a.ID, a, next, s.UpdateAccount, s.Account, func(dst, src *autho.Account) {
 			dst.Name, dst.Status, dst.ExpiresAt, dst.UpdatedAt = src.Name, src.Status, src.ExpiresAt, src.UpdatedAt
-			dst.AllowedScopes = src.AllowedScopes
+			dst.AllowedScopes, dst.SuspendedAt = src.AllowedScopes, src.SuspendedAt
 		})
+	})
+	t.Run("reactivation keeps the suspension time", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := mustAccount(t, s)
+		_, err := s.UpdateAccount(t.Context(), a.ID, func(a *autho.Account) error {
+			a.SetStatus(autho.AccountSuspended, at(time.Minute))
+			return nil
+		})
+		wantErr(t, "UpdateAccount suspend", err, nil)
+		got, err := s.UpdateAccount(t.Context(), a.ID, func(a *autho.Account) error {
+			a.SetStatus(autho.AccountActive, at(2*time.Minute))
+			return nil
+		})
+		wantErr(t, "UpdateAccount reactivate", err, nil)
+		read, err := s.Account(t.Context(), a.ID)
+		wantErr(t, "Account", err, nil)
+		for _, x := range []*autho.Account{got, read} {
+			if x.Status != autho.AccountActive || !x.SuspendedAt.Equal(at(time.Minute)) {
+				t.Fatalf("after reactivation: status %q, suspended at %v, want active, %v", x.Status, x.SuspendedAt, at(time.Minute))
+			}
+		}
 	})
 	t.Run("clears allowed scopes", func(t *testing.T) {
 		s := newStore(t)

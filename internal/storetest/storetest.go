@@ -58,6 +58,8 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"UpdateAPIToken", testUpdateAPIToken},
 		{"APICredential", testAPICredential},
 		{"RecordTokenUse", testRecordTokenUse},
+		{"Revocations", testRevocations},
+		{"RevocationVersion", testRevocationVersion},
 		{"LoginCredentials", testLoginCredentials},
 		{"AddSigningKey", testAddSigningKey},
 		{"DeleteSigningKeys", testDeleteSigningKeys},

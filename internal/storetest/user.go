@@ -17,6 +17,8 @@ func testCreateUser(t *testing.T, newStore newStoreFunc) {
 		{"ok", func(*autho.User) {}},
 		{"admin", func(u *autho.User) { u.Role = autho.RoleAdmin }},
 		{"inactive without password", func(u *autho.User) { u.Active, u.PasswordHash = false, "" }},
+		{"deactivated", func(u *autho.User) { u.Active, u.DeactivatedAt = false, at(-time.Minute) }},
+		{"reactivated", func(u *autho.User) { u.DeactivatedAt = at(-time.Minute) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
@@ -27,6 +29,15 @@ func testCreateUser(t *testing.T, newStore newStoreFunc) {
 			got, err := s.User(t.Context(), u.ID)
 			wantErr(t, "User", err, nil)
 			check(t, "User", got, u)
+			got, err = s.UserByEmail(t.Context(), u.Email)
+			wantErr(t, "UserByEmail", err, nil)
+			check(t, "UserByEmail", got, u)
+			all, err := s.Users(t.Context(), a.ID)
+			wantErr(t, "Users", err, nil)
+			if len(all) != 1 {
+				t.Fatalf("Users = %d users, want 1", len(all))
+			}
+			check(t, "Users", all[0], u)
 		})
 	}
 	t.Run("not found", func(t *testing.T) {
@@ -147,11 +158,13 @@ func testUpdateUser(t *testing.T, newStore newStoreFunc) {
 		want.PasswordEpoch = u.PasswordEpoch + 1
 		want.Role = autho.RoleAdmin
 		want.Active = false
+		want.DeactivatedAt = at(30 * time.Minute)
 		want.UpdatedAt = at(time.Hour)
 		got, err := s.UpdateUser(t.Context(), u.ID, func(cur *autho.User) error {
 			check(t, "user given to fn", cur, u)
 			cur.Email, cur.PasswordHash, cur.PasswordEpoch = want.Email, want.PasswordHash, want.PasswordEpoch
 			cur.Role, cur.Active, cur.UpdatedAt = want.Role, want.Active, want.UpdatedAt
+			cur.DeactivatedAt = want.DeactivatedAt
 			return nil
 		})
 		wantErr(t, "UpdateUser", err, nil)
@@ -176,24 +189,29 @@ func testUpdateUser(t *testing.T, newStore newStoreFunc) {
 		// fail on the foreign key instead.
 		next := newUser(b.ID)
 		next.PasswordEpoch, next.Role, next.Active = u.PasswordEpoch+1, autho.RoleAdmin, false
-		next.CreatedAt, next.UpdatedAt = at(-time.Hour), at(time.Hour)
+		next.CreatedAt, next.UpdatedAt, next.DeactivatedAt = at(-time.Hour), at(time.Hour), at(30*time.Minute)
 		checkUpdateWrites(t, u.ID, u, next, s.UpdateUser, s.User, func(dst, src *autho.User) {
 			dst.Email, dst.PasswordHash, dst.PasswordEpoch = src.Email, src.PasswordHash, src.PasswordEpoch
 			dst.Role, dst.Active, dst.UpdatedAt = src.Role, src.Active, src.UpdatedAt
+			dst.DeactivatedAt = src.DeactivatedAt
 		})
 	})
 	t.Run("reactivate", func(t *testing.T) {
 		s := newStore(t)
 		a, _ := mustAccount(t, s)
 		u := newUser(a.ID)
-		u.Active = false
+		u.Active, u.DeactivatedAt = false, at(-time.Minute)
 		wantErr(t, "CreateUser", s.CreateUser(t.Context(), u), nil)
-		got, err := s.UpdateUser(t.Context(), u.ID, func(u *autho.User) error { u.Active = true; return nil })
+		got, err := s.UpdateUser(t.Context(), u.ID, func(u *autho.User) error { u.SetActive(true, at(time.Minute)); return nil })
 		wantErr(t, "UpdateUser", err, nil)
 		read, err := s.User(t.Context(), u.ID)
 		wantErr(t, "User", err, nil)
 		if !got.Active || !read.Active {
 			t.Fatalf("Active = %v (returned), %v (read), want true", got.Active, read.Active)
+		}
+		// JWTs from before the deactivation stay refused: its time stays.
+		if !got.DeactivatedAt.Equal(u.DeactivatedAt) || !read.DeactivatedAt.Equal(u.DeactivatedAt) {
+			t.Fatalf("DeactivatedAt = %v (returned), %v (read), want %v", got.DeactivatedAt, read.DeactivatedAt, u.DeactivatedAt)
 		}
 	})
 	t.Run("email conflict", func(t *testing.T) {
