@@ -22,3 +22,13 @@ type Revocation struct {
 	ID   string
 	At   time.Time
 }
+
+// NotBefore is the first second whose JWTs a change at at does not refuse.
+// A JWT's iat is in whole seconds, rounded down, so one issued in the
+// second of the change may predate it and is refused with those before;
+// one issued after a later reactivation has a later iat.
+func NotBefore(at time.Time) int64 { return at.Unix() + 1 }
+
+// IssuedBefore reports whether a JWT issued at iat predates a change at at,
+// as the revocation feed says; a zero at is no change.
+func IssuedBefore(iat, at time.Time) bool { return !at.IsZero() && iat.Unix() < NotBefore(at) }

@@ -32,7 +32,8 @@ func wantRefusedMe(t *testing.T, r *response) {
 // whether or not introspection is turned on. A JWT obtained before its API
 // token is revoked, its user deactivated or its account suspended or
 // expired is refused at once with 401 16; a JWT of another token keeps
-// working; after the reactivation a fresh login's JWT works.
+// working; after the reactivation a fresh login's JWT works, while one from
+// before a deactivation or suspension stays refused.
 func TestMe_CurrentState(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ts := startServerOn(t, b, nil)
@@ -74,8 +75,17 @@ func TestMe_CurrentState(t *testing.T) {
 				}
 				wantRefusedMe(t, ts.me(siblingJWT)) // the user or account, not the token
 				tc.reactivate(p)
+				// A JWT's iat is in whole seconds: one of the second of
+				// the change may predate it, so the fresh login waits for
+				// the next second.
+				time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 				fresh := wantSuccess(t, ts.login(p.APIToken, p.PartnerToken))
 				wantMe(t, ts.me(fresh), p)
+				if tc.name != "account expired" {
+					// As the revocation feed says: the JWTs from before a
+					// deactivation or suspension stay refused.
+					wantRefusedMe(t, ts.me(jwt))
+				}
 			})
 		}
 	})

@@ -115,9 +115,10 @@ func NewState(store Store, now func() time.Time) *State {
 }
 
 // Usable reports whether the JWT id was read from (already verified: its
-// signature and registered claims) is not past its exp and names an API
+// signature and registered claims) is not past its exp, names an API
 // token, user and account that are, at this moment, in a state that would
-// let them log in. An error means the store could not be read: then there
+// let them log in, and was issued after the user's last deactivation and
+// the account's last suspension. An error means the store could not be read: then there
 // is no answer, neither yes nor no.
 //
 // It asks login.Refusal about the store's state, so that it refuses exactly
@@ -149,7 +150,13 @@ func (s *State) Usable(ctx context.Context, id *bearer.Identity) (bool, error) {
 	if err != nil {
 		return false, notFoundIsNo(err)
 	}
-	return login.Refusal(login.RecordOf(acc, tok, usr), now) == nil, nil
+	if login.Refusal(login.RecordOf(acc, tok, usr), now) != nil {
+		return false, nil
+	}
+	// A JWT from before the user's last deactivation or the account's last
+	// suspension stays refused after a reactivation, as the revocation feed
+	// has local verifiers refuse it: the three answer alike.
+	return !autho.IssuedBefore(id.IssuedAt, usr.DeactivatedAt) && !autho.IssuedBefore(id.IssuedAt, acc.SuspendedAt), nil
 }
 
 // notFoundIsNo turns a missing row into an inactive answer (nil error) and
