@@ -151,12 +151,6 @@ func TestGateway_BoundedLogFields(t *testing.T) {
 	}
 }
 
-// noFeedYet turns off the gateway's revocation feed in the tests that run
-// the command against this server: serve does not publish the feed
-// (GET /v1/autho/revocations) yet, and the command's default would answer
-// every request 503 without it. The feed is tested in internal/gateway.
-var noFeedYet = []string{"--revocations=false"}
-
 // TestGateway_Command runs `autho gateway` as the binary's main does, and
 // stops it as SIGTERM would (its context ends): an in-flight request is
 // finished, then the command exits 0.
@@ -172,7 +166,7 @@ func TestGateway_Command(t *testing.T) {
 	env := map[string]string{"AUTHO_ISSUER": ts.url}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run(ctx, append([]string{"gateway", "--upstream", up.URL, "--listen", "127.0.0.1:0"}, noFeedYet...),
+		exited <- run(ctx, []string{"gateway", "--upstream", up.URL, "--listen", "127.0.0.1:0"},
 			strings.NewReader(""), io.Discard, stderr, func(k string) string { return env[k] })
 	}()
 	var addr string

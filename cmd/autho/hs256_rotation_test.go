@@ -47,7 +47,7 @@ func startGatewayCommand(t *testing.T, env map[string]string, args ...string) (a
 	log = &syncBuffer{}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run(ctx, append(append([]string{"gateway", "--listen", "127.0.0.1:0"}, noFeedYet...), args...),
+		exited <- run(ctx, append([]string{"gateway", "--listen", "127.0.0.1:0"}, args...),
 			strings.NewReader(""), io.Discard, log, func(k string) string { return env[k] })
 	}()
 	t.Cleanup(func() {

@@ -33,6 +33,7 @@ import (
 	"github.com/autho/autho/internal/password"
 	"github.com/autho/autho/internal/portal"
 	"github.com/autho/autho/internal/postgres"
+	"github.com/autho/autho/internal/revocation"
 	"github.com/autho/autho/internal/server"
 	"github.com/autho/autho/internal/signer"
 )
@@ -66,6 +67,7 @@ type Daemon struct {
 	outbox      *outbox.Worker
 	operator    *admin.Service // the operator's: the admin API, the expiry sweep, leak reports
 	noticeEvery time.Duration
+	feed        *revocation.Feed
 	stop        context.CancelFunc
 	wg          sync.WaitGroup
 	closeOnce   sync.Once
@@ -237,6 +239,15 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Passwords: password.NewPool(runtime.GOMAXPROCS(0) / 2)}); err != nil {
 		return nil, nil, err
 	}
+	// The revocation feed is built before the first request, so that a
+	// verifier starting with this node finds a document; a database away
+	// at this moment leaves it to the first poll.
+	if d.feed, err = revocation.New(st, keys, revocation.Config{Issuer: issuer, Window: revocation.Window(cfg.TokenTTL), Logger: log}); err != nil {
+		return nil, nil, err
+	}
+	if _, err := d.feed.Refresh(context.Background()); err != nil {
+		log.Warn("revocation feed not built yet; the next poll tries again", "err", err)
+	}
 	return server.New(server.Config{
 		Issuer:         issuer,
 		Algorithm:      cfg.Algorithm,
@@ -246,7 +257,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		MetricsOnMain:  metricsOnMain(cfg),
 		HSTS:           d.certs != nil,
 	}, server.Deps{Login: svc, Keys: keys, Bearer: verifier, State: introspect.NewState(st, nil), DB: st, Introspection: intro, Metrics: metrics, Portal: d.portal,
-		SecretScanning: d.secretScanning(cfg),
+		SecretScanning: d.secretScanning(cfg), Revocations: d.feed,
 		Admin: adminapi.New(adminapi.Config{Service: d.operator, Keys: keys,
 			ClientIP: server.ClientIPFunc(cfg.TrustedProxies), FailuresPerMinute: cfg.FailuresPerMinute, Log: log}),
 	}), metrics, nil
@@ -281,9 +292,11 @@ func (d *Daemon) MetricsAddr() string {
 
 // background starts the loops a node runs besides serving: picking up keys
 // rotated elsewhere (and rotating when the current key is due), writing
-// last-used times, and the portal's own.
+// last-used times, rebuilding the revocation feed when the store says it
+// changed, the portal's own, deliveries and the expiry sweep.
 func (d *Daemon) background(ctx context.Context) {
-	d.wg.Add(5)
+	d.wg.Add(6)
+	go func() { defer d.wg.Done(); d.feed.Run(ctx, revocation.DefaultPoll) }()
 	go func() { defer d.wg.Done(); d.Keys.Run(ctx, signer.DefaultRefreshInterval) }()
 	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
 	go func() { defer d.wg.Done(); d.portal.Run(ctx) }()

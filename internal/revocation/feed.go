@@ -191,10 +191,8 @@ func (f *Feed) Run(ctx context.Context, poll time.Duration) {
 // Entries is the feed's rule: what the store's facts refuse. A revoked
 // API token is never usable again, so every JWT of it is refused. A
 // deactivated user, or a suspended or ended account, refuses the JWTs
-// issued up to the second of the change: a JWT's iat is in whole seconds,
-// rounded down, so one issued in that second may predate the change, while
-// one issued after a later reactivation has a later iat and is accepted.
-// An id listed twice (an account suspended and ended) keeps the later
+// issued before the change (autho.NotBefore), so that one issued after a
+// later reactivation is accepted. An id listed twice (an account suspended and ended) keeps the later
 // not_before. Entries are ordered by kind and id, so the same facts sign to
 // the same content.
 func Entries(facts []autho.Revocation) []bearer.Revocation {
@@ -205,7 +203,7 @@ func Entries(facts []autho.Revocation) []bearer.Revocation {
 	nb := make(map[key]int64, len(facts))
 	for _, r := range facts {
 		k := key{r.Kind, r.ID}
-		n := r.At.Unix() + 1
+		n := autho.NotBefore(r.At)
 		if r.Kind == autho.RevokedToken {
 			n = bearer.RevokedForever
 		}
