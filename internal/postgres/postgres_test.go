@@ -40,6 +40,13 @@ func TestStore_NoticeAcrossStores(t *testing.T) {
 	storetest.TestNoticeAcrossStores(t, nodes[0], nodes[1])
 }
 
+// A TOTP step, a recovery code and a pending sign-in used on two nodes at
+// once are each used once.
+func TestStore_MFAAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestMFAAcrossStores(t, nodes[0], nodes[1])
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	nodes := twoNodes(t)
 	storetest.TestClaimAcrossStores(t, nodes[0], nodes[1])
