@@ -98,7 +98,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens portal_sessions schema_migrations signing_keys users webhook_endpoints"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes schema_migrations signing_keys totp_factors users webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}
