@@ -341,6 +341,10 @@ func TestPortal_TOTPThrottleBurst(t *testing.T) {
 			t.Fatal("a session exists before the second factor")
 		}
 		pending := c.cookies["autho_signin"]
+		// The pending sign-in opens no page.
+		if st, _ := c.do("GET", "/portal/tokens", nil); st != http.StatusSeeOther {
+			t.Errorf("a member's page with only the pending sign-in: %d, want 303 to the login", st)
+		}
 		right := totpCode(key, 1)
 		counts := burst(t, nodes, 30, func(i int, node *testServer) int {
 			wc := &mfaClient{t: t, ts: node, ip: ip, cookies: map[string]string{"autho_signin": pending}}
