@@ -61,6 +61,15 @@ const (
 	// An admin's add refused because the email is a user of another
 	// account. It has no target: that user is not the account's to see.
 	AuditUserCreateRefused AuditAction = "user.create_refused"
+
+	// A portal user's second factors, with the user as the target. Adding
+	// one is its first code entered, not the start of an enrollment.
+	AuditMFAAdd             AuditAction = "mfa.add"
+	AuditMFARemove          AuditAction = "mfa.remove"
+	AuditRecoveryCodeUsed   AuditAction = "mfa.recovery_code_used"
+	AuditRecoveryCodesRenew AuditAction = "mfa.recovery_codes_regenerate"
+	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator
+	AuditLoginSecondFailed  AuditAction = "login.second_factor_failed"
 )
 
 // AuditEvent is one entry of an account's audit log: who did what to what,

@@ -238,6 +238,56 @@ type Store interface {
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 	Close() error
+
+	// Second factors (mfa.go). A user's factors are their confirmed TOTP
+	// factor (passkeys to join); recovery codes go with them.
+	//
+	// CreateTOTP stores f as its user's TOTP factor, replacing one whose
+	// enrollment was never confirmed; a confirmed one is ErrConflict, an
+	// unknown user ErrNotFound.
+	CreateTOTP(ctx context.Context, f *TOTPFactor, entries ...Entry) error
+	// TOTP reads a user's TOTP factor, confirmed or not.
+	TOTP(ctx context.Context, userID string) (*TOTPFactor, error)
+	// ConfirmTOTP marks the unconfirmed factor of that id confirmed at at,
+	// with step as its last used step, and when codes is not nil replaces
+	// the user's recovery codes with them, in one transaction. A factor
+	// that is gone (replaced by a newer enrollment) is ErrNotFound, one
+	// confirmed already ErrConflict.
+	ConfirmTOTP(ctx context.Context, id string, at time.Time, step int64, codes []*RecoveryCode, entries ...Entry) error
+	// UseTOTPStep records step as the confirmed factor's last used step if
+	// it is later than the one stored, in one statement, and reports
+	// whether it did: of calls with one step, on any node, exactly one
+	// gets true. Entries are written only then.
+	UseTOTPStep(ctx context.Context, id string, step int64, entries ...Entry) (bool, error)
+	// DeleteTOTP removes the user's TOTP factor, and with
+	// withRecoveryCodes their recovery codes, and reports whether there
+	// was a factor; entries are written only then.
+	DeleteTOTP(ctx context.Context, userID string, withRecoveryCodes bool, entries ...Entry) (bool, error)
+	// ReplaceRecoveryCodes deletes every recovery code of the user and
+	// stores codes, in one transaction.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*RecoveryCode, entries ...Entry) error
+	// RecoveryCodes lists the user's recovery codes, used or not.
+	RecoveryCodes(ctx context.Context, userID string) ([]*RecoveryCode, error)
+	// UseRecoveryCode marks the user's unused code of that hash used at
+	// at, in one statement, and reports whether it did: of calls with one
+	// code, on any node, exactly one gets true. Entries are written only
+	// then.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time, entries ...Entry) (bool, error)
+	// DeleteMFA removes every factor, recovery code and pending sign-in of
+	// the user, and returns how many factors and codes it removed; entries
+	// are written only when that is not zero.
+	DeleteMFA(ctx context.Context, userID string, entries ...Entry) (int, error)
+	// CreatePendingSignIn stores a half-finished sign-in; a duplicate hash
+	// is ErrConflict, an unknown user ErrNotFound.
+	CreatePendingSignIn(ctx context.Context, p *PendingSignIn) error
+	// PendingSignIn finds one by the SHA-256 of its id, whatever its age.
+	PendingSignIn(ctx context.Context, hash []byte) (*PendingSignIn, error)
+	// ConsumePendingSignIn deletes it and reports whether it was there: of
+	// calls at once, on any node, exactly one gets true.
+	ConsumePendingSignIn(ctx context.Context, hash []byte) (bool, error)
+	// DeletePendingSignInsBefore removes those expiring before before and
+	// returns how many.
+	DeletePendingSignInsBefore(ctx context.Context, before time.Time) (int, error)
 }
 
 // LoginRecord is what a login checks of its two secrets: the partner token

@@ -343,7 +343,21 @@ var leaks leakWatch
 type leakWatch struct {
 	mu      sync.Mutex
 	secrets map[string]bool
-	logs    []*syncBuffer
+	// codes are secrets too short to look for as they are (a 6-digit TOTP
+	// code is in many a timestamp): they are looked for as a quoted
+	// string, which is how a log attribute would carry one.
+	codes map[string]bool
+	logs  []*syncBuffer
+}
+
+// addCode registers a short secret, such as a TOTP code.
+func (l *leakWatch) addCode(code string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.codes == nil {
+		l.codes = map[string]bool{}
+	}
+	l.codes[code] = true
 }
 
 func (l *leakWatch) add(secret string) {
@@ -396,10 +410,16 @@ func (l *leakWatch) check(w io.Writer) int {
 					fmt.Fprintf(w, "LEAK: a secret appears in a server log line (%d bytes)\n", len(line))
 				}
 			}
+			for c := range l.codes {
+				if strings.Contains(line, `"`+c+`"`) || strings.Contains(line, "="+c+" ") {
+					found++
+					fmt.Fprintf(w, "LEAK: a code appears in a server log line (%d bytes)\n", len(line))
+				}
+			}
 		}
 	}
 	if testing.Verbose() {
-		fmt.Fprintf(w, "leak check: %d secrets against %d log lines from %d servers\n", len(l.secrets), lines, len(l.logs))
+		fmt.Fprintf(w, "leak check: %d secrets and %d codes against %d log lines from %d servers\n", len(l.secrets), len(l.codes), lines, len(l.logs))
 	}
 	return found
 }

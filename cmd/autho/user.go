@@ -22,6 +22,7 @@ func (a *app) userCmd() *cobra.Command {
 		a.userCreateCmd(),
 		a.userListCmd(),
 		a.userResetPasswordCmd(),
+		a.userResetMFACmd(),
 		a.userActiveCmd("deactivate", "Deactivate a user: portal logins and logins with the user's API tokens are refused", (*admin.Service).DeactivateUser),
 		a.userActiveCmd("activate", "Reactivate a deactivated user", (*admin.Service).ActivateUser),
 	)

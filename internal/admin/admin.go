@@ -51,11 +51,15 @@ type Service struct {
 	// Log is told what the operator should know and no caller is told (a
 	// portal admin adding a user of another account); nil logs nothing.
 	Log *slog.Logger
-	// Sealer seals webhook signing secrets; nil refuses new endpoints.
+	// Sealer seals webhook signing secrets and TOTP secrets; nil refuses
+	// new endpoints and second factors.
 	Sealer Sealer
 	// WebhookAllowPrivate lets endpoints be on loopback and private
 	// addresses (AUTHO_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
+	// TOTPIssuer names the service in authenticator apps; "" means
+	// DefaultTOTPIssuer.
+	TOTPIssuer string
 
 	// noticed holds the notices this process knows are recorded, so that a
 	// sweep does not read the recipients of a thing every minute until its

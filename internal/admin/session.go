@@ -188,7 +188,8 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// Sweep deletes ended sessions and sign-in failures too old to count. Both
+// Sweep deletes ended sessions, expired pending sign-ins and sign-in
+// failures too old to count. Both
 // are ignored on read anyway; this only keeps the tables small.
 func (s *Service) Sweep(ctx context.Context) {
 	now := s.now()
@@ -197,6 +198,9 @@ func (s *Service) Sweep(ctx context.Context) {
 	}
 	if _, err := s.Store.DeleteLoginFailuresBefore(ctx, now.Add(-failureWindow)); err != nil && ctx.Err() == nil {
 		s.log().Warn("portal: cannot delete old login failures", "err", err)
+	}
+	if _, err := s.Store.DeletePendingSignInsBefore(ctx, now); err != nil && ctx.Err() == nil {
+		s.log().Warn("portal: cannot delete expired pending sign-ins", "err", err)
 	}
 }
 

@@ -24,9 +24,20 @@ type SignInRequest struct {
 // alike.
 var wrongPassword = &Error{Message: "The email address or the password is not correct.", kind: ErrWrongPassword}
 
+// SignInResult is what a right password leads to: a session, or, for a
+// user with a second factor, a pending sign-in that CompleteSignIn
+// finishes. Each id is a cookie's value, which exists nowhere else: the
+// store keeps its hash.
+type SignInResult struct {
+	User    *autho.User
+	Session string // the session id, when signed in
+	Pending string // the pending sign-in's id, when a second factor is needed
+}
+
 // SignIn checks a portal sign-in and, when it is right, starts a session
-// and returns its id (the cookie's value, which exists nowhere else: the
-// store keeps its hash). Refusals are *Error of kind ErrThrottled (with
+// (SignInResult.Session), or for a user with a second factor a pending
+// sign-in (SignInResult.Pending) that grants nothing until CompleteSignIn
+// has a code. Refusals are *Error of kind ErrThrottled (with
 // RetryAfter), ErrWrongPassword, or ErrForbidden (a deactivated user);
 // with every password slot taken it is password.ErrBusy, before any
 // database write.
@@ -37,19 +48,19 @@ var wrongPassword = &Error{Message: "The email address or the password is not co
 // caller's context ends, while it waits for a slot too: an abandoned guess
 // is counted and audited like any other (the pool's wait and budget bound
 // what that costs).
-func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*autho.User, string, error) {
+func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignInResult, error) {
 	if req.Email == "" || req.Password == "" {
-		return nil, "", invalid("", "Enter your email address and your password.")
+		return nil, invalid("", "Enter your email address and your password.")
 	}
 	if len(req.Email) > 254 {
-		return nil, "", invalid("email", "That is not an email address: it is longer than any email address can be.")
+		return nil, invalid("email", "That is not an email address: it is longer than any email address can be.")
 	}
 	ctx = context.WithoutCancel(ctx)
 	// A slot for the argon2 work first, so that a flood is answered before
 	// it costs a database write.
 	release, err := s.Passwords.Acquire(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	now := s.now()
 	keys := keysFor(req.Email, req.IP)
@@ -57,14 +68,14 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*autho.User, s
 	if err != nil || th.wait > 0 {
 		release()
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		return nil, "", th.refused()
+		return nil, th.refused()
 	}
 	ok, rehash, u, err := s.checkPassword(ctx, req.Email, req.Password)
 	release()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	by := autho.Actor{IP: req.IP}
 	if u != nil {
@@ -75,37 +86,50 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*autho.User, s
 			s.auditAlone(ctx, by, now, autho.AuditLoginFailed, u.AccountID, "")
 		}
 		if th.emailLimited > 0 {
-			return nil, "", throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}.refused()
+			return nil, throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}.refused()
 		}
-		return nil, "", wrongPassword
+		return nil, wrongPassword
 	}
 	s.forgive(ctx, attempt)
 	if !u.Active {
 		s.auditAlone(ctx, by, now, autho.AuditLoginDenied, u.AccountID, "")
-		return nil, "", forbidden("", "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
+		return nil, forbidden("", "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
 	}
 	if rehash {
 		if err := s.Rehash(ctx, u.ID, req.Password); err != nil {
 			s.log().Warn("portal: cannot upgrade a password hash", "user", u.ID, "err", err)
 		}
 	}
+	if req.Replaces != "" {
+		if err := s.Store.DeleteSession(ctx, HashSessionID(req.Replaces)); err != nil {
+			return nil, storeErr(err, "end the earlier session", nil)
+		}
+	}
+	fs, err := s.Factors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if fs.Any() {
+		// The failures stay counted until the second factor is right:
+		// a known password must not reset the count of wrong codes.
+		id, err := s.startPending(ctx, u, req.IP, now)
+		if err != nil {
+			return nil, err
+		}
+		return &SignInResult{User: u, Pending: id}, nil
+	}
 	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
 		s.log().Warn("portal: cannot clear login failures", "err", err)
 	}
-	if req.Replaces != "" {
-		if err := s.Store.DeleteSession(ctx, HashSessionID(req.Replaces)); err != nil {
-			return nil, "", storeErr(err, "end the earlier session", nil)
-		}
-	}
 	e, err := audit(by, now, autho.AuditLogin, u.AccountID, "", "")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	id, err := s.startSession(ctx, u, req.IP, now, e)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return u, id, nil
+	return &SignInResult{User: u, Session: id}, nil
 }
 
 // checkPassword reads the user of email and checks pw against the hash

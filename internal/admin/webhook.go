@@ -11,10 +11,12 @@ import (
 	"github.com/autho/autho/internal/webhook"
 )
 
-// Sealer seals a webhook endpoint's signing secret with the master key: it
-// must be recoverable to sign, so it cannot be a hash.
+// Sealer seals with the master key the secrets the server must read back,
+// so that cannot be hashes: a webhook endpoint's signing secret, a TOTP
+// factor's secret. id is bound to the blob, which opens under no other.
 type Sealer interface {
 	Seal(id string, plaintext []byte) []byte
+	Open(id string, sealed []byte) ([]byte, error)
 }
 
 // CreateWebhook adds an endpoint that receives the events of the types

@@ -3,8 +3,10 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
@@ -50,7 +52,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	lv := &loginView{layout: p.layout(&visit{}, "Sign in", ""), Email: email, Next: safeNext(r.PostForm.Get("next"))}
 	old, _ := p.sessionCookie(r)
-	_, id, err := p.admin.SignIn(r.Context(), admin.SignInRequest{
+	res, err := p.admin.SignIn(r.Context(), admin.SignInRequest{
 		Email: email, Password: r.PostForm.Get("password"), IP: v.ip, Replaces: old,
 	})
 	var ae *admin.Error
@@ -74,7 +76,12 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err != nil {
 		return err
 	}
-	p.cookie.set(w, id, 0)
+	if res.Pending != "" {
+		p.pendingCookie().set(w, res.Pending, int(admin.PendingSignInTimeout/time.Second))
+		http.Redirect(w, r, "/portal/login/code?"+url.Values{"next": {lv.Next}}.Encode(), http.StatusSeeOther)
+		return nil
+	}
+	p.cookie.set(w, res.Session, 0)
 	http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 	return nil
 }

@@ -20,6 +20,7 @@ var templateFS embed.FS
 var pageNames = []string{
 	"login", "tokens", "token_created", "token_revoke", "account", "password",
 	"users", "user_created", "user_reset", "audit", "error",
+	"login_code", "security", "totp_enroll", "recovery_codes",
 }
 
 // pages holds each page parsed together with the layout.
@@ -220,6 +221,18 @@ func actionLabel(a autho.AuditAction) string {
 		return "added a signing key"
 	case autho.AuditSigningKeyReset:
 		return "dropped signing keys sealed with a lost master key"
+	case autho.AuditMFAAdd:
+		return "added an authenticator app: user"
+	case autho.AuditMFARemove:
+		return "removed the authenticator app of user"
+	case autho.AuditRecoveryCodeUsed:
+		return "signed in with a recovery code: user"
+	case autho.AuditRecoveryCodesRenew:
+		return "made new recovery codes for user"
+	case autho.AuditMFAReset:
+		return "cleared every second factor of user"
+	case autho.AuditLoginSecondFailed:
+		return "failed to sign in (wrong code)"
 	}
 	return string(a)
 }

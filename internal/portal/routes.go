@@ -37,6 +37,8 @@ func (p *Portal) routeTable() []route {
 		{"GET", "/portal/login", public, p.loginPage},
 		{"POST", "/portal/login", public, p.login},
 		{"POST", "/portal/logout", public, p.logout},
+		{"GET", "/portal/login/code", public, p.codePage},
+		{"POST", "/portal/login/code", public, p.completeSignIn},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
 		{"POST", "/portal/tokens", member, p.createToken},
@@ -46,6 +48,14 @@ func (p *Portal) routeTable() []route {
 		{"GET", "/portal/account", member, p.accountPage},
 		{"GET", "/portal/password", member, p.passwordPage},
 		{"POST", "/portal/password", member, p.changePassword},
+
+		{"GET", "/portal/security", member, p.securityPage},
+		{"POST", "/portal/security/totp", member, p.beginTOTP},
+		{"GET", "/portal/security/totp", member, p.enrollPage},
+		{"GET", "/portal/security/totp/qr.png", member, p.totpQR},
+		{"POST", "/portal/security/totp/confirm", member, p.confirmTOTP},
+		{"POST", "/portal/security/totp/remove", member, p.removeTOTP},
+		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
 		{"POST", "/portal/users", userChange, p.addUser},

@@ -40,6 +40,13 @@ func TestStore_NoticeAcrossStores(t *testing.T) {
 	storetest.TestNoticeAcrossStores(t, nodes[0], nodes[1])
 }
 
+// A TOTP step, a recovery code and a pending sign-in used on two nodes at
+// once are each used once.
+func TestStore_MFAAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestMFAAcrossStores(t, nodes[0], nodes[1])
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	nodes := twoNodes(t)
 	storetest.TestClaimAcrossStores(t, nodes[0], nodes[1])
@@ -97,7 +104,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens portal_sessions revocation_version schema_migrations signing_keys users webhook_endpoints"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes revocation_version schema_migrations signing_keys totp_factors users webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}

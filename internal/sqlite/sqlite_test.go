@@ -41,6 +41,13 @@ func TestStore_RevocationsAcrossStores(t *testing.T) {
 	storetest.TestRevocationsAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
 }
 
+// A TOTP step, a recovery code and a pending sign-in used through two
+// Stores on one file at once are each used once.
+func TestStore_MFAAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestMFAAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "autho.db")
 	storetest.TestClaimAcrossStores(t, mustOpen(t, path), mustOpen(t, path))

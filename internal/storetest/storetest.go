@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"WebhookEndpoints", testWebhookEndpoints},
 		{"Deliveries", testDeliveries},
 		{"Ping", testPing},
+		{"MFA", testMFA},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })

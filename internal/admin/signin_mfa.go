@@ -1,0 +1,177 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/autho/autho"
+)
+
+// startPending stores the half-signed-in state of u after a right password
+// and returns its id, made like a session id.
+func (s *Service) startPending(ctx context.Context, u *autho.User, ip string, now time.Time) (string, error) {
+	b := make([]byte, sessionIDBytes)
+	rand.Read(b)
+	id := base64.RawURLEncoding.EncodeToString(b)
+	p := &autho.PendingSignIn{Hash: HashSessionID(id), UserID: u.ID, CreatedAt: now,
+		ExpiresAt: now.Add(PendingSignInTimeout), IP: ip, PasswordEpoch: u.PasswordEpoch}
+	if err := s.Store.CreatePendingSignIn(ctx, p); err != nil {
+		return "", storeErr(err, "start pending sign-in", nil)
+	}
+	return id, nil
+}
+
+// CompleteSignInRequest is the second step of a sign-in: the pending
+// sign-in's id (its cookie) and the code typed.
+type CompleteSignInRequest struct {
+	Pending string
+	Code    string // a TOTP code or a recovery code
+	IP      string
+}
+
+// pendingUser reads the user a pending sign-in is for, or answers
+// signInExpired (deleting what is left of it) when it opens nothing: too
+// old, or its user deactivated or with a new password since.
+func (s *Service) pendingUser(ctx context.Context, id string, now time.Time) (*autho.PendingSignIn, *autho.User, error) {
+	if !ValidSessionID(id) {
+		return nil, nil, signInExpired
+	}
+	hash := HashSessionID(id)
+	p, err := s.Store.PendingSignIn(ctx, hash)
+	if errors.Is(err, autho.ErrNotFound) {
+		return nil, nil, signInExpired
+	}
+	if err != nil {
+		return nil, nil, storeErr(err, "read pending sign-in", nil)
+	}
+	u, err := s.Store.User(ctx, p.UserID)
+	if err != nil && !errors.Is(err, autho.ErrNotFound) {
+		return nil, nil, storeErr(err, "read user", nil)
+	}
+	if err != nil || !now.Before(p.ExpiresAt) || !u.Active || u.PasswordEpoch != p.PasswordEpoch {
+		if _, err := s.Store.ConsumePendingSignIn(ctx, hash); err != nil {
+			return nil, nil, storeErr(err, "end pending sign-in", nil)
+		}
+		return nil, nil, signInExpired
+	}
+	return p, u, nil
+}
+
+// PendingSignIn reports whether id is a pending sign-in that still waits
+// for its code, for the page that asks for it.
+func (s *Service) PendingSignIn(ctx context.Context, id string) error {
+	_, _, err := s.pendingUser(ctx, id, s.now())
+	return err
+}
+
+// CompleteSignIn finishes a pending sign-in with a TOTP code (of the
+// current step or one either side, and later than the last one used) or an
+// unused recovery code, and starts the session. Each code is taken in one
+// atomic store step, so a replay, here or on another node, fails.
+//
+// A wrong code is a failed sign-in: it is reserved through the same
+// throttle, under the same keys, as a password, before it is checked, so a
+// burst gets no more checks than the password allowance. Unlike a
+// password, a code is not checked while its email is over its limit from
+// another address: whoever is guessing codes knows the password already.
+// Refusals are *Error of kind ErrThrottled, ErrWrongCode or
+// ErrSignInExpired (sign in with the password again).
+func (s *Service) CompleteSignIn(ctx context.Context, req CompleteSignInRequest) (*SignInResult, error) {
+	ctx = context.WithoutCancel(ctx)
+	now := s.now()
+	p, u, err := s.pendingUser(ctx, req.Pending, now)
+	if err != nil {
+		return nil, err
+	}
+	code := normalizeCode(req.Code)
+	if code == "" {
+		return nil, invalid("code", "Enter the code from your authenticator app, or a recovery code.")
+	}
+	keys := keysFor(u.Email, req.IP)
+	th, attempt, err := s.reserve(ctx, keys, now)
+	if err != nil {
+		return nil, err
+	}
+	if th.wait == 0 && th.emailLimited > 0 {
+		s.forgive(ctx, attempt)
+		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
+	}
+	if th.wait > 0 {
+		return nil, th.refused()
+	}
+	by := autho.UserActor(u, req.IP)
+	ok, err := s.checkCode(ctx, by, u, code, now)
+	if err != nil {
+		// Not counted: nothing was checked.
+		s.forgive(ctx, attempt)
+		return nil, err
+	}
+	if !ok {
+		s.auditAlone(ctx, by, now, autho.AuditLoginSecondFailed, u.AccountID, "")
+		return nil, wrongCode
+	}
+	s.forgive(ctx, attempt)
+	won, err := s.Store.ConsumePendingSignIn(ctx, p.Hash)
+	if err != nil {
+		return nil, storeErr(err, "finish pending sign-in", nil)
+	}
+	if !won {
+		// Finished already, by a request that came with another code.
+		return nil, signInExpired
+	}
+	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
+		s.log().Warn("portal: cannot clear login failures", "err", err)
+	}
+	e, err := audit(by, now, autho.AuditLogin, u.AccountID, "", "")
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.startSession(ctx, u, req.IP, now, e)
+	if err != nil {
+		return nil, err
+	}
+	return &SignInResult{User: u, Session: id}, nil
+}
+
+// checkCode takes code as the user's TOTP code or one of their recovery
+// codes, and reports whether it was right (and is now used).
+func (s *Service) checkCode(ctx context.Context, by autho.Actor, u *autho.User, code string, now time.Time) (bool, error) {
+	if isRecoveryShaped(code) {
+		e, err := audit(by, now, autho.AuditRecoveryCodeUsed, u.AccountID, u.ID, u.Email)
+		if err != nil {
+			return false, err
+		}
+		ok, err := s.Store.UseRecoveryCode(ctx, u.ID, hashRecoveryCode(code), now, e)
+		if err != nil {
+			return false, storeErr(err, "use recovery code", nil)
+		}
+		return ok, nil
+	}
+	f, raw, err := s.openTOTP(ctx, u.ID)
+	if isAdminError(err) {
+		return false, nil // no factor: no code is right
+	}
+	if err != nil {
+		return false, err
+	}
+	if !f.Confirmed() {
+		return false, nil
+	}
+	step := matchTOTP(raw, code, now, f.LastStep)
+	if step == 0 {
+		return false, nil
+	}
+	ok, err := s.Store.UseTOTPStep(ctx, f.ID, step)
+	if err != nil {
+		return false, storeErr(err, "use TOTP code", nil)
+	}
+	return ok, nil
+}
+
+func isAdminError(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae)
+}
