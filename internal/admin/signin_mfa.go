@@ -122,18 +122,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, req CompleteSignInRequest)
 		// Finished already, by a request that came with another code.
 		return nil, signInExpired
 	}
-	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
-		s.log().Warn("portal: cannot clear login failures", "err", err)
-	}
-	e, err := audit(by, now, autho.AuditLogin, u.AccountID, "", "")
-	if err != nil {
-		return nil, err
-	}
-	id, err := s.startSession(ctx, u, req.IP, now, e)
-	if err != nil {
-		return nil, err
-	}
-	return &SignInResult{User: u, Session: id}, nil
+	return s.signedIn(ctx, by, u, keys, req.IP, now)
 }
 
 // checkCode takes code as the user's TOTP code or one of their recovery

@@ -57,20 +57,11 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *visit) error {
 	})
 	var ae *admin.Error
 	if errors.As(err, &ae) {
-		status := http.StatusBadRequest
-		switch {
-		case errors.Is(err, admin.ErrThrottled):
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.999)))
-		case errors.Is(err, admin.ErrWrongPassword):
-			status = http.StatusUnauthorized
-		case errors.Is(err, admin.ErrForbidden):
-			status = http.StatusForbidden
-		case ae.Field == "email":
+		if ae.Field == "email" {
 			lv.Email = ""
 		}
 		lv.Error = ae.Message
-		p.render(w, r, status, lv)
+		p.render(w, r, signInStatus(w, ae), lv)
 		return nil
 	}
 	if err != nil {
@@ -101,4 +92,19 @@ func (p *Portal) logout(w http.ResponseWriter, r *http.Request, v *visit) error 
 	}
 	http.Redirect(w, r, "/portal/login?done=bye", http.StatusSeeOther)
 	return nil
+}
+
+// signInStatus is the status of a refused sign-in step (the password or
+// the code), with Retry-After when it was throttled.
+func signInStatus(w http.ResponseWriter, ae *admin.Error) int {
+	switch {
+	case errors.Is(ae, admin.ErrThrottled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.999)))
+		return http.StatusTooManyRequests
+	case errors.Is(ae, admin.ErrWrongPassword), errors.Is(ae, admin.ErrWrongCode):
+		return http.StatusUnauthorized
+	case errors.Is(ae, admin.ErrForbidden):
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
 }

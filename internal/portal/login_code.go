@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/autho/autho/internal/admin"
@@ -78,16 +77,8 @@ func (p *Portal) completeSignIn(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	var ae *admin.Error
 	if errors.As(err, &ae) {
-		status := http.StatusBadRequest
-		switch {
-		case errors.Is(err, admin.ErrThrottled):
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.999)))
-		case errors.Is(err, admin.ErrWrongCode):
-			status = http.StatusUnauthorized
-		}
 		cv.Error = ae.Message
-		p.render(w, r, status, cv)
+		p.render(w, r, signInStatus(w, ae), cv)
 		return nil
 	}
 	if err != nil {
