@@ -67,7 +67,7 @@ func (ts *testServer) fetchFeed(t *testing.T) *feed {
 		res.Header.Get("Cache-Control") != "no-cache" || !strings.HasPrefix(res.Header.Get("ETag"), `"`) {
 		t.Fatalf("GET %s: %d %v %s", revocationsPath, res.StatusCode, res.Header, body)
 	}
-	sig, err := jose.ParseSigned(string(body), []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
+	sig, err := jose.ParseSignedCompact(string(body), []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
 	if err != nil {
 		t.Fatalf("go-jose cannot parse the feed: %v", err)
 	}
