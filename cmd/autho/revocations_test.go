@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -156,6 +158,39 @@ func TestRevocations_Feed(t *testing.T) {
 		body, _ := readAll(res)
 		if res.StatusCode != http.StatusNotModified || len(body) != 0 || res.Header.Get("ETag") != cur.etag {
 			t.Fatalf("If-None-Match of the current ETag: %d %q %v", res.StatusCode, body, res.Header)
+		}
+		// Compressed for a client that accepts it, with its own ETag;
+		// the same document once decompressed.
+		fetch := func(encoding, etag string) (*http.Response, []byte) {
+			req, _ := http.NewRequest("GET", ts.url+revocationsPath, nil)
+			req.Header.Set("Accept-Encoding", encoding) // set, so the transport does not decompress
+			if etag != "" {
+				req.Header.Set("If-None-Match", etag)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := readAll(res)
+			return res, b
+		}
+		plainRes, plain := fetch("identity", "")
+		gzRes, gz := fetch("gzip", "")
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatalf("gzip answer: %v (Content-Encoding %q)", err, gzRes.Header.Get("Content-Encoding"))
+		}
+		unzipped, _ := io.ReadAll(zr)
+		if plainRes.Header.Get("Content-Encoding") != "" || gzRes.Header.Get("Content-Encoding") != "gzip" ||
+			string(unzipped) != string(plain) || len(gz) >= len(plain) ||
+			gzRes.Header.Get("ETag") == plainRes.Header.Get("ETag") || gzRes.Header.Get("Vary") != "Accept-Encoding" {
+			t.Fatalf("identity %v (%d bytes), gzip %v (%d bytes)", plainRes.Header, len(plain), gzRes.Header, len(gz))
+		}
+		for _, enc := range []string{"identity", "gzip"} {
+			first, _ := fetch(enc, "")
+			if res, b := fetch(enc, first.Header.Get("ETag")); res.StatusCode != 304 || len(b) != 0 {
+				t.Fatalf("%s: If-None-Match of its ETag: %d", enc, res.StatusCode)
+			}
 		}
 		wantError(t, ts.do("POST", revocationsPath, "", nil), 405, "10")
 	})

@@ -306,6 +306,7 @@ func BenchmarkFeed_Build(b *testing.B) {
 				b.Fatalf("%d entries, want %d", d.Entries, n)
 			}
 			b.ReportMetric(float64(len(d.Body)), "feed-bytes")
+			b.ReportMetric(float64(len(d.Gzip)), "gzip-bytes")
 		})
 	}
 }
