@@ -169,7 +169,15 @@ func TestPortal_BrowserTOTP(t *testing.T) {
 			if secret := strings.Join(strings.Fields(shown), ""); !strings.HasPrefix(uri, "otpauth://totp/") || !strings.Contains(uri, "secret="+secret) {
 				t.Errorf("the URI %q does not carry the key shown", uri)
 			}
-			qr, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").complete ? document.querySelector("img.qr").naturalWidth : -1`))
+			// The image loads after the page: asked again until it has
+			// (bounded), since a loaded machine may take a while.
+			qr, err := -1, error(nil)
+			for deadline := time.Now().Add(15 * time.Second); qr < 100 && err == nil && time.Now().Before(deadline); {
+				qr, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").complete ? document.querySelector("img.qr").naturalWidth : -1`))
+				if qr < 100 {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
 			if err != nil || qr < 100 {
 				t.Errorf("the QR code image: %d px wide (%v); want it drawn", qr, err)
 			}
