@@ -37,7 +37,7 @@ type Store interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
 	// UpdateAccount writes Name, Status, SuspendedAt, ExpiresAt,
-	// AllowedScopes and UpdatedAt. The id and creation time never change; PartnerTokenHint
+	// AllowedScopes, MFARequired and UpdatedAt. The id and creation time never change; PartnerTokenHint
 	// follows RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error, entries ...Entry) (*Account, error)
 
