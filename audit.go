@@ -28,12 +28,15 @@ const (
 	AuditUserPassword   AuditAction = "user.password_reset"
 	AuditUserRole       AuditAction = "user.role" // made an account admin or a member
 
-	AuditAccountCreate      AuditAction = "account.create"
-	AuditAccountRenew       AuditAction = "account.renew"
-	AuditAccountSuspend     AuditAction = "account.suspend"
-	AuditAccountReactivate  AuditAction = "account.reactivate"
-	AuditAccountScopes      AuditAction = "account.set_scopes" // the scopes its people may give their tokens
-	AuditAccountRename      AuditAction = "account.rename"
+	AuditAccountCreate     AuditAction = "account.create"
+	AuditAccountRenew      AuditAction = "account.renew"
+	AuditAccountSuspend    AuditAction = "account.suspend"
+	AuditAccountReactivate AuditAction = "account.reactivate"
+	AuditAccountScopes     AuditAction = "account.set_scopes" // the scopes its people may give their tokens
+	AuditAccountRename     AuditAction = "account.rename"
+	// An account admin requiring a second factor of the account's people,
+	// or no longer; the event's detail is not kept, the account's row says.
+	AuditAccountMFARequired AuditAction = "account.mfa_required"
 	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
 	// A signing key added: the one action of no account (AccountID "").
 	AuditSigningKeyRotate AuditAction = "signing_key.rotate"

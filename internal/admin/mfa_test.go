@@ -362,3 +362,70 @@ func contains(as []autho.AuditAction, a autho.AuditAction) bool {
 	}
 	return false
 }
+
+func TestMustEnroll(t *testing.T) {
+	for _, tc := range []struct {
+		name                    string
+		global, account, factor bool
+		want                    bool
+	}{
+		{"nothing required", false, false, false, false},
+		{"nothing required, has a factor", false, false, true, false},
+		{"account requires, none", false, true, false, true},
+		{"account requires, has a factor", false, true, true, false},
+		{"operator requires, none", true, false, false, true},
+		{"operator requires, has a factor", true, false, true, false},
+		{"both require, none", true, true, false, true},
+		{"both require, has a factor", true, true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMFAFixture(t)
+			f.svc.RequireMFA = tc.global
+			if tc.factor {
+				f.enroll(t)
+			}
+			a, err := f.svc.SetMFARequired(t.Context(), autho.OperatorCLI, f.u.AccountID, tc.account)
+			if err != nil {
+				t.Fatalf("SetMFARequired: %v", err)
+			}
+			if a.MFARequired != tc.account {
+				t.Fatalf("account's MFARequired = %v, want %v", a.MFARequired, tc.account)
+			}
+			got, err := f.svc.MustEnroll(t.Context(), f.u, a)
+			if err != nil {
+				t.Fatalf("MustEnroll: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("MustEnroll = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetMFARequired_audit(t *testing.T) {
+	f := newMFAFixture(t)
+	admin := f.mustUser(t, f.u.AccountID, "boss@acme.example")
+	by := autho.UserActor(admin, "192.0.2.9")
+	for _, on := range []bool{true, true, false} {
+		if _, err := f.svc.SetMFARequired(t.Context(), by, f.u.AccountID, on); err != nil {
+			t.Fatalf("SetMFARequired(%v): %v", on, err)
+		}
+	}
+	evs, err := f.store.AuditEvents(t.Context(), autho.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Action == autho.AuditAccountMFARequired {
+			n++
+			if e.ActorID != admin.ID {
+				t.Errorf("event's actor %q, want the admin %q", e.ActorID, admin.ID)
+			}
+		}
+	}
+	// On, on again (no change, nothing recorded), off.
+	if n != 2 {
+		t.Errorf("%d %s events, want 2", n, autho.AuditAccountMFARequired)
+	}
+}

@@ -231,7 +231,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Contact:         cfg.PortalContact,
 		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
 		Logger:          log,
-	}, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer,
+	}, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, RequireMFA: cfg.PortalRequireMFA,
 		// Half the processors at most check passwords, so that a flood of
 		// sign-ins leaves the rest to the partner login (bench/run's flood
 		// scenario): more at once would only queue for the same cores,

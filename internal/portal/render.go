@@ -215,6 +215,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "set the scopes the account may give its tokens"
 	case autho.AuditAccountRename:
 		return "renamed the account"
+	case autho.AuditAccountMFARequired:
+		return "changed whether the account requires a second factor"
 	case autho.AuditPartnerTokenRotate:
 		return "gave the account a new partner token"
 	case autho.AuditSigningKeyRotate:

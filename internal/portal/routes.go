@@ -15,6 +15,10 @@ const (
 	adminOnly                // a signed-in admin of the account
 	userChange               // an admin, while the account is open (admin.CheckUserManagement)
 	staticFile               // anyone; no session is read
+	// enrolling: a signed-in user of any role, even one who must add a
+	// second factor first (admin.MustEnroll): the Security page's
+	// enrollment. Every other page sends such a user there.
+	enrolling
 )
 
 // handler is a page handler: it writes a page or returns an error that
@@ -46,14 +50,15 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/tokens/{id}/revoke", member, p.revokeToken},
 
 		{"GET", "/portal/account", member, p.accountPage},
+		{"POST", "/portal/account/mfa", adminOnly, p.setMFARequired},
 		{"GET", "/portal/password", member, p.passwordPage},
 		{"POST", "/portal/password", member, p.changePassword},
 
-		{"GET", "/portal/security", member, p.securityPage},
-		{"POST", "/portal/security/totp", member, p.beginTOTP},
-		{"GET", "/portal/security/totp", member, p.enrollPage},
-		{"GET", "/portal/security/totp/qr.png", member, p.totpQR},
-		{"POST", "/portal/security/totp/confirm", member, p.confirmTOTP},
+		{"GET", "/portal/security", enrolling, p.securityPage},
+		{"POST", "/portal/security/totp", enrolling, p.beginTOTP},
+		{"GET", "/portal/security/totp", enrolling, p.enrollPage},
+		{"GET", "/portal/security/totp/qr.png", enrolling, p.totpQR},
+		{"POST", "/portal/security/totp/confirm", enrolling, p.confirmTOTP},
 		{"POST", "/portal/security/totp/remove", member, p.removeTOTP},
 		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
 
@@ -107,6 +112,19 @@ func (p *Portal) wrap(who access, h handler) http.Handler {
 		if who != public && v.user == nil {
 			p.toLogin(w, r, v)
 			return
+		}
+		if who != public && who != enrolling {
+			must, err := p.admin.MustEnroll(r.Context(), v.user, v.account)
+			if err != nil {
+				p.fail(w, r, v, err)
+				return
+			}
+			if must {
+				// A form sent now is not kept: nothing but enrollment
+				// is open to this user yet.
+				http.Redirect(w, r, "/portal/security?done=mfa-required", http.StatusSeeOther)
+				return
+			}
 		}
 		if (who == adminOnly || who == userChange) && !v.isAdmin() {
 			p.fail(w, r, v, errAdminsOnly)
