@@ -73,6 +73,10 @@ const (
 	AuditRecoveryCodesRenew AuditAction = "mfa.recovery_codes_regenerate"
 	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator
 	AuditLoginSecondFailed  AuditAction = "login.second_factor_failed"
+	// A signed-in user's second factor asked again before a sensitive
+	// action (step-up): the right code, or a wrong one.
+	AuditStepUp       AuditAction = "login.step_up"
+	AuditStepUpFailed AuditAction = "login.step_up_failed"
 )
 
 // AuditEvent is one entry of an account's audit log: who did what to what,

@@ -235,6 +235,10 @@ func actionLabel(a autho.AuditAction) string {
 		return "cleared every second factor of user"
 	case autho.AuditLoginSecondFailed:
 		return "failed to sign in (wrong code)"
+	case autho.AuditStepUp:
+		return "confirmed a sensitive action with a second factor"
+	case autho.AuditStepUpFailed:
+		return "failed to confirm a sensitive action (wrong code)"
 	}
 	return string(a)
 }
