@@ -20,7 +20,7 @@ var templateFS embed.FS
 var pageNames = []string{
 	"login", "tokens", "token_created", "token_revoke", "account", "password",
 	"users", "user_created", "user_reset", "audit", "error",
-	"login_code", "security", "totp_enroll", "recovery_codes",
+	"login_code", "security", "totp_enroll", "recovery_codes", "step_up",
 }
 
 // pages holds each page parsed together with the layout.

@@ -45,12 +45,12 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/login/code", public, p.completeSignIn},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
-		{"POST", "/portal/tokens", member, p.createToken},
+		{"POST", "/portal/tokens", member, p.stepUp("Creating a token", "/portal/tokens", p.createToken)},
 		{"GET", "/portal/tokens/{id}/revoke", member, p.revokePage},
 		{"POST", "/portal/tokens/{id}/revoke", member, p.revokeToken},
 
 		{"GET", "/portal/account", member, p.accountPage},
-		{"POST", "/portal/account/mfa", adminOnly, p.setMFARequired},
+		{"POST", "/portal/account/mfa", adminOnly, p.stepUp("Changing whether a second factor is required", "/portal/account", p.setMFARequired)},
 		{"GET", "/portal/password", member, p.passwordPage},
 		{"POST", "/portal/password", member, p.changePassword},
 
@@ -63,14 +63,14 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
-		{"POST", "/portal/users", userChange, p.addUser},
-		{"POST", "/portal/users/{id}/deactivate", userChange, p.deactivateUser},
-		{"POST", "/portal/users/{id}/activate", userChange, p.activateUser},
+		{"POST", "/portal/users", userChange, p.stepUp("Adding a user", "/portal/users", p.addUser)},
+		{"POST", "/portal/users/{id}/deactivate", userChange, p.stepUp("Deactivating a user", "/portal/users", p.deactivateUser)},
+		{"POST", "/portal/users/{id}/activate", userChange, p.stepUp("Reactivating a user", "/portal/users", p.activateUser)},
 		// Like revoking a token, signing someone out only takes access
 		// away, so it stays open to a closed account's admins.
 		{"POST", "/portal/users/{id}/sessions", adminOnly, p.endUserSessions},
 		{"GET", "/portal/users/{id}/password", userChange, p.resetPasswordPage},
-		{"POST", "/portal/users/{id}/password", userChange, p.resetPassword},
+		{"POST", "/portal/users/{id}/password", userChange, p.stepUp("Resetting a password", "/portal/users", p.resetPassword)},
 
 		{"GET", "/portal/audit", adminOnly, p.auditPage},
 
