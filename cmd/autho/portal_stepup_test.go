@@ -38,6 +38,14 @@ func TestPortal_StepUp(t *testing.T) {
 		leaks.addCode(c)
 		return c
 	}
+	// An admin with a factor, signed in with a code at the same time.
+	boss := portalCLIUser(t, ts, acc["id"].(string), "boss@second.example", "admin", "the admin's pass phrase")
+	bossKey := enrollOverHTTP(t, ts, boss)
+	b := &mfaClient{t: t, ts: ts, ip: "192.0.2.221", cookies: map[string]string{}}
+	b.do("POST", "/portal/login", url.Values{"email": {boss.email}, "password": {boss.password}})
+	if st, _ := b.do("POST", "/portal/login/code", url.Values{"code": {totpCode(bossKey, 1)}}); st != http.StatusSeeOther {
+		t.Fatalf("the admin's sign-in with a code: %d", st)
+	}
 
 	c := &mfaClient{t: t, ts: ts, ip: "192.0.2.220", cookies: map[string]string{}}
 	c.do("POST", "/portal/login", url.Values{"email": {u.email}, "password": {u.password}})
@@ -93,6 +101,19 @@ func TestPortal_StepUp(t *testing.T) {
 	if st, page := c.do("POST", "/portal/tokens", form); st != http.StatusOK || asks(page) || tokens() != 2 {
 		t.Fatalf("the right step-up code: %d, asked %v, %d tokens; want the token made", st, asks(page), tokens())
 	}
+	// The admin's change of the requirement, 16 minutes on, asks too,
+	// and is made with the right code.
+	st, page = b.do("POST", "/portal/account/mfa", url.Values{"required": {"on"}})
+	if a, _ := ts.store().Account(context.Background(), acc["id"].(string)); st != http.StatusOK || !asks(page) || a.MFARequired {
+		t.Errorf("requiring a second factor 16 minutes after sign-in: %d, asked %v; want asked and nothing changed", st, asks(page))
+	}
+	bc := rfc6238(bossKey, clock(), 6)
+	leaks.addCode(bc)
+	st, _ = b.do("POST", "/portal/account/mfa", url.Values{"required": {"on"}, "stepup_code": {bc}})
+	if a, _ := ts.store().Account(context.Background(), acc["id"].(string)); st != http.StatusSeeOther || !a.MFARequired {
+		t.Errorf("requiring a second factor with the right code: %d, required %v; want 303 and required", st, a.MFARequired)
+	}
+
 	// The same form again (a reload) makes nothing more.
 	if st, _ := c.do("POST", "/portal/tokens", form); st >= 500 || tokens() != 2 {
 		t.Errorf("the step-up form sent again: %d, %d tokens; want still 2", st, tokens())
@@ -113,8 +134,11 @@ func TestPortal_StepUp(t *testing.T) {
 		if e.ActorID == u.id {
 			count[e.Action]++
 		}
+		if e.ActorID == boss.id && (e.Action == autho.AuditStepUp || e.Action == autho.AuditAccountMFARequired) {
+			count["admin "+e.Action]++
+		}
 	}
-	if count[autho.AuditStepUp] != 1 || count[autho.AuditStepUpFailed] != 1 {
-		t.Errorf("audit %v; want one step-up and one refused, by the user", count)
+	if count[autho.AuditStepUp] != 1 || count[autho.AuditStepUpFailed] != 1 || count["admin "+autho.AuditStepUp] != 1 || count["admin "+autho.AuditAccountMFARequired] != 1 {
+		t.Errorf("audit %v; want one step-up and one refused by the user, one step-up and one change of the requirement by the admin", count)
 	}
 }
