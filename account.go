@@ -32,6 +32,10 @@ type Account struct {
 	// operator's own tokens are not held to them.
 	AllowedScopes []string
 
+	// MFARequired says the account's admins require a second factor of
+	// all its people: one without it reaches only enrollment.
+	MFARequired bool
+
 	// PartnerTokenHint is the display hint of the account's current partner
 	// token (the newest one). Stores fill it on reads; it is never written
 	// through an Account.

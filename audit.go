@@ -28,12 +28,15 @@ const (
 	AuditUserPassword   AuditAction = "user.password_reset"
 	AuditUserRole       AuditAction = "user.role" // made an account admin or a member
 
-	AuditAccountCreate      AuditAction = "account.create"
-	AuditAccountRenew       AuditAction = "account.renew"
-	AuditAccountSuspend     AuditAction = "account.suspend"
-	AuditAccountReactivate  AuditAction = "account.reactivate"
-	AuditAccountScopes      AuditAction = "account.set_scopes" // the scopes its people may give their tokens
-	AuditAccountRename      AuditAction = "account.rename"
+	AuditAccountCreate     AuditAction = "account.create"
+	AuditAccountRenew      AuditAction = "account.renew"
+	AuditAccountSuspend    AuditAction = "account.suspend"
+	AuditAccountReactivate AuditAction = "account.reactivate"
+	AuditAccountScopes     AuditAction = "account.set_scopes" // the scopes its people may give their tokens
+	AuditAccountRename     AuditAction = "account.rename"
+	// An account admin requiring a second factor of the account's people,
+	// or no longer; the event's detail is not kept, the account's row says.
+	AuditAccountMFARequired AuditAction = "account.mfa_required"
 	AuditPartnerTokenRotate AuditAction = "partner_token.rotate"
 	// A signing key added: the one action of no account (AccountID "").
 	AuditSigningKeyRotate AuditAction = "signing_key.rotate"
@@ -70,6 +73,10 @@ const (
 	AuditRecoveryCodesRenew AuditAction = "mfa.recovery_codes_regenerate"
 	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator
 	AuditLoginSecondFailed  AuditAction = "login.second_factor_failed"
+	// A signed-in user's second factor asked again before a sensitive
+	// action (step-up): the right code, or a wrong one.
+	AuditStepUp       AuditAction = "login.step_up"
+	AuditStepUpFailed AuditAction = "login.step_up_failed"
 )
 
 // AuditEvent is one entry of an account's audit log: who did what to what,

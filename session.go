@@ -16,6 +16,9 @@ type Session struct {
 	// opened the session was checked: a later change ends the session
 	// whenever the two interleave.
 	PasswordEpoch int64
+	// FactorAt is when a second factor was last used in this session (the
+	// code that finished its sign-in, or a step-up since); zero: never.
+	FactorAt time.Time
 }
 
 // LoginFailures summarises the refused portal sign-ins recorded under one

@@ -37,7 +37,7 @@ type Store interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	Accounts(ctx context.Context) ([]*Account, error)
 	// UpdateAccount writes Name, Status, SuspendedAt, ExpiresAt,
-	// AllowedScopes and UpdatedAt. The id and creation time never change; PartnerTokenHint
+	// AllowedScopes, MFARequired and UpdatedAt. The id and creation time never change; PartnerTokenHint
 	// follows RotatePartnerToken.
 	UpdateAccount(ctx context.Context, id string, fn func(*Account) error, entries ...Entry) (*Account, error)
 
@@ -124,6 +124,9 @@ type Store interface {
 	// TouchSession moves a session's SeenAt forward to at (never back); an
 	// unknown hash is ignored, as the session may just have ended.
 	TouchSession(ctx context.Context, hash []byte, at time.Time) error
+	// MarkSessionFactor moves a session's FactorAt forward to at (never
+	// back); a missing session is not an error.
+	MarkSessionFactor(ctx context.Context, hash []byte, at time.Time) error
 	// DeleteSession ends one session; ending a missing one is not an error.
 	DeleteSession(ctx context.Context, hash []byte, entries ...Entry) error
 	// DeleteUserSessions ends every session of the user except the one

@@ -284,6 +284,7 @@ func TestServe_BadSettings(t *testing.T) {
 		"AUTHO_DB_ACQUIRE_TIMEOUT":        "forever",
 		"AUTHO_MAX_ACTIVE_TOKENS":         "0",
 		"AUTHO_PORTAL_CONTACT":            "two\nlines",
+		"AUTHO_PORTAL_REQUIRE_MFA":        "sometimes",
 		"AUTHO_SMTP_URL":                  "http://mail.example.com",
 		"AUTHO_SMTP_FROM":                 "not an address",
 		"AUTHO_WEBHOOK_ALLOW_PRIVATE":     "maybe",

@@ -270,6 +270,7 @@ type mfaClient struct {
 	ts      *testServer
 	ip      string
 	cookies map[string]string
+	loc     string // the last answer's Location
 }
 
 func (c *mfaClient) do(method, path string, form url.Values) (int, string) {
@@ -293,6 +294,7 @@ func (c *mfaClient) do(method, path string, form url.Values) (int, string) {
 		return 0, ""
 	}
 	b, _ := readAll(res)
+	c.loc = res.Header.Get("Location")
 	for _, ck := range res.Cookies() {
 		if ck.MaxAge < 0 {
 			delete(c.cookies, ck.Name)

@@ -141,6 +141,9 @@ type AccountChange struct {
 	ExpiresAt     *time.Time // in the future: a renewal
 	Status        *autho.AccountStatus
 	AllowedScopes *[]string // the operator's alone
+	// MFARequired: whether every person of the account must have a
+	// second factor (see MustEnroll). An account admin's to set.
+	MFARequired *bool
 }
 
 // ChangeAccount makes every part of c, audited part by part (a rename, a
@@ -208,6 +211,11 @@ func (s *Service) ChangeAccount(ctx context.Context, by autho.Actor, id string, 
 		{c.AllowedScopes != nil, autho.AuditAccountScopes, func(a *autho.Account) bool {
 			changed := !slices.Equal(a.AllowedScopes, scopes)
 			a.AllowedScopes = scopes
+			return changed
+		}},
+		{c.MFARequired != nil, autho.AuditAccountMFARequired, func(a *autho.Account) bool {
+			changed := a.MFARequired != *c.MFARequired
+			a.MFARequired = *c.MFARequired
 			return changed
 		}},
 	}
@@ -278,6 +286,12 @@ func (s *Service) Suspend(ctx context.Context, by autho.Actor, id string) (*auth
 func (s *Service) Reactivate(ctx context.Context, by autho.Actor, id string) (*autho.Account, error) {
 	st := autho.AccountActive
 	return s.ChangeAccount(ctx, by, id, AccountChange{Status: &st})
+}
+
+// SetMFARequired makes the account require a second factor of all its
+// people, or no longer; the same setting again records nothing.
+func (s *Service) SetMFARequired(ctx context.Context, by autho.Actor, id string, required bool) (*autho.Account, error) {
+	return s.ChangeAccount(ctx, by, id, AccountChange{MFARequired: &required})
 }
 
 // SetAccountScopes sets the scopes the account's own people may give their

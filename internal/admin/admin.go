@@ -60,6 +60,9 @@ type Service struct {
 	// TOTPIssuer names the service in authenticator apps; "" means
 	// DefaultTOTPIssuer.
 	TOTPIssuer string
+	// RequireMFA requires a second factor of every portal user, whatever
+	// their account says (AUTHO_PORTAL_REQUIRE_MFA); see MustEnroll.
+	RequireMFA bool
 
 	// noticed holds the notices this process knows are recorded, so that a
 	// sweep does not read the recipients of a thing every minute until its

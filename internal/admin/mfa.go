@@ -92,6 +92,22 @@ func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 	return fs, nil
 }
 
+// MustEnroll reports whether u, of account a, must add a second factor
+// before reaching anything else of the portal: a factor is required (by
+// the operator for everyone, or by the account's admins) and u has none.
+// It is the one place this is decided; the portal asks it on every page.
+// Factors are read only when one is required.
+func (s *Service) MustEnroll(ctx context.Context, u *autho.User, a *autho.Account) (bool, error) {
+	if !s.RequireMFA && !a.MFARequired {
+		return false, nil
+	}
+	fs, err := s.Factors(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return !fs.Any(), nil
+}
+
 // TOTPEnrollment is what an authenticator app is given: the secret as
 // base32 text and as an otpauth:// URI (which the QR code holds).
 type TOTPEnrollment struct {

@@ -362,3 +362,178 @@ func contains(as []autho.AuditAction, a autho.AuditAction) bool {
 	}
 	return false
 }
+
+func TestMustEnroll(t *testing.T) {
+	for _, tc := range []struct {
+		name                    string
+		global, account, factor bool
+		want                    bool
+	}{
+		{"nothing required", false, false, false, false},
+		{"nothing required, has a factor", false, false, true, false},
+		{"account requires, none", false, true, false, true},
+		{"account requires, has a factor", false, true, true, false},
+		{"operator requires, none", true, false, false, true},
+		{"operator requires, has a factor", true, false, true, false},
+		{"both require, none", true, true, false, true},
+		{"both require, has a factor", true, true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMFAFixture(t)
+			f.svc.RequireMFA = tc.global
+			if tc.factor {
+				f.enroll(t)
+			}
+			a, err := f.svc.SetMFARequired(t.Context(), autho.OperatorCLI, f.u.AccountID, tc.account)
+			if err != nil {
+				t.Fatalf("SetMFARequired: %v", err)
+			}
+			if a.MFARequired != tc.account {
+				t.Fatalf("account's MFARequired = %v, want %v", a.MFARequired, tc.account)
+			}
+			got, err := f.svc.MustEnroll(t.Context(), f.u, a)
+			if err != nil {
+				t.Fatalf("MustEnroll: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("MustEnroll = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetMFARequired_audit(t *testing.T) {
+	f := newMFAFixture(t)
+	admin := f.mustUser(t, f.u.AccountID, "boss@acme.example")
+	by := autho.UserActor(admin, "192.0.2.9")
+	for _, on := range []bool{true, true, false} {
+		if _, err := f.svc.SetMFARequired(t.Context(), by, f.u.AccountID, on); err != nil {
+			t.Fatalf("SetMFARequired(%v): %v", on, err)
+		}
+	}
+	evs, err := f.store.AuditEvents(t.Context(), autho.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Action == autho.AuditAccountMFARequired {
+			n++
+			if e.ActorID != admin.ID {
+				t.Errorf("event's actor %q, want the admin %q", e.ActorID, admin.ID)
+			}
+		}
+	}
+	// On, on again (no change, nothing recorded), off.
+	if n != 2 {
+		t.Errorf("%d %s events, want 2", n, autho.AuditAccountMFARequired)
+	}
+}
+
+func TestNeedsStepUp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		factor bool
+		used   time.Duration // how long before now the factor was last used; < 0: never
+		want   bool
+	}{
+		{"no factor, never used", false, -1, false},
+		{"no factor, long ago", false, time.Hour, false},
+		{"factor, never used in this session", true, -1, true},
+		{"factor, just now", true, 0, false},
+		{"factor, within the window", true, admin.StepUpWindow - time.Second, false},
+		{"factor, the window exactly", true, admin.StepUpWindow, true},
+		{"factor, 16 minutes ago", true, 16 * time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMFAFixture(t)
+			if tc.factor {
+				f.enroll(t)
+			}
+			ses := &autho.Session{UserID: f.u.ID}
+			if tc.used >= 0 {
+				ses.FactorAt = f.now.Add(-tc.used)
+			}
+			got, err := f.svc.NeedsStepUp(t.Context(), ses, f.u)
+			if err != nil {
+				t.Fatalf("NeedsStepUp: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("NeedsStepUp = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStepUp(t *testing.T) {
+	f := newMFAFixture(t)
+	codes := f.enroll(t)
+	f.now = f.now.Add(time.Minute)
+	res, err := f.svc.CompleteSignIn(t.Context(), admin.CompleteSignInRequest{Pending: f.pending(t), Code: f.codeAt(t, f.now), IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("CompleteSignIn: %v", err)
+	}
+	v, err := f.svc.Session(t.Context(), res.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Session.FactorAt.Equal(f.now) {
+		t.Fatalf("a session signed in with a code: FactorAt %v, want %v", v.Session.FactorAt, f.now)
+	}
+	signedIn := f.now
+	for _, step := range []struct {
+		name string
+		at   time.Duration // after the sign-in
+		code func() string
+		want error // nil: accepted
+	}{
+		{"a wrong code", 16 * time.Minute, func() string { return "000000" }, admin.ErrWrongCode},
+		{"the sign-in's code again", 16 * time.Minute, func() string { return f.codeAt(t, signedIn) }, admin.ErrWrongCode},
+		{"the right code", 16 * time.Minute, func() string { return f.codeAt(t, signedIn.Add(16*time.Minute)) }, nil},
+		{"the same code again", 16*time.Minute + 10*time.Second, func() string { return f.codeAt(t, signedIn.Add(16*time.Minute)) }, admin.ErrWrongCode},
+		{"a recovery code", 40 * time.Minute, func() string { return codes[0] }, nil},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			f.now = signedIn.Add(step.at)
+			err := f.svc.StepUp(t.Context(), v.Session, f.u, "192.0.2.1", step.code())
+			if !errors.Is(err, step.want) || (step.want == nil) != (err == nil) {
+				t.Fatalf("StepUp = %v, want %v", err, step.want)
+			}
+			read, err := f.store.Session(t.Context(), v.Session.Hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if step.want == nil && !read.FactorAt.Equal(f.now) {
+				t.Errorf("FactorAt %v after a right code, want %v", read.FactorAt, f.now)
+			}
+			if step.want != nil && read.FactorAt.Equal(f.now) {
+				t.Errorf("FactorAt moved on a wrong code")
+			}
+		})
+	}
+	es, _ := f.store.AuditEvents(t.Context(), autho.AuditFilter{})
+	count := map[autho.AuditAction]int{}
+	for _, e := range es {
+		count[e.Action]++
+	}
+	if count[autho.AuditStepUp] != 2 || count[autho.AuditStepUpFailed] != 3 {
+		t.Errorf("audit counts %v; want 2 step-ups, 3 refused", count)
+	}
+}
+
+func TestStepUp_throttle(t *testing.T) {
+	f := newMFAFixture(t)
+	f.enroll(t)
+	ses := &autho.Session{Hash: make([]byte, 32), UserID: f.u.ID}
+	var throttled bool
+	for i := range 40 {
+		err := f.svc.StepUp(t.Context(), ses, f.u, "192.0.2.1", "00000"+string(rune('0'+i%10)))
+		if errors.Is(err, admin.ErrThrottled) {
+			throttled = true
+			break
+		}
+	}
+	if !throttled {
+		t.Errorf("40 wrong step-up codes in a row were never throttled")
+	}
+}

@@ -113,17 +113,19 @@ func (s *Service) Session(ctx context.Context, id string) (*Visit, error) {
 // must be the user as read with the password hash just checked (or just
 // set), so that the session carries that password's epoch.
 func (s *Service) NewSession(ctx context.Context, u *autho.User, ip string) (string, error) {
-	return s.startSession(ctx, u, ip, s.now())
+	return s.startSession(ctx, u, ip, s.now(), time.Time{})
 }
 
 // startSession stores a session for u, with entries in its transaction, and
 // returns its id: never one the browser brought along, so a planted cookie
 // is worthless.
-func (s *Service) startSession(ctx context.Context, u *autho.User, ip string, now time.Time, entries ...autho.Entry) (string, error) {
+// factorAt is when a second factor was used for it (zero: none was).
+func (s *Service) startSession(ctx context.Context, u *autho.User, ip string, now, factorAt time.Time, entries ...autho.Entry) (string, error) {
 	b := make([]byte, sessionIDBytes)
 	rand.Read(b) // never fails (crypto/rand since Go 1.24)
 	id := base64.RawURLEncoding.EncodeToString(b)
-	ses := &autho.Session{Hash: HashSessionID(id), UserID: u.ID, CreatedAt: now, SeenAt: now, IP: ip, PasswordEpoch: u.PasswordEpoch}
+	ses := &autho.Session{Hash: HashSessionID(id), UserID: u.ID, CreatedAt: now, SeenAt: now, IP: ip, PasswordEpoch: u.PasswordEpoch,
+		FactorAt: factorAt}
 	if err := s.Store.CreateSession(ctx, ses, entries...); err != nil {
 		return "", storeErr(err, "start session", nil)
 	}

@@ -118,12 +118,12 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignInResult,
 		}
 		return &SignInResult{User: u, Pending: id}, nil
 	}
-	return s.signedIn(ctx, by, u, keys, req.IP, now)
+	return s.signedIn(ctx, by, u, keys, req.IP, now, time.Time{})
 }
 
 // signedIn ends a sign-in that passed every check: its failures are
 // forgotten and its session starts, audited as a login.
-func (s *Service) signedIn(ctx context.Context, by autho.Actor, u *autho.User, keys throttleKeys, ip string, now time.Time) (*SignInResult, error) {
+func (s *Service) signedIn(ctx context.Context, by autho.Actor, u *autho.User, keys throttleKeys, ip string, now, factorAt time.Time) (*SignInResult, error) {
 	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
 		s.log().Warn("portal: cannot clear login failures", "err", err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) signedIn(ctx context.Context, by autho.Actor, u *autho.User, k
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.startSession(ctx, u, ip, now, e)
+	id, err := s.startSession(ctx, u, ip, now, factorAt, e)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,81 @@ func (s *Service) CompleteSignIn(ctx context.Context, req CompleteSignInRequest)
 		// Finished already, by a request that came with another code.
 		return nil, signInExpired
 	}
-	return s.signedIn(ctx, by, u, keys, req.IP, now)
+	// The code counts as a use of the factor: the session starts inside
+	// its step-up window.
+	return s.signedIn(ctx, by, u, keys, req.IP, now, now)
+}
+
+// StepUpWindow is how recently a second factor must have been used in a
+// session for a sensitive action (creating a token, adding, deactivating
+// or reactivating a user, resetting a password, changing the account's
+// requirement) to go ahead without asking for it again.
+const StepUpWindow = 15 * time.Minute
+
+// NeedsStepUp reports whether the user signed in with ses must enter a
+// second factor before a sensitive action: they have one, and it was last
+// used in this session StepUpWindow ago or longer (or never). A user
+// without a factor is not asked.
+func (s *Service) NeedsStepUp(ctx context.Context, ses *autho.Session, u *autho.User) (bool, error) {
+	fs, err := s.Factors(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return fs.Any() && s.now().Sub(ses.FactorAt) >= StepUpWindow, nil
+}
+
+// FactorUsed records on the session that the user just entered a code from
+// a factor of theirs (the first one, confirming an enrollment).
+func (s *Service) FactorUsed(ctx context.Context, ses *autho.Session) error {
+	if err := s.Store.MarkSessionFactor(ctx, ses.Hash, s.now()); err != nil {
+		return storeErr(err, "record the second factor's use", nil)
+	}
+	return nil
+}
+
+// StepUp takes a TOTP code or a recovery code from the user signed in with
+// ses, as CompleteSignIn does (the same throttle and keys, each code taken
+// once), and on a right one records the factor's use on the session, which
+// opens the sensitive actions for StepUpWindow. Both outcomes are audited.
+// Refusals are *Error of kind ErrThrottled or ErrWrongCode, or invalid.
+func (s *Service) StepUp(ctx context.Context, ses *autho.Session, u *autho.User, ip, code string) error {
+	ctx = context.WithoutCancel(ctx)
+	now := s.now()
+	code = normalizeCode(code)
+	if code == "" {
+		return invalid("code", "Enter the code from your authenticator app, or a recovery code.")
+	}
+	keys := keysFor(u.Email, ip)
+	th, attempt, err := s.reserve(ctx, keys, now)
+	if err != nil {
+		return err
+	}
+	if th.wait == 0 && th.emailLimited > 0 {
+		s.forgive(ctx, attempt)
+		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
+	}
+	if th.wait > 0 {
+		return th.refused()
+	}
+	by := autho.UserActor(u, ip)
+	ok, err := s.checkCode(ctx, by, u, code, now)
+	if err != nil {
+		s.forgive(ctx, attempt)
+		return err
+	}
+	if !ok {
+		s.auditAlone(ctx, by, now, autho.AuditStepUpFailed, u.AccountID, "")
+		return wrongCode
+	}
+	s.forgive(ctx, attempt)
+	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
+		s.log().Warn("portal: cannot clear login failures", "err", err)
+	}
+	if err := s.Store.MarkSessionFactor(ctx, ses.Hash, now); err != nil {
+		return storeErr(err, "record the second factor's use", nil)
+	}
+	s.auditAlone(ctx, by, now, autho.AuditStepUp, u.AccountID, "")
+	return nil
 }
 
 // checkCode takes code as the user's TOTP code or one of their recovery

@@ -41,6 +41,7 @@ type Config struct {
 	TLSCert, TLSKey     string
 	MaxActiveTokens     int          // per portal user
 	PortalContact       string       // "" gives a generic phrase
+	PortalRequireMFA    bool         // a second factor of every portal user (admin.Service.RequireMFA)
 	SMTP                *mail.Config // AUTHO_SMTP_URL, parsed (a secret: environment or file only); nil is no mail
 	SMTPFrom            string
 	WebhookAllowPrivate bool

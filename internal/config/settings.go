@@ -138,6 +138,8 @@ var all = []*setting{
 			c.SMTP = &mc
 			return nil
 		}},
+	{env: "AUTHO_PORTAL_REQUIRE_MFA", flag: "portal-require-mfa", def: "false", usage: "require a second factor of every portal user: one without it can only enroll one after signing in",
+		parse: func(c *Config, v string) (err error) { c.PortalRequireMFA, err = strconv.ParseBool(v); return err }},
 	{env: "AUTHO_SMTP_FROM", flag: "smtp-from", usage: "the From address of notification mail",
 		parse: func(c *Config, v string) error {
 			if v != "" {

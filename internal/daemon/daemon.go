@@ -49,6 +49,9 @@ type Config struct {
 	// NoticeEvery is how often the expiry sweep runs; zero is every 30 s.
 	// Not a setting: tests shorten it.
 	NoticeEvery time.Duration
+	// PortalNow is the portal's clock (its sessions, sign-ins and step-up
+	// window); nil is time.Now. Not a setting: tests move it on.
+	PortalNow func() time.Time
 }
 
 // Daemon is a running server.
@@ -231,7 +234,8 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Contact:         cfg.PortalContact,
 		ClientIP:        server.ClientIPFunc(cfg.TrustedProxies),
 		Logger:          log,
-	}, &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer,
+		Now:             cfg.PortalNow,
+	}, &admin.Service{Store: st, Now: cfg.PortalNow, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, RequireMFA: cfg.PortalRequireMFA,
 		// Half the processors at most check passwords, so that a flood of
 		// sign-ins leaves the rest to the partner login (bench/run's flood
 		// scenario): more at once would only queue for the same cores,

@@ -122,6 +122,11 @@ func (p *Portal) confirmTOTP(w http.ResponseWriter, r *http.Request, v *visit) e
 	case err != nil:
 		return err
 	}
+	// The code just entered is a use of the factor: no step-up right
+	// after adding it.
+	if err := p.admin.FactorUsed(r.Context(), v.session); err != nil {
+		return err
+	}
 	if codes == nil {
 		http.Redirect(w, r, "/portal/security?done=totp-added", http.StatusSeeOther)
 		return nil

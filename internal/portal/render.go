@@ -20,7 +20,7 @@ var templateFS embed.FS
 var pageNames = []string{
 	"login", "tokens", "token_created", "token_revoke", "account", "password",
 	"users", "user_created", "user_reset", "audit", "error",
-	"login_code", "security", "totp_enroll", "recovery_codes",
+	"login_code", "security", "totp_enroll", "recovery_codes", "step_up",
 }
 
 // pages holds each page parsed together with the layout.
@@ -215,6 +215,8 @@ func actionLabel(a autho.AuditAction) string {
 		return "set the scopes the account may give its tokens"
 	case autho.AuditAccountRename:
 		return "renamed the account"
+	case autho.AuditAccountMFARequired:
+		return "changed whether the account requires a second factor"
 	case autho.AuditPartnerTokenRotate:
 		return "gave the account a new partner token"
 	case autho.AuditSigningKeyRotate:
@@ -233,6 +235,10 @@ func actionLabel(a autho.AuditAction) string {
 		return "cleared every second factor of user"
 	case autho.AuditLoginSecondFailed:
 		return "failed to sign in (wrong code)"
+	case autho.AuditStepUp:
+		return "confirmed a sensitive action with a second factor"
+	case autho.AuditStepUpFailed:
+		return "failed to confirm a sensitive action (wrong code)"
 	}
 	return string(a)
 }

@@ -15,6 +15,10 @@ const (
 	adminOnly                // a signed-in admin of the account
 	userChange               // an admin, while the account is open (admin.CheckUserManagement)
 	staticFile               // anyone; no session is read
+	// enrolling: a signed-in user of any role, even one who must add a
+	// second factor first (admin.MustEnroll): the Security page's
+	// enrollment. Every other page sends such a user there.
+	enrolling
 )
 
 // handler is a page handler: it writes a page or returns an error that
@@ -41,31 +45,32 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/login/code", public, p.completeSignIn},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
-		{"POST", "/portal/tokens", member, p.createToken},
+		{"POST", "/portal/tokens", member, p.stepUp("Creating a token", "/portal/tokens", p.createToken)},
 		{"GET", "/portal/tokens/{id}/revoke", member, p.revokePage},
 		{"POST", "/portal/tokens/{id}/revoke", member, p.revokeToken},
 
 		{"GET", "/portal/account", member, p.accountPage},
+		{"POST", "/portal/account/mfa", adminOnly, p.stepUp("Changing whether a second factor is required", "/portal/account", p.setMFARequired)},
 		{"GET", "/portal/password", member, p.passwordPage},
 		{"POST", "/portal/password", member, p.changePassword},
 
-		{"GET", "/portal/security", member, p.securityPage},
-		{"POST", "/portal/security/totp", member, p.beginTOTP},
-		{"GET", "/portal/security/totp", member, p.enrollPage},
-		{"GET", "/portal/security/totp/qr.png", member, p.totpQR},
-		{"POST", "/portal/security/totp/confirm", member, p.confirmTOTP},
+		{"GET", "/portal/security", enrolling, p.securityPage},
+		{"POST", "/portal/security/totp", enrolling, p.beginTOTP},
+		{"GET", "/portal/security/totp", enrolling, p.enrollPage},
+		{"GET", "/portal/security/totp/qr.png", enrolling, p.totpQR},
+		{"POST", "/portal/security/totp/confirm", enrolling, p.confirmTOTP},
 		{"POST", "/portal/security/totp/remove", member, p.removeTOTP},
 		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
-		{"POST", "/portal/users", userChange, p.addUser},
-		{"POST", "/portal/users/{id}/deactivate", userChange, p.deactivateUser},
-		{"POST", "/portal/users/{id}/activate", userChange, p.activateUser},
+		{"POST", "/portal/users", userChange, p.stepUp("Adding a user", "/portal/users", p.addUser)},
+		{"POST", "/portal/users/{id}/deactivate", userChange, p.stepUp("Deactivating a user", "/portal/users", p.deactivateUser)},
+		{"POST", "/portal/users/{id}/activate", userChange, p.stepUp("Reactivating a user", "/portal/users", p.activateUser)},
 		// Like revoking a token, signing someone out only takes access
 		// away, so it stays open to a closed account's admins.
 		{"POST", "/portal/users/{id}/sessions", adminOnly, p.endUserSessions},
 		{"GET", "/portal/users/{id}/password", userChange, p.resetPasswordPage},
-		{"POST", "/portal/users/{id}/password", userChange, p.resetPassword},
+		{"POST", "/portal/users/{id}/password", userChange, p.stepUp("Resetting a password", "/portal/users", p.resetPassword)},
 
 		{"GET", "/portal/audit", adminOnly, p.auditPage},
 
@@ -107,6 +112,19 @@ func (p *Portal) wrap(who access, h handler) http.Handler {
 		if who != public && v.user == nil {
 			p.toLogin(w, r, v)
 			return
+		}
+		if who != public && who != enrolling {
+			must, err := p.admin.MustEnroll(r.Context(), v.user, v.account)
+			if err != nil {
+				p.fail(w, r, v, err)
+				return
+			}
+			if must {
+				// A form sent now is not kept: nothing but enrollment
+				// is open to this user yet.
+				http.Redirect(w, r, "/portal/security?done=mfa-required", http.StatusSeeOther)
+				return
+			}
 		}
 		if (who == adminOnly || who == userChange) && !v.isAdmin() {
 			p.fail(w, r, v, errAdminsOnly)

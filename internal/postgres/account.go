@@ -15,7 +15,7 @@ import (
 // other), so that a rotated-in token whose creation time lags behind the
 // old one's (clock skew between nodes) is still the one shown; creation time
 // only breaks ties.
-const accountColumns = `a.id, a.name, a.status, a.expires_at, a.suspended_at, a.created_at, a.updated_at, a.allowed_scopes,
+const accountColumns = `a.id, a.name, a.status, a.expires_at, a.suspended_at, a.created_at, a.updated_at, a.allowed_scopes, a.mfa_required,
 	COALESCE((SELECT p.hint FROM partner_tokens p WHERE p.account_id = a.id
 		ORDER BY p.expires_at IS NULL DESC, p.created_at DESC, p.id DESC LIMIT 1), '')`
 
@@ -25,8 +25,9 @@ func scanAccount(row scanner, extra ...any) (*autho.Account, error) {
 		status, scopes             string
 		expires, created, modified int64
 		suspended                  *int64
+		mfaRequired                int32
 	)
-	dest := append([]any{&a.ID, &a.Name, &status, &expires, &suspended, &created, &modified, &scopes, &a.PartnerTokenHint}, extra...)
+	dest := append([]any{&a.ID, &a.Name, &status, &expires, &suspended, &created, &modified, &scopes, &mfaRequired, &a.PartnerTokenHint}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -36,6 +37,7 @@ func scanAccount(row scanner, extra ...any) (*autho.Account, error) {
 	a.CreatedAt = fromMicros(created)
 	a.UpdatedAt = fromMicros(modified)
 	a.AllowedScopes = splitScopes(scopes)
+	a.MFARequired = mfaRequired != 0
 	return &a, nil
 }
 
@@ -43,10 +45,10 @@ func scanAccount(row scanner, extra ...any) (*autho.Account, error) {
 // whatever pt.AccountID says.
 func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.inTx(ctx, "create account", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at, allowed_scopes, suspended_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, status, expires_at, created_at, updated_at, allowed_scopes, suspended_at, mfa_required)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), micros(a.CreatedAt), micros(a.UpdatedAt), joinScopes(a.AllowedScopes),
-			nullMicros(a.SuspendedAt))
+			nullMicros(a.SuspendedAt), boolInt(a.MFARequired))
 		if err != nil {
 			return err
 		}
@@ -98,7 +100,7 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 }
 
 // UpdateAccount writes back what fn changes of name, status, time of the
-// last suspension, expiry, allowed scopes and update time. The row stays locked from the read to the commit, so an
+// last suspension, expiry, allowed scopes, second-factor requirement and update time. The row stays locked from the read to the commit, so an
 // update on another node waits for this one and then reads its result.
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
 	var read, a *autho.Account
@@ -115,8 +117,9 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 		// RETURNING hands back the row as a later read will see it:
 		// microseconds, UTC, and without fields fn may not change.
 		a, err = scanAccount(tx.QueryRow(ctx, `UPDATE accounts a SET name = $2, status = $3, expires_at = $4, updated_at = $5,
-			allowed_scopes = $6, suspended_at = $7 WHERE a.id = $1 RETURNING `+accountColumns,
-			id, w.Name, string(w.Status), micros(w.ExpiresAt), micros(w.UpdatedAt), joinScopes(w.AllowedScopes), nullMicros(w.SuspendedAt)))
+			allowed_scopes = $6, suspended_at = $7, mfa_required = $8 WHERE a.id = $1 RETURNING `+accountColumns,
+			id, w.Name, string(w.Status), micros(w.ExpiresAt), micros(w.UpdatedAt), joinScopes(w.AllowedScopes), nullMicros(w.SuspendedAt),
+			boolInt(w.MFARequired)))
 		if err != nil {
 			return err
 		}

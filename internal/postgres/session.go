@@ -14,9 +14,9 @@ import (
 // foreign key says so), a duplicate hash ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ...autho.Entry) error {
 	return s.write(ctx, "create session", entries, func(ctx context.Context, x execer) error {
-		_, err := x.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
+		_, err := x.Exec(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch, factor_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			hexOf(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch, zeroMicros(ps.FactorAt))
 		return err
 	})
 }
@@ -26,14 +26,15 @@ func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ..
 func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error) {
 	var ps *autho.Session
 	err := s.runIdempotent(ctx, "session", func(ctx context.Context, c *pgxpool.Conn) error {
-		var created, seen int64
+		var created, seen, factor int64
 		p := &autho.Session{Hash: bytes.Clone(hash)}
-		err := c.QueryRow(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch FROM portal_sessions WHERE hash = $1`,
-			hexOf(hash)).Scan(&p.UserID, &created, &seen, &p.IP, &p.PasswordEpoch)
+		err := c.QueryRow(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch, factor_at FROM portal_sessions WHERE hash = $1`,
+			hexOf(hash)).Scan(&p.UserID, &created, &seen, &p.IP, &p.PasswordEpoch, &factor)
 		if err != nil {
 			return err
 		}
 		p.CreatedAt, p.SeenAt = fromMicros(created), fromMicros(seen)
+		p.FactorAt = fromZeroMicros(factor)
 		ps = p
 		return nil
 	})
@@ -48,6 +49,15 @@ func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error
 func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
 	return s.runIdempotent(ctx, "touch session", func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, `UPDATE portal_sessions SET seen_at = $2 WHERE hash = $1 AND seen_at < $2`, hexOf(hash), micros(at))
+		return err
+	})
+}
+
+// MarkSessionFactor moves factor_at forward only; like TouchSession it
+// may be retried on a fresh connection.
+func (s *Store) MarkSessionFactor(ctx context.Context, hash []byte, at time.Time) error {
+	return s.runIdempotent(ctx, "mark session factor", func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `UPDATE portal_sessions SET factor_at = $2 WHERE hash = $1 AND factor_at < $2`, hexOf(hash), micros(at))
 		return err
 	})
 }

@@ -12,7 +12,7 @@ import (
 // accountCols reads an account a with its newest partner token's hint. The
 // subquery walks the (account_id, created_at) index backwards and stops at
 // the first row.
-const accountCols = `a.id, a.name, a.status, a.expires_at, a.suspended_at, a.created_at, a.updated_at, a.allowed_scopes,
+const accountCols = `a.id, a.name, a.status, a.expires_at, a.suspended_at, a.created_at, a.updated_at, a.allowed_scopes, a.mfa_required,
 	COALESCE((SELECT n.hint FROM partner_tokens n WHERE n.account_id = a.id
 		ORDER BY n.created_at DESC, n.id DESC LIMIT 1), '')`
 
@@ -20,7 +20,7 @@ func scanAccount(sc scanner, a *autho.Account, extra ...any) error {
 	var expires, created, updated int64
 	var suspended sql.NullInt64
 	var scopes string
-	dest := append([]any{&a.ID, &a.Name, &a.Status, &expires, &suspended, &created, &updated, &scopes, &a.PartnerTokenHint}, extra...)
+	dest := append([]any{&a.ID, &a.Name, &a.Status, &expires, &suspended, &created, &updated, &scopes, &a.MFARequired, &a.PartnerTokenHint}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
@@ -34,10 +34,10 @@ func scanAccount(sc scanner, a *autho.Account, extra ...any) error {
 // to a whatever its AccountID says.
 func (s *Store) CreateAccount(ctx context.Context, a *autho.Account, pt *autho.PartnerToken, entries ...autho.Entry) error {
 	return s.tx(ctx, "create account", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, suspended_at, created_at, updated_at, allowed_scopes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, status, expires_at, suspended_at, created_at, updated_at, allowed_scopes, mfa_required)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Name, string(a.Status), micros(a.ExpiresAt), nullMicros(a.SuspendedAt), micros(a.CreatedAt), micros(a.UpdatedAt),
-			joinScopes(a.AllowedScopes))
+			joinScopes(a.AllowedScopes), a.MFARequired)
 		if err != nil {
 			return wrap("create account", err)
 		}
@@ -87,8 +87,8 @@ func (s *Store) Accounts(ctx context.Context) ([]*autho.Account, error) {
 
 // UpdateAccount applies fn to a copy of the account in one write transaction
 // and takes from it only the fields store.go lets an update write: the name,
-// status, time of the last suspension, expiry, allowed scopes and update
-// time.
+// status, time of the last suspension, expiry, allowed scopes, second-factor
+// requirement and update time.
 func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Account) error, entries ...autho.Entry) (*autho.Account, error) {
 	a := new(autho.Account)
 	err := s.tx(ctx, "update account", func(tx *sql.Tx) error {
@@ -103,9 +103,10 @@ func (s *Store) UpdateAccount(ctx context.Context, id string, fn func(*autho.Acc
 		a.Name, a.Status, a.SuspendedAt = w.Name, w.Status, stored(w.SuspendedAt)
 		a.ExpiresAt, a.UpdatedAt = stored(w.ExpiresAt), stored(w.UpdatedAt)
 		a.AllowedScopes = splitScopes(joinScopes(w.AllowedScopes)) // as a read returns them
+		a.MFARequired = w.MFARequired
 		_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ?, status = ?, suspended_at = ?, expires_at = ?, allowed_scopes = ?,
-			updated_at = ? WHERE id = ?`,
-			a.Name, string(a.Status), nullMicros(a.SuspendedAt), micros(a.ExpiresAt), joinScopes(a.AllowedScopes), micros(a.UpdatedAt), a.ID)
+			mfa_required = ?, updated_at = ? WHERE id = ?`,
+			a.Name, string(a.Status), nullMicros(a.SuspendedAt), micros(a.ExpiresAt), joinScopes(a.AllowedScopes), a.MFARequired, micros(a.UpdatedAt), a.ID)
 		if err != nil {
 			return wrap("update account", err)
 		}

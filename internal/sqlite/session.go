@@ -11,9 +11,9 @@ import (
 // CreateSession stores a portal session; its user must exist.
 func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ...autho.Entry) error {
 	return s.write(ctx, "create session", entries, func(x execer) error {
-		_, err := x.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch)
+		_, err := x.ExecContext(ctx, `INSERT INTO portal_sessions (hash, user_id, created_at, seen_at, ip, password_epoch, factor_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			hex.EncodeToString(ps.Hash), ps.UserID, micros(ps.CreatedAt), micros(ps.SeenAt), ps.IP, ps.PasswordEpoch, zeroMicros(ps.FactorAt))
 		return wrap("create session", err)
 	})
 }
@@ -21,13 +21,14 @@ func (s *Store) CreateSession(ctx context.Context, ps *autho.Session, entries ..
 // Session reads a session by the hash of its id.
 func (s *Store) Session(ctx context.Context, hash []byte) (*autho.Session, error) {
 	ps := &autho.Session{Hash: append([]byte(nil), hash...)}
-	var created, seen int64
-	err := s.r.QueryRowContext(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch FROM portal_sessions WHERE hash = ?`,
-		hex.EncodeToString(hash)).Scan(&ps.UserID, &created, &seen, &ps.IP, &ps.PasswordEpoch)
+	var created, seen, factor int64
+	err := s.r.QueryRowContext(ctx, `SELECT user_id, created_at, seen_at, ip, password_epoch, factor_at FROM portal_sessions WHERE hash = ?`,
+		hex.EncodeToString(hash)).Scan(&ps.UserID, &created, &seen, &ps.IP, &ps.PasswordEpoch, &factor)
 	if err != nil {
 		return nil, wrap("session", err)
 	}
 	ps.CreatedAt, ps.SeenAt = fromMicros(created), fromMicros(seen)
+	ps.FactorAt = fromZeroMicros(factor)
 	return ps, nil
 }
 
@@ -37,6 +38,13 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) err
 	_, err := s.w.ExecContext(ctx, `UPDATE portal_sessions SET seen_at = ?1 WHERE hash = ?2 AND seen_at < ?1`,
 		micros(at), hex.EncodeToString(hash))
 	return wrap("touch session", err)
+}
+
+// MarkSessionFactor moves factor_at forward only, like TouchSession.
+func (s *Store) MarkSessionFactor(ctx context.Context, hash []byte, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE portal_sessions SET factor_at = ?1 WHERE hash = ?2 AND factor_at < ?1`,
+		micros(at), hex.EncodeToString(hash))
+	return wrap("mark session factor", err)
 }
 
 // DeleteSession ends one session.

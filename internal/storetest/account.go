@@ -148,11 +148,12 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		want.SuspendedAt = at(30 * time.Minute)
 		want.ExpiresAt = at(48 * time.Hour)
 		want.AllowedScopes = []string{"invoices:read"}
+		want.MFARequired = true
 		want.UpdatedAt = at(time.Hour)
 		got, err := s.UpdateAccount(t.Context(), a.ID, func(cur *autho.Account) error {
 			check(t, "account given to fn", cur, a)
 			cur.Name, cur.Status, cur.ExpiresAt, cur.UpdatedAt = want.Name, want.Status, want.ExpiresAt, want.UpdatedAt
-			cur.AllowedScopes, cur.SuspendedAt = want.AllowedScopes, want.SuspendedAt
+			cur.AllowedScopes, cur.SuspendedAt, cur.MFARequired = want.AllowedScopes, want.SuspendedAt, want.MFARequired
 			return nil
 		})
 		wantErr(t, "UpdateAccount", err, nil)
@@ -166,11 +167,11 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		a, _ := mustAccount(t, s)
 		next, _ := newAccount()
 		next.Name, next.Status, next.ExpiresAt = "Renamed", autho.AccountSuspended, at(48*time.Hour)
-		next.AllowedScopes, next.SuspendedAt = []string{"x:y"}, at(30*time.Minute)
+		next.AllowedScopes, next.SuspendedAt, next.MFARequired = []string{"x:y"}, at(30*time.Minute), true
 		next.CreatedAt, next.UpdatedAt, next.PartnerTokenHint = at(-time.Hour), at(time.Hour), "not a hint"
 		checkUpdateWrites(t, a.ID, a, next, s.UpdateAccount, s.Account, func(dst, src *autho.Account) {
 			dst.Name, dst.Status, dst.ExpiresAt, dst.UpdatedAt = src.Name, src.Status, src.ExpiresAt, src.UpdatedAt
-			dst.AllowedScopes, dst.SuspendedAt = src.AllowedScopes, src.SuspendedAt
+			dst.AllowedScopes, dst.SuspendedAt, dst.MFARequired = src.AllowedScopes, src.SuspendedAt, src.MFARequired
 		})
 	})
 	t.Run("reactivation keeps the suspension time", func(t *testing.T) {
@@ -191,6 +192,21 @@ func testUpdateAccount(t *testing.T, newStore newStoreFunc) {
 		for _, x := range []*autho.Account{got, read} {
 			if x.Status != autho.AccountActive || !x.SuspendedAt.Equal(at(time.Minute)) {
 				t.Fatalf("after reactivation: status %q, suspended at %v, want active, %v", x.Status, x.SuspendedAt, at(time.Minute))
+			}
+		}
+	})
+	t.Run("mfa requirement on and off", func(t *testing.T) {
+		s := newStore(t)
+		a, pt := mustAccount(t, s)
+		for _, on := range []bool{true, false} {
+			got, err := s.UpdateAccount(t.Context(), a.ID, func(a *autho.Account) error { a.MFARequired = on; return nil })
+			wantErr(t, "UpdateAccount", err, nil)
+			read, err := s.Account(t.Context(), a.ID)
+			wantErr(t, "Account", err, nil)
+			cred, err := s.PartnerCredential(t.Context(), pt.Hash)
+			wantErr(t, "PartnerCredential", err, nil)
+			if got.MFARequired != on || read.MFARequired != on || cred.Account.MFARequired != on {
+				t.Fatalf("MFARequired = %v, read %v, credential's %v; want %v", got.MFARequired, read.MFARequired, cred.Account.MFARequired, on)
 			}
 		}
 	})

@@ -39,6 +39,46 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 		got, err := s.Session(t.Context(), ps.Hash)
 		wantErr(t, "Session", err, nil)
 		check(t, "Session", got, ps)
+		if !got.FactorAt.IsZero() {
+			t.Errorf("FactorAt of a session made without one = %v, want zero", got.FactorAt)
+		}
+	})
+	t.Run("create with a factor used", func(t *testing.T) {
+		s := newStore(t)
+		_, u := mustAll(t, s)
+		ps := newSession(u, t0)
+		ps.FactorAt = t0
+		wantErr(t, "CreateSession", s.CreateSession(t.Context(), ps), nil)
+		got, err := s.Session(t.Context(), ps.Hash)
+		wantErr(t, "Session", err, nil)
+		check(t, "Session", got, ps)
+	})
+	t.Run("mark factor moves forward only", func(t *testing.T) {
+		s := newStore(t)
+		_, u := mustAll(t, s)
+		ps := mustSession(t, s, u, t0)
+		other := mustSession(t, s, u, t0)
+		for _, step := range []struct {
+			name     string
+			at, want time.Time
+		}{
+			{"first", at(5 * time.Minute), at(5 * time.Minute)},
+			{"earlier is ignored", at(2 * time.Minute), at(5 * time.Minute)},
+			{"later", at(20 * time.Minute), at(20 * time.Minute)},
+		} {
+			wantErr(t, "MarkSessionFactor "+step.name, s.MarkSessionFactor(t.Context(), ps.Hash, step.at), nil)
+			got, err := s.Session(t.Context(), ps.Hash)
+			wantErr(t, "Session", err, nil)
+			if !got.FactorAt.Equal(step.want) || !got.SeenAt.Equal(t0) {
+				t.Fatalf("%s: FactorAt %v SeenAt %v, want %v and %v", step.name, got.FactorAt, got.SeenAt, step.want, t0)
+			}
+		}
+		got, err := s.Session(t.Context(), other.Hash)
+		wantErr(t, "Session", err, nil)
+		if !got.FactorAt.IsZero() {
+			t.Errorf("the user's other session's FactorAt = %v, want zero", got.FactorAt)
+		}
+		wantErr(t, "MarkSessionFactor unknown", s.MarkSessionFactor(t.Context(), secret.Hash("gone"), at(time.Hour)), nil)
 	})
 	t.Run("not found", func(t *testing.T) {
 		s := newStore(t)
