@@ -67,9 +67,7 @@ type introspector struct {
 	mu       sync.Mutex
 	cache    map[[32]byte]answer
 	inflight map[[32]byte]*call
-	// The last warning that autho cannot be asked, and the failures since.
-	warnedAt time.Time
-	failures int
+	warn     warnLimit // that autho cannot be asked
 }
 
 type answer struct {
@@ -167,18 +165,36 @@ func (in *introspector) active(ctx context.Context, token, jti string) (bool, er
 // secret: they travel in the body and a header, which no error repeats
 // (net/http strips a password from the URL in its errors).
 func (in *introspector) unreachable(err error) {
-	in.mu.Lock()
-	in.failures++
-	now := in.now()
-	if !in.warnedAt.IsZero() && now.Sub(in.warnedAt) < unreachableWarnEvery {
-		in.mu.Unlock()
+	failures, due := in.warn.failed(in.now())
+	if !due {
 		return
 	}
-	failures := in.failures
-	in.warnedAt, in.failures = now, 0
-	in.mu.Unlock()
 	in.log.Warn("bearer: no answer from autho's introspection; strict mode answers 503 meanwhile",
 		"url", redactedURL(in.url), "failures", failures, "err", err)
+}
+
+// warnLimit keeps a warning about a failure that repeats on every request
+// or poll to at most one every unreachableWarnEvery, so that it does not
+// flood the service's log; each warning says how many failures it stands
+// for.
+type warnLimit struct {
+	mu       sync.Mutex
+	warnedAt time.Time // the last warning
+	failures int       // since then, counting the one being reported
+}
+
+// failed counts a failure at now and reports whether to warn of it, with
+// the number of failures that warning stands for.
+func (w *warnLimit) failed(now time.Time) (failures int, due bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.failures++
+	if !w.warnedAt.IsZero() && now.Sub(w.warnedAt) < unreachableWarnEvery {
+		return 0, false
+	}
+	failures = w.failures
+	w.warnedAt, w.failures = now, 0
+	return failures, true
 }
 
 // redactedURL is u without a password, for a log line.

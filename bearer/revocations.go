@@ -87,9 +87,7 @@ type feed struct {
 	done      chan struct{} // closed when the poller has returned
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	warnedAt time.Time // the last warning
-	failures int       // since then
+	warn warnLimit // that no good copy came
 }
 
 // feedCopy is one verified document, never changed once held: a new
@@ -389,16 +387,11 @@ func (f *feed) check(ctx context.Context, c *Claims) error {
 // did less than unreachableWarnEvery ago; the warning counts the failures
 // it stands for. The feed holds no secret, so err may say anything.
 func (f *feed) failed(err error) {
-	f.mu.Lock()
-	f.failures++
 	now := f.now()
-	if !f.warnedAt.IsZero() && now.Sub(f.warnedAt) < unreachableWarnEvery {
-		f.mu.Unlock()
+	failures, due := f.warn.failed(now)
+	if !due {
 		return
 	}
-	failures := f.failures
-	f.warnedAt, f.failures = now, 0
-	f.mu.Unlock()
 	attrs := []any{"url", redactedURL(f.url), "failures", failures, "err", err}
 	if cp := f.held.Load(); cp != nil {
 		attrs = append(attrs, "copy_age", now.Sub(cp.contact).Round(time.Second).String(), "max_age", f.maxAge.String())
