@@ -48,8 +48,10 @@ type RevocationsConfig struct {
 	Client *http.Client
 }
 
+// DefaultRevocationsEvery is RevocationsConfig.Every when unset.
+const DefaultRevocationsEvery = 5 * time.Second
+
 const (
-	defaultFeedEvery  = 5 * time.Second
 	defaultFeedMaxAge = 10 * time.Minute
 	// maxFeedBytes bounds the document: at about 80 bytes an entry, room
 	// for some 200,000 revocations, far more than the feed lists (an entry
@@ -121,7 +123,7 @@ func newFeed(cfg RevocationsConfig, v *Verifier, issuer string, leeway time.Dura
 	}
 	switch {
 	case f.every == 0:
-		f.every = defaultFeedEvery
+		f.every = DefaultRevocationsEvery
 	case f.every < 0:
 		return nil, errors.New("bearer: Revocations.Every must not be negative")
 	}

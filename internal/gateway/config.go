@@ -22,10 +22,6 @@ type Flags struct {
 	RevocationsMaxAge                 time.Duration
 }
 
-// revocationsEvery is the bearer package's default poll period, which the
-// gateway uses: a max age not above it would fail closed between polls.
-const revocationsEvery = 5 * time.Second
-
 // ParseConfig checks every flag and setting and reports all mistakes at
 // once, one each, naming what to fix. Secrets are never repeated. It
 // returns the log level too.
@@ -92,8 +88,10 @@ func ParseConfig(f Flags, src config.Source) (*Config, slog.Level, error) {
 		if c.Issuer != "" {
 			c.RevocationsURL = c.Issuer + "/v1/autho/revocations"
 		}
-		if f.RevocationsMaxAge <= revocationsEvery {
-			bad("--revocations-max-age: %v must be longer than the feed's poll period, %v (default 10m)", f.RevocationsMaxAge, revocationsEvery)
+		// The gateway polls at the bearer package's default: a max age
+		// not above it would fail closed between polls.
+		if f.RevocationsMaxAge <= bearer.DefaultRevocationsEvery {
+			bad("--revocations-max-age: %v must be longer than the feed's poll period, %v (default 10m)", f.RevocationsMaxAge, bearer.DefaultRevocationsEvery)
 		}
 	}
 	if len(errs) > 0 {
