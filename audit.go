@@ -71,7 +71,7 @@ const (
 	AuditMFARemove          AuditAction = "mfa.remove"
 	AuditRecoveryCodeUsed   AuditAction = "mfa.recovery_code_used"
 	AuditRecoveryCodesRenew AuditAction = "mfa.recovery_codes_regenerate"
-	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator
+	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator or an account admin
 	AuditLoginSecondFailed  AuditAction = "login.second_factor_failed"
 	// A signed-in user's second factor asked again before a sensitive
 	// action (step-up): the right code, or a wrong one.

@@ -141,4 +141,71 @@ func TestPortal_StepUp(t *testing.T) {
 	if count[autho.AuditStepUp] != 1 || count[autho.AuditStepUpFailed] != 1 || count["admin "+autho.AuditStepUp] != 1 || count["admin "+autho.AuditAccountMFARequired] != 1 {
 		t.Errorf("audit %v; want one step-up and one refused by the user, one step-up and one change of the requirement by the admin", count)
 	}
+
+	// 40 minutes on (24 after their step-up, within the session's idle
+	// timeout), the admin's factor is stale again. Removing their own
+	// authenticator app asks for it and changes nothing yet.
+	offset.Store(int64(40 * time.Minute))
+	if st, page := b.do("POST", "/portal/security/totp/remove", url.Values{}); st != http.StatusOK || !asks(page) {
+		t.Errorf("removing the authenticator app 24 minutes after the step-up: %d, asked %v; want asked", st, asks(page))
+	}
+	if fs := factorsOf(t, ts, boss.id); fs == 0 {
+		t.Fatal("the admin's authenticator app was removed without the step-up")
+	}
+	// Clearing the member's factors (they lost their phone) asks too; the
+	// right code clears them.
+	clear := "/portal/users/" + u.id + "/mfa"
+	if st, page := b.do("POST", clear, url.Values{}); st != http.StatusOK || !asks(page) || factorsOf(t, ts, u.id) == 0 {
+		t.Errorf("clearing the member's factors unconfirmed: %d, asked %v; want asked and nothing changed", st, asks(page))
+	}
+	bc = rfc6238(bossKey, clock(), 6)
+	leaks.addCode(bc)
+	if st, _ := b.do("POST", clear, url.Values{"stepup_code": {bc}}); st != http.StatusSeeOther || b.loc != "/portal/users?done=mfa-cleared" {
+		t.Errorf("clearing the member's factors with the right code: %d to %q; want 303 to /portal/users?done=mfa-cleared", st, b.loc)
+	}
+	if n := factorsOf(t, ts, u.id); n != 0 {
+		t.Errorf("the member still has %d factor rows and codes after the admin cleared them", n)
+	}
+	if st, _ := b.do("POST", clear, url.Values{}); st != http.StatusSeeOther || b.loc != "/portal/users?done=mfa-none" {
+		t.Errorf("clearing them again: %d to %q; want 303 to /portal/users?done=mfa-none", st, b.loc)
+	}
+	// Within the admin's fresh window, their own removal goes ahead.
+	if st, _ := b.do("POST", "/portal/security/totp/remove", url.Values{}); st != http.StatusSeeOther || factorsOf(t, ts, boss.id) != 0 {
+		t.Errorf("removing the authenticator app right after a step-up: %d; want removed", st)
+	}
+	// The member now signs in with the password alone.
+	m := &mfaClient{t: t, ts: ts, ip: "192.0.2.222", cookies: map[string]string{}}
+	if st, _ := m.do("POST", "/portal/login", url.Values{"email": {u.email}, "password": {u.password}}); st != http.StatusSeeOther || m.cookies["autho_session"] == "" {
+		t.Errorf("the member's sign-in after the admin cleared their factors: %d, session %v; want a session at once", st, m.cookies["autho_session"] != "")
+	}
+	es, err = ts.store().AuditEvents(context.Background(), autho.AuditFilter{AccountID: acc["id"].(string)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resets := 0
+	for _, e := range es {
+		if e.Action == autho.AuditMFAReset {
+			resets++
+			if e.ActorID != boss.id || e.TargetID != u.id {
+				t.Errorf("the clearing is audited as by %q of %q; want by the admin %q of %q", e.ActorID, e.TargetID, boss.id, u.id)
+			}
+		}
+	}
+	if resets != 1 {
+		t.Errorf("%d mfa.reset events; want 1 (clearing nothing records nothing)", resets)
+	}
+}
+
+// factorsOf counts a user's TOTP factor and recovery codes in the store.
+func factorsOf(t *testing.T, ts *testServer, userID string) int {
+	t.Helper()
+	n := 0
+	if _, err := ts.store().TOTP(context.Background(), userID); err == nil {
+		n++
+	}
+	codes, err := ts.store().RecoveryCodes(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n + len(codes)
 }

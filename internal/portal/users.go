@@ -18,7 +18,8 @@ type userRow struct {
 	Active    bool
 	Created   time.Time
 	Self      bool
-	Tokens    int // active API tokens
+	Tokens    int  // active API tokens
+	Factor    bool // has a second factor
 }
 
 type userForm struct {
@@ -59,8 +60,13 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 		uv.CannotChange = "Users cannot be added or changed while the account is " + string(v.account.State(v.now)) + "."
 	}
 	for _, u := range us {
+		// One read per user: an account's people are tens, not thousands.
+		fs, err := p.admin.Factors(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
 		uv.Users = append(uv.Users, userRow{ID: u.ID, Email: u.Email, Role: u.Role, Active: u.Active,
-			Created: u.CreatedAt, Self: u.ID == v.user.ID, Tokens: active[u.ID]})
+			Created: u.CreatedAt, Self: u.ID == v.user.ID, Tokens: active[u.ID], Factor: fs.Any()})
 	}
 	return uv, nil
 }
@@ -193,6 +199,30 @@ func (p *Portal) endUserSessions(w http.ResponseWriter, r *http.Request, v *visi
 		return err
 	}
 	http.Redirect(w, r, "/portal/users?done=sessions", http.StatusSeeOther)
+	return nil
+}
+
+// clearUserFactors removes every second factor and recovery code of a
+// user of the account (who lost their phone and their codes), so that they
+// sign in with their password alone. An admin's own factors are theirs to
+// change on the Security page.
+func (p *Portal) clearUserFactors(w http.ResponseWriter, r *http.Request, v *visit) error {
+	u, err := p.accountUser(r.Context(), v, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.ID == v.user.ID {
+		return p.usersAgain(w, r, v, http.StatusBadRequest, userForm{}, errNotYourself)
+	}
+	n, err := p.admin.ResetMFA(r.Context(), v.actor(), u.ID)
+	if err != nil {
+		return err
+	}
+	done := "mfa-cleared"
+	if n == 0 {
+		done = "mfa-none"
+	}
+	http.Redirect(w, r, "/portal/users?done="+done, http.StatusSeeOther)
 	return nil
 }
 
