@@ -239,6 +239,12 @@ func actionLabel(a autho.AuditAction) string {
 		return "confirmed a sensitive action with a second factor"
 	case autho.AuditStepUpFailed:
 		return "failed to confirm a sensitive action (wrong code)"
+	case autho.AuditInvitationSent:
+		return "mailed an invitation to user"
+	case autho.AuditInvitationUsed:
+		return "set their password with their invitation: user"
+	case autho.AuditInvitationExpired:
+		return "invitation expired unused: user"
 	}
 	return string(a)
 }
