@@ -46,6 +46,7 @@ var notices = map[string]string{
 	"mfa-required": "A second factor is required to use this portal: add an authenticator app to continue.",
 	"mfa-on":       "A second factor is now required of everyone in this account. Those without one are asked to add one when they next open the portal.",
 	"mfa-off":      "A second factor is no longer required of everyone in this account.",
+	"invited":      "Your password is set and you are signed in.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

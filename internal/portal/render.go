@@ -19,7 +19,7 @@ var templateFS embed.FS
 // inside the shared layout. Every one is parsed at start.
 var pageNames = []string{
 	"login", "tokens", "token_created", "token_revoke", "account", "password",
-	"users", "user_created", "user_reset", "audit", "error",
+	"users", "user_created", "user_invited", "user_reset", "audit", "error", "invite",
 	"login_code", "security", "totp_enroll", "recovery_codes", "step_up",
 }
 
