@@ -442,3 +442,26 @@ func TestInvite_ExpiryAuditedOnce(t *testing.T) {
 		}
 	})
 }
+
+// Where a second factor is required, the person signed in by their
+// invitation is sent to add one before anything else.
+func TestInvite_MFARequired(t *testing.T) {
+	ms := mailtest.NewServer(t)
+	env := inviteEnv(ms)
+	env["AUTHO_PORTAL_REQUIRE_MFA"] = "true"
+	ts := startInviteServer(t, backendSQLite, env)
+	var acc map[string]any
+	ts.mustCLI(&acc, "account", "create", "--name", "Strict Invite Ltd")
+	const email = "strict@invited.example"
+	ts.mustCLI(nil, "user", "create", "--account", opStr(acc, "id"), "--email", email, "--invite")
+	path, _ := invitation(t, ms, email)
+	c := inviteClient(t, ts, "192.0.2.44")
+	pw := "the strict pass phrase " + secret.Random(6)
+	leaks.add(pw)
+	if st, _ := c.do("POST", path, url.Values{"password": {pw}, "confirm": {pw}}); st != http.StatusSeeOther || c.cookies["autho_session"] == "" {
+		t.Fatalf("setting the password: %d, want 303 signed in", st)
+	}
+	if st, _ := c.do("GET", c.loc, nil); st != http.StatusSeeOther || !strings.HasPrefix(c.loc, "/portal/security") {
+		t.Fatalf("the first page after the invitation: %d to %q, want 303 to the Security page", st, c.loc)
+	}
+}
