@@ -195,6 +195,16 @@ func TestInvite_Portal(t *testing.T) {
 		}
 	}
 	path, token := invitation(t, ms, email)
+	// The token is in the path: no page of the portal gives it away as a
+	// Referer.
+	res, err := client.Get(ts.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(res)
+	if rp := res.Header.Get("Referrer-Policy"); res.StatusCode != http.StatusOK || rp != "no-referrer" {
+		t.Errorf("invitation page: %d, Referrer-Policy %q; want 200, no-referrer", res.StatusCode, rp)
+	}
 	checkInvitationWorksOnce(t, ts, path, email)
 
 	n, by := auditOf(t, ts, accID)
