@@ -34,6 +34,8 @@ func inviteEnv(ms *mailtest.Server) map[string]string {
 		"AUTHO_SMTP_FROM":       mailFrom,
 		"AUTHO_PORTAL_CONTACT":  mailContact,
 		"AUTHO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+		// Retry waits in milliseconds.
+		"AUTHO_DELIVERY_TIME_SCALE": "0.001",
 	}
 }
 
@@ -237,12 +239,21 @@ func TestInvite_CLI(t *testing.T) {
 	var acc map[string]any
 	ts.mustCLI(&acc, "account", "create", "--name", "Cli Invited Ltd")
 	const email = "cli@invited.example"
+	// The mail server refuses the first try: the mail is retried like
+	// every notification, and arrives once.
+	ms.FailNext(1)
 	var u map[string]any
 	ts.mustCLI(&u, "user", "create", "--account", opStr(acc, "id"), "--email", email, "--invite")
 	if u["invited"] != true || u["password"] != nil || u["secret"] != nil || opStr(u, "email") != email {
 		t.Fatalf("user create --invite: %v, want the user, invited, no password", u)
 	}
 	path, _ := invitation(t, ms, email)
+	settle()
+	path, _ = invitation(t, ms, email) // still one
+	ds, err := ts.store().Deliveries(context.Background(), autho.DeliveryFilter{Mail: true})
+	if err != nil || len(ds) != 1 || ds[0].Attempts != 2 || ds[0].State != autho.DeliveryDelivered {
+		t.Fatalf("the invitation's delivery: %v (%v), want one delivered at the second attempt", ds, err)
+	}
 	checkInvitationWorksOnce(t, ts, path, email)
 	n, by := auditOf(t, ts, opStr(acc, "id"))
 	if n[autho.AuditInvitationSent] != 1 || by[autho.AuditInvitationSent] != "operator:cli" {
