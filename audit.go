@@ -77,6 +77,13 @@ const (
 	// action (step-up): the right code, or a wrong one.
 	AuditStepUp       AuditAction = "login.step_up"
 	AuditStepUpFailed AuditAction = "login.step_up_failed"
+
+	// An invitation mailed to a new user (by who added them), used to set
+	// a password (by the user), or expired unused (by autho), with the
+	// user as the target.
+	AuditInvitationSent    AuditAction = "invitation.sent"
+	AuditInvitationUsed    AuditAction = "invitation.used"
+	AuditInvitationExpired AuditAction = "invitation.expired"
 )
 
 // AuditEvent is one entry of an account's audit log: who did what to what,

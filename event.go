@@ -30,6 +30,11 @@ const (
 	EventSigningKeyRotated   EventType = "signing_key.rotated"
 )
 
+// EventInvitationMail is the mail of an invitation to a new user. It is
+// not one of the platform's lifecycle events (EventTypes): it is queued
+// and retried as an event's mail is, and never goes to a webhook.
+const EventInvitationMail EventType = "invitation.mail"
+
 // EventTypes is every event type, in the SPEC's order.
 var EventTypes = []EventType{
 	EventAccountCreated, EventAccountRenewed, EventAccountSuspended, EventAccountReactivated,
@@ -95,6 +100,11 @@ type WebhookEndpoint struct {
 
 // Takes reports whether the endpoint wants events of type t.
 func (e *WebhookEndpoint) Takes(t EventType) bool {
+	// "Every type" is every type of the contract's list, which a mail of
+	// ours (an invitation) is not.
+	if !slices.Contains(EventTypes, t) {
+		return false
+	}
 	return len(e.Events) == 0 || slices.Contains(e.Events, t)
 }
 
@@ -174,6 +184,9 @@ type EventData struct {
 	// it was found.
 	Kind string `json:"kind,omitempty"`
 	URL  string `json:"url,omitempty"`
+	// Invitation is an invitation mail's: which invitation (its link is
+	// not here: the outbox opens it from the invitation's sealed token).
+	Invitation *EventInvitation `json:"invitation,omitempty"`
 	// PreviousValidUntil is when a rotated-out partner token stops.
 	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
 }
@@ -204,6 +217,15 @@ type EventToken struct {
 	Scopes    []string   `json:"scopes"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// EventInvitation is an invitation as its mail tells it.
+type EventInvitation struct {
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// InvitedBy is the email of who added the user, or "" for the
+	// platform's operator.
+	InvitedBy string `json:"invited_by,omitempty"`
 }
 
 // EventKey is a signing key as events tell it (its public part is in the

@@ -242,6 +242,35 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
+	// Invitations (invitation.go). An *Invitation entry stores the
+	// invitation; a duplicate id or hash is ErrConflict.
+	//
+	// Invitation finds one by the SHA-256 of its token, whatever its state.
+	Invitation(ctx context.Context, hash []byte) (*Invitation, error)
+	// InvitationByID finds one by id, whatever its state.
+	InvitationByID(ctx context.Context, id string) (*Invitation, error)
+	// UseInvitation marks the invitation of that hash used at at, only if
+	// it is unused and expires after at, in one conditional UPDATE, and in
+	// the same transaction gives its user passwordHash and moves their
+	// password epoch on, with entries. Of calls at once for one hash, on
+	// any node, exactly one succeeds; the others (and a used, expired or
+	// unknown hash) get ErrNotFound and change nothing. It returns the
+	// invitation as now stored.
+	UseInvitation(ctx context.Context, hash []byte, at time.Time, passwordHash string, entries ...Entry) (*Invitation, error)
+	// ForgetInvitationToken drops the sealed token of the invitation (its
+	// mail went out); a missing one is not an error.
+	ForgetInvitationToken(ctx context.Context, id string) error
+	// ExpiredInvitations lists invitations unused, expired at or before
+	// now and whose expiry is not noticed yet, oldest first, at most
+	// limit (0: all).
+	ExpiredInvitations(ctx context.Context, now time.Time, limit int) ([]*Invitation, error)
+	// NoticeInvitationExpired sets ExpiredNoticedAt to at (and drops the
+	// sealed token) only if the invitation is unused, expired at at and
+	// not noticed yet, in one conditional UPDATE, writing entries only
+	// then; it reports whether it did. Of calls at once, on any node,
+	// exactly one gets true.
+	NoticeInvitationExpired(ctx context.Context, id string, at time.Time, entries ...Entry) (bool, error)
+
 	// Second factors (mfa.go). A user's factors are their confirmed TOTP
 	// factor (passkeys to join); recovery codes go with them.
 	//

@@ -60,6 +60,10 @@ type Service struct {
 	// TOTPIssuer names the service in authenticator apps; "" means
 	// DefaultTOTPIssuer.
 	TOTPIssuer string
+	// Mail says that mail is configured (AUTHO_SMTP_URL and
+	// AUTHO_SMTP_FROM): new users can be invited by mail (InviteUser)
+	// rather than given a password to pass on.
+	Mail bool
 	// RequireMFA requires a second factor of every portal user, whatever
 	// their account says (AUTHO_PORTAL_REQUIRE_MFA); see MustEnroll.
 	RequireMFA bool

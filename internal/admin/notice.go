@@ -95,7 +95,8 @@ func (s *Service) NoticeExpiries(ctx context.Context) (int, error) {
 			return made, err
 		}
 	}
-	return made, nil
+	n, err := s.noticeInvitations(ctx, now)
+	return made + n, err
 }
 
 // noticeOf says which event an expiry at exp calls for at now: expired

@@ -16,6 +16,13 @@ import (
 // nowhere else); otherwise pw must pass password.Validate and "" is
 // returned. Emails are unique regardless of letter case.
 func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, email string, role autho.Role, pw string) (*autho.User, string, error) {
+	return s.createUser(ctx, by, accountID, email, role, pw, false)
+}
+
+// createUser is CreateUser, or with invite InviteUser: then the password
+// is a random one nobody is shown, and the invitation's entries go with
+// the user's.
+func (s *Service) createUser(ctx context.Context, by autho.Actor, accountID, email string, role autho.Role, pw string, invite bool) (*autho.User, string, error) {
 	accountID, err := checkID("account", "acc", accountID)
 	if err != nil {
 		return nil, "", err
@@ -66,7 +73,18 @@ func (s *Service) CreateUser(ctx context.Context, by autho.Actor, accountID, ema
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.Store.CreateUser(ctx, u, e, eventOf(e, autho.EventData{User: autho.EventUserOf(u)}, nil)); err != nil {
+	entries := []autho.Entry{e, eventOf(e, autho.EventData{User: autho.EventUserOf(u)}, nil)}
+	if invite {
+		// Nobody is ever shown this password: until the link is used,
+		// nobody can sign in as the user.
+		generated = ""
+		more, err := s.invitationEntries(by, u, now)
+		if err != nil {
+			return nil, "", err
+		}
+		entries = append(entries, more...)
+	}
+	if err := s.Store.CreateUser(ctx, u, entries...); err != nil {
 		if errors.Is(err, autho.ErrConflict) {
 			// Lost a race with another add of the same email.
 			if holder, herr := s.Store.UserByEmail(ctx, email); herr == nil {

@@ -10,15 +10,29 @@ import (
 )
 
 // createUser adds a user to the account; without a password one is
-// generated and shown in this answer only.
+// generated and shown in this answer only, and with invite the user is
+// mailed a link to choose their own (admin.InviteUser).
 func (h *handler) createUser(w http.ResponseWriter, r *http.Request, by autho.Actor) error {
 	var req struct {
 		Email    string     `json:"email"`
 		Role     autho.Role `json:"role"`
 		Password string     `json:"password"`
+		Invite   bool       `json:"invite"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
+	}
+	if req.Invite {
+		if req.Password != "" {
+			return &admin.Error{Field: "invite", Message: "give a password or invite the user, not both"}
+		}
+		u, err := h.svc.InviteUser(r.Context(), by, r.PathValue("id"), req.Email, req.Role)
+		if err != nil {
+			return err
+		}
+		v := view.UserOf(u, "")
+		v.Invited = true
+		return reply(w, http.StatusCreated, v)
 	}
 	u, generated, err := h.svc.CreateUser(r.Context(), by, r.PathValue("id"), req.Email, req.Role, req.Password)
 	if err != nil {

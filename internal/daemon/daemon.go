@@ -52,6 +52,10 @@ type Config struct {
 	// PortalNow is the portal's clock (its sessions, sign-ins and step-up
 	// window); nil is time.Now. Not a setting: tests move it on.
 	PortalNow func() time.Time
+	// SweepNow is the expiry sweep's clock (expiring accounts and tokens,
+	// expired invitations); nil is time.Now. Not a setting: tests move it
+	// on.
+	SweepNow func() time.Time
 }
 
 // Daemon is a running server.
@@ -69,6 +73,7 @@ type Daemon struct {
 	sealer      *signer.Sealer
 	outbox      *outbox.Worker
 	operator    *admin.Service // the operator's: the admin API, the expiry sweep, leak reports
+	sweeper     *admin.Service // the expiry sweep's: the operator's, unless Config.SweepNow
 	noticeEvery time.Duration
 	feed        *revocation.Feed
 	stop        context.CancelFunc
@@ -225,8 +230,13 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 	}
 	// The operator's service: the admin API's, and the expiry sweep's and
 	// the leak reports' (autho acting on the platform's behalf).
-	d.operator = &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate}
+	d.operator = &admin.Service{Store: st, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, WebhookAllowPrivate: cfg.WebhookAllowPrivate,
+		Mail: cfg.SMTP != nil}
 	d.noticeEvery = cfg.NoticeEvery
+	d.sweeper = d.operator
+	if cfg.SweepNow != nil {
+		d.sweeper = &admin.Service{Store: st, Now: cfg.SweepNow, Log: log, Sealer: d.sealer, Mail: cfg.SMTP != nil}
+	}
 	if d.portal, err = portal.New(portal.Config{
 		PublicURL:       publicURL,
 		Location:        cfg.Location,
@@ -236,6 +246,7 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Logger:          log,
 		Now:             cfg.PortalNow,
 	}, &admin.Service{Store: st, Now: cfg.PortalNow, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, RequireMFA: cfg.PortalRequireMFA,
+		Mail: cfg.SMTP != nil,
 		// Half the processors at most check passwords, so that a flood of
 		// sign-ins leaves the rest to the partner login (bench/run's flood
 		// scenario): more at once would only queue for the same cores,
@@ -305,7 +316,7 @@ func (d *Daemon) background(ctx context.Context) {
 	go func() { defer d.wg.Done(); d.usage.Run(ctx, time.Second) }()
 	go func() { defer d.wg.Done(); d.portal.Run(ctx) }()
 	go func() { defer d.wg.Done(); d.outbox.Run(ctx) }()
-	go func() { defer d.wg.Done(); d.noticeLoop(ctx, d.operator) }()
+	go func() { defer d.wg.Done(); d.noticeLoop(ctx, d.sweeper) }()
 	if d.certs != nil {
 		// Registered before serving, so a SIGHUP can never find the
 		// process without a handler (its default is to terminate).

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -34,7 +35,8 @@ func (d *Daemon) events(cfg *Config, secrets outbox.Opener, portalURL string) (*
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Name("AUTHO_SMTP_FROM"), err)
 		}
-		w.Mailer = eventMailer{m: m, store: d.Store, loc: cfg.Location, portal: portalURL + "/portal/", contact: cfg.PortalContact}
+		w.Mailer = eventMailer{m: m, store: d.Store, loc: cfg.Location, portal: portalURL + "/portal/", contact: cfg.PortalContact,
+			invitations: &admin.Service{Store: d.Store, Sealer: d.sealer}}
 	}
 	return w, nil
 }
@@ -77,6 +79,9 @@ type eventMailer struct {
 	loc     *time.Location
 	portal  string
 	contact string
+	// invitations opens an invitation's link for its mail, and forgets
+	// it once the mail is sent.
+	invitations *admin.Service
 }
 
 func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Event) error {
@@ -101,6 +106,17 @@ func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Eve
 	} else {
 		return fmt.Errorf("event %s: reading its account: %w", ev.ID, err)
 	}
+	invitation := ""
+	if data.Invitation != nil {
+		inv, token, err := e.invitations.InvitationLink(ctx, data.Invitation.ID)
+		if errors.Is(err, admin.ErrInvitationGone) {
+			return fmt.Errorf("%w: the invitation was used or expired before its mail went out", outbox.ErrPermanent)
+		} else if err != nil {
+			return err
+		}
+		invitation = inv.ID
+		md.InviteURL, md.InvitedBy, md.ExpiresAt = e.portal+"invite/"+token, data.Invitation.InvitedBy, inv.ExpiresAt
+	}
 	if e.loc != nil {
 		md.ExpiresAt = md.ExpiresAt.In(e.loc)
 	}
@@ -115,6 +131,11 @@ func (e eventMailer) Mail(ctx context.Context, to autho.Recipient, ev *autho.Eve
 		return fmt.Errorf("%w: %v", outbox.ErrPermanent, err)
 	} else if err != nil {
 		return err
+	}
+	if invitation != "" {
+		// Sent: the link need not be made again. Should this fail, the
+		// sealed token goes when the link is used or expires.
+		_ = e.invitations.InvitationSent(ctx, invitation)
 	}
 	return nil
 }

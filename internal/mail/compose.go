@@ -29,6 +29,11 @@ type Data struct {
 	LeakURL     string    // where a leaked token was found; may be ""
 	PortalURL   string
 	Contact     string // whom to ask; "" means the platform's support team
+	// InviteURL is an invitation's one-time link (invitation.mail): the
+	// one secret a mail carries, to the one person it is for. InvitedBy
+	// is who added them (an email), "" for the platform's operator.
+	InviteURL string
+	InvitedBy string
 }
 
 // kind says what a notification needs and to whom it goes.
@@ -37,6 +42,7 @@ type kind struct {
 	token  bool // names a token
 	expiry bool // shows ExpiresAt
 	days   bool // shows DaysLeft
+	invite bool // an invitation to a new user, with its link
 }
 
 // kinds are named by the event types they tell of.
@@ -48,6 +54,7 @@ var kinds = map[string]kind{
 	"api_token.expiring": {token: true, expiry: true, days: true},
 	"api_token.expired":  {token: true, expiry: true},
 	"api_token.revoked":  {token: true},
+	"invitation.mail":    {invite: true, expiry: true},
 }
 
 // Kinds lists the event types Compose has a mail for.
@@ -69,6 +76,8 @@ type view struct {
 	Subject     string // for the HTML title
 	ToAdmins    bool
 	PartnerLeak bool
+	Invite      bool
+	Inviter     string // Data.InvitedBy or "the platform"
 }
 
 type templates struct {
@@ -121,6 +130,11 @@ func Compose(name string, d Data) (Message, error) {
 		Contact:     d.Contact,
 		ToAdmins:    k.admins,
 		PartnerLeak: d.LeakedKind == "partner_token",
+		Invite:      k.invite,
+		Inviter:     d.InvitedBy,
+	}
+	if strings.TrimSpace(v.Inviter) == "" {
+		v.Inviter = "the platform"
 	}
 	if strings.TrimSpace(v.Contact) == "" {
 		v.Contact = "the platform's support team"
@@ -170,6 +184,9 @@ func (k kind) check(name string, d Data) error {
 	}
 	if k.token && strings.TrimSpace(d.TokenHint) == "" {
 		missing = append(missing, "TokenHint")
+	}
+	if k.invite && strings.TrimSpace(d.InviteURL) == "" {
+		missing = append(missing, "InviteURL")
 	}
 	if k.expiry && d.ExpiresAt.IsZero() {
 		missing = append(missing, "ExpiresAt")

@@ -21,6 +21,8 @@ func fullData() Data {
 		LeakURL:     "https://github.com/acme/app/blob/main/.env",
 		PortalURL:   "https://autho.example.com/portal/",
 		Contact:     "partners@platform.example",
+		InviteURL:   "https://autho.example.com/portal/invite/Zm9vYmFy",
+		InvitedBy:   "boss@acme.example",
 	}
 }
 
@@ -52,6 +54,10 @@ func TestCompose(t *testing.T) {
 			says: []string{"ci-deploy", "expired on Sunday 14 March 2027", "create a new API token in the portal"}},
 		{kind: "api_token.revoked", subject: "Acme Ltd: your API token \"ci-deploy\" was revoked",
 			says: []string{"ci-deploy", "was revoked by someone else", "create a new one in the portal"}},
+		{kind: "invitation.mail", subject: "Acme Ltd: you are invited to the API portal",
+			says: []string{"boss@acme.example added you", "https://autho.example.com/portal/invite/Zm9vYmFy", "works once and until Sunday 14 March 2027 at 09:30 UTC"}},
+		{kind: "invitation.mail", edit: func(d *Data) { d.InvitedBy = "" }, subject: "Acme Ltd: you are invited to the API portal",
+			says: []string{"the platform added you"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -48,6 +48,7 @@ var notices = map[string]string{
 	"mfa-off":      "A second factor is no longer required of everyone in this account.",
 	"mfa-cleared":  "The user's second factors and recovery codes were removed. They sign in with their password alone until they add a factor again.",
 	"mfa-none":     "That user had no second factor; nothing changed.",
+	"invited":      "Your password is set and you are signed in.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

@@ -19,7 +19,7 @@ var templateFS embed.FS
 // inside the shared layout. Every one is parsed at start.
 var pageNames = []string{
 	"login", "tokens", "token_created", "token_revoke", "account", "password",
-	"users", "user_created", "user_reset", "audit", "error",
+	"users", "user_created", "user_invited", "user_reset", "audit", "error", "invite",
 	"login_code", "security", "totp_enroll", "recovery_codes", "step_up",
 }
 
@@ -239,6 +239,12 @@ func actionLabel(a autho.AuditAction) string {
 		return "confirmed a sensitive action with a second factor"
 	case autho.AuditStepUpFailed:
 		return "failed to confirm a sensitive action (wrong code)"
+	case autho.AuditInvitationSent:
+		return "mailed an invitation to user"
+	case autho.AuditInvitationUsed:
+		return "set their password with their invitation: user"
+	case autho.AuditInvitationExpired:
+		return "invitation expired unused: user"
 	}
 	return string(a)
 }

@@ -43,6 +43,10 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/logout", public, p.logout},
 		{"GET", "/portal/login/code", public, p.codePage},
 		{"POST", "/portal/login/code", public, p.completeSignIn},
+		// An invitation's link: public, since the person has no password
+		// yet; the token in the path is the only key.
+		{"GET", "/portal/invite/{token}", public, p.invitePage},
+		{"POST", "/portal/invite/{token}", public, p.acceptInvite},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
 		{"POST", "/portal/tokens", member, p.stepUp("Creating a token", "/portal/tokens", p.createToken)},

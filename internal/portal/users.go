@@ -33,6 +33,7 @@ type usersView struct {
 	Form         userForm
 	Errors       formErrors
 	CannotChange string // why users cannot be added or changed now, or ""
+	Invite       bool   // new users are invited by mail
 }
 
 func (*usersView) page() string { return "users" }
@@ -55,7 +56,7 @@ func (p *Portal) usersView(ctx context.Context, v *visit, form userForm, errs fo
 	if form.Role == "" {
 		form.Role = string(autho.RoleMember)
 	}
-	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs}
+	uv := &usersView{layout: p.layout(v, "Users", "users"), Form: form, Errors: errs, Invite: p.admin.Mail}
 	if p.admin.CheckUserManagement(v.account) != nil {
 		uv.CannotChange = "Users cannot be added or changed while the account is " + string(v.account.State(v.now)) + "."
 	}
@@ -104,8 +105,19 @@ type userCreatedView struct {
 
 func (*userCreatedView) page() string { return "user_created" }
 
-// addUser adds a user to the admin's own account with a generated
-// password, shown once for the admin to pass on.
+// userInvitedView says that a new user's invitation is on its way: no
+// password is shown, since nobody knows one.
+type userInvitedView struct {
+	layout
+	Email string
+	Role  autho.Role
+}
+
+func (*userInvitedView) page() string { return "user_invited" }
+
+// addUser adds a user to the admin's own account: with mail configured,
+// invited by mail (admin.InviteUser); without, with a generated password,
+// shown once for the admin to pass on.
 func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -115,7 +127,16 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	if !role.Valid() {
 		return p.usersAgain(w, r, v, http.StatusBadRequest, form, formErrors{"role": "Choose a role: member or admin."})
 	}
-	u, pw, err := p.admin.CreateUser(r.Context(), v.actor(), v.account.ID, form.Email, role, "")
+	var (
+		u   *autho.User
+		pw  string
+		err error
+	)
+	if p.admin.Mail {
+		u, err = p.admin.InviteUser(r.Context(), v.actor(), v.account.ID, form.Email, role)
+	} else {
+		u, pw, err = p.admin.CreateUser(r.Context(), v.actor(), v.account.ID, form.Email, role, "")
+	}
 	switch {
 	case isAdminError(err, admin.ErrTakenElsewhere):
 		// Not this admin's to know where (admin.emailTaken).
@@ -129,6 +150,10 @@ func (p *Portal) addUser(w http.ResponseWriter, r *http.Request, v *visit) error
 	}
 	if err != nil {
 		return err
+	}
+	if p.admin.Mail {
+		p.render(w, r, http.StatusOK, &userInvitedView{layout: p.layout(v, "User invited", "users"), Email: u.Email, Role: u.Role})
+		return nil
 	}
 	p.render(w, r, http.StatusOK, &userCreatedView{layout: p.layout(v, "User added", "users"), Email: u.Email, Role: u.Role, Password: pw})
 	return nil

@@ -45,6 +45,10 @@ func writeEntries(ctx context.Context, x execer, entries []autho.Entry) error {
 			if err := insertAuditEvent(ctx, x, e); err != nil {
 				return err
 			}
+		case *autho.Invitation:
+			if err := insertInvitation(ctx, x, e); err != nil {
+				return err
+			}
 		case *autho.Event:
 			if err := insertEvent(ctx, x, e); err != nil {
 				return err

@@ -104,7 +104,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes revocation_version schema_migrations signing_keys totp_factors users webhook_endpoints"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests invitations login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes revocation_version schema_migrations signing_keys totp_factors users webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}
@@ -615,4 +615,11 @@ func TestQueryTimeout(t *testing.T) {
 func TestMigrateProgress(t *testing.T) {
 	u, _ := mustSchema(t)
 	storetest.TestMigrateProgress(t, mustOpen(t, u, Options{}), migrations.Postgres)
+}
+
+// One invitation used, and one expiry noticed, on two nodes at once: each
+// once.
+func TestStore_InvitationAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestInvitationAcrossStores(t, nodes[0], nodes[1])
 }

@@ -273,3 +273,10 @@ func TestMigrateProgress(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	storetest.TestMigrateProgress(t, s, migrations.SQLite)
 }
+
+// One invitation used, and one expiry noticed, through two Stores on one
+// file at once: each once.
+func TestStore_InvitationAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestInvitationAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}

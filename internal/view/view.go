@@ -41,6 +41,8 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Password  string    `json:"password,omitempty"`
 	Secret    string    `json:"secret,omitempty"`
+	// Invited says an invitation was mailed in place of a password.
+	Invited bool `json:"invited,omitempty"`
 }
 
 // Token is an API token; Token only when it was just made.
