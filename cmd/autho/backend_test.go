@@ -25,13 +25,18 @@ const (
 	backendPostgres backend = "postgres"
 )
 
-// forEachBackend runs f as a subtest per backend. The PostgreSQL one skips
-// without AUTHO_TEST_POSTGRES (and fails under CI), like every PostgreSQL
-// test.
+// forEachBackend runs f as a subtest per backend, the two at once: each
+// has its own servers and database, and most of a black-box test's time
+// is spent waiting (for commits, polls, timers), which the other backend's
+// half fills. The PostgreSQL one skips without AUTHO_TEST_POSTGRES (and
+// fails under CI), like every PostgreSQL test. f must not call t.Parallel.
 func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	t.Helper()
 	for _, b := range []backend{backendSQLite, backendPostgres} {
-		t.Run(string(b), func(t *testing.T) { f(t, b) })
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			f(t, b)
+		})
 	}
 }
 

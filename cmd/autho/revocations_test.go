@@ -216,8 +216,6 @@ func (ts *testServer) routeCalls(route string) int {
 // login's JWT is accepted while the old one stays refused.
 func TestRevocations_LocalVerifiers(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		// The two backends at once: the test mostly waits for polls.
-		t.Parallel()
 		ts := startServerOn(t, b, map[string]string{"AUTHO_INTROSPECTION_SECRET": testIntrospectionSecret})
 		revoked := ts.newPartner()            // its token is revoked
 		sibling := ts.newToken(revoked.Email) // the same user's other token keeps working
