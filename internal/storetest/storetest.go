@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"Deliveries", testDeliveries},
 		{"Ping", testPing},
 		{"MFA", testMFA},
+		{"Passkeys", testPasskeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })
