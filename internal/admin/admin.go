@@ -60,6 +60,10 @@ type Service struct {
 	// TOTPIssuer names the service in authenticator apps; "" means
 	// DefaultTOTPIssuer.
 	TOTPIssuer string
+	// PublicURL is where people reach the portal: its host is the passkeys'
+	// relying party, its scheme://host[:port] their one origin. "" refuses
+	// passkeys.
+	PublicURL string
 	// RequireMFA requires a second factor of every portal user, whatever
 	// their account says (AUTHO_PORTAL_REQUIRE_MFA); see MustEnroll.
 	RequireMFA bool
