@@ -43,7 +43,9 @@ var notices = map[string]string{
 	"totp-added":   "Your authenticator app was added. Sign-ins now ask for a code from it.",
 	"totp-removed": "Your authenticator app was removed. Sign-ins now ask only for your password.",
 	"totp-has":     "You already have an authenticator app. Remove it first to add another.",
-	"mfa-required": "A second factor is required to use this portal: add an authenticator app to continue.",
+	"mfa-required": "A second factor is required to use this portal: add an authenticator app or a passkey to continue.",
+	"passkey-added":   "Your passkey was added. You can sign in with it alone, or use it after your password.",
+	"passkey-removed": "The passkey was removed. It no longer signs you in.",
 	"mfa-on":       "A second factor is now required of everyone in this account. Those without one are asked to add one when they next open the portal.",
 	"mfa-off":      "A second factor is no longer required of everyone in this account.",
 }

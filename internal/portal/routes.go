@@ -43,6 +43,11 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/logout", public, p.logout},
 		{"GET", "/portal/login/code", public, p.codePage},
 		{"POST", "/portal/login/code", public, p.completeSignIn},
+		{"POST", "/portal/login/passkey/options", public, p.passkeySignInOptions},
+		{"POST", "/portal/login/passkey", public, p.passkeySignIn},
+		{"POST", "/portal/login/code/passkey/options", public, p.passkeyCodeOptions},
+		{"POST", "/portal/login/code/passkey", public, p.passkeySecondFactor},
+		{"POST", "/portal/stepup/passkey/options", member, p.passkeyStepUpOptions},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
 		{"POST", "/portal/tokens", member, p.stepUp("Creating a token", "/portal/tokens", p.createToken)},
@@ -61,6 +66,9 @@ func (p *Portal) routeTable() []route {
 		{"POST", "/portal/security/totp/confirm", enrolling, p.confirmTOTP},
 		{"POST", "/portal/security/totp/remove", member, p.removeTOTP},
 		{"POST", "/portal/security/recovery", member, p.regenerateCodes},
+		{"POST", "/portal/security/passkeys/options", enrolling, p.passkeyRegisterOptions},
+		{"POST", "/portal/security/passkeys", enrolling, p.addPasskey},
+		{"POST", "/portal/security/passkeys/{id}/remove", member, p.stepUp("Removing a passkey", "/portal/security", p.removePasskey)},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
 		{"POST", "/portal/users", userChange, p.stepUp("Adding a user", "/portal/users", p.addUser)},
