@@ -32,22 +32,22 @@ type formErrors map[string]string
 // page to show (?done=key). Fixed texts, so a link cannot make the page say
 // anything else.
 var notices = map[string]string{
-	"revoked":      "The token was revoked. Logins with it are refused from now on.",
-	"deactivated":  "The user was deactivated and signed out everywhere. Logins with their API tokens are refused until they are reactivated.",
-	"activated":    "The user was reactivated.",
-	"sessions":     "The user was signed out everywhere.",
-	"password":     "Your password was changed. Your other sessions were signed out.",
-	"bye":          "You have signed out.",
-	"ended":        "Your session has ended. Sign in again to continue.",
-	"signin":       "That sign-in has expired. Sign in again with your password.",
-	"totp-added":   "Your authenticator app was added. Sign-ins now ask for a code from it.",
-	"totp-removed": "Your authenticator app was removed. Sign-ins now ask only for your password.",
-	"totp-has":     "You already have an authenticator app. Remove it first to add another.",
-	"mfa-required": "A second factor is required to use this portal: add an authenticator app or a passkey to continue.",
+	"revoked":         "The token was revoked. Logins with it are refused from now on.",
+	"deactivated":     "The user was deactivated and signed out everywhere. Logins with their API tokens are refused until they are reactivated.",
+	"activated":       "The user was reactivated.",
+	"sessions":        "The user was signed out everywhere.",
+	"password":        "Your password was changed. Your other sessions were signed out.",
+	"bye":             "You have signed out.",
+	"ended":           "Your session has ended. Sign in again to continue.",
+	"signin":          "That sign-in has expired. Sign in again with your password.",
+	"totp-added":      "Your authenticator app was added. Sign-ins now ask for a code from it.",
+	"totp-removed":    "Your authenticator app was removed. Sign-ins now ask only for your password.",
+	"totp-has":        "You already have an authenticator app. Remove it first to add another.",
+	"mfa-required":    "A second factor is required to use this portal: add an authenticator app or a passkey to continue.",
 	"passkey-added":   "Your passkey was added. You can sign in with it alone, or use it after your password.",
 	"passkey-removed": "The passkey was removed. It no longer signs you in.",
-	"mfa-on":       "A second factor is now required of everyone in this account. Those without one are asked to add one when they next open the portal.",
-	"mfa-off":      "A second factor is no longer required of everyone in this account.",
+	"mfa-on":          "A second factor is now required of everyone in this account. Those without one are asked to add one when they next open the portal.",
+	"mfa-off":         "A second factor is no longer required of everyone in this account.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

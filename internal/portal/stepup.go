@@ -26,12 +26,12 @@ type stepUpView struct {
 	layout
 	Passkey      bool   // the user has a passkey to step up with
 	PasskeyField string // names the passkey's answer in the re-posted form
-	What      string // the action, as the page names it
-	Action    string // where the form goes back to
-	Back      string // where Cancel goes
-	Fields    []hiddenField
-	CodeField string
-	Error     string
+	What         string // the action, as the page names it
+	Action       string // where the form goes back to
+	Back         string // where Cancel goes
+	Fields       []hiddenField
+	CodeField    string
+	Error        string
 }
 
 func (*stepUpView) page() string { return "step_up" }
