@@ -152,6 +152,55 @@ func (p *rrProxy) split() (ceremonies, splitOnes int, perNode map[int]int) {
 	return ceremonies, splitOnes, perNode
 }
 
+// replay sends a held request again to node, with the cookies in swap in
+// place of the browser's of those names, and returns the status and the
+// session cookie it set ("" for none).
+func replay(t *testing.T, held *http.Request, node *testServer, swap map[string]string) (int, string) {
+	body, _ := held.GetBody()
+	req, _ := http.NewRequest("POST", node.url+held.URL.Path, body)
+	req.Header = held.Header.Clone()
+	req.Host = held.Host
+	if swap != nil {
+		req.Header.Del("Cookie")
+		for _, ck := range held.Cookies() {
+			if v, ok := swap[ck.Name]; ok {
+				ck.Value = v
+			}
+			req.AddCookie(ck)
+		}
+	}
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	readAll(res)
+	session := ""
+	for _, ck := range res.Cookies() {
+		leaks.add(ck.Value)
+		if ck.Name == "autho_session" && ck.MaxAge >= 0 {
+			session = ck.Value
+		}
+	}
+	return res.StatusCode, session
+}
+
+// holdNext holds back the browser's next POST to path and returns it once
+// the steps have sent it.
+func (p *rrProxy) holdNext(t *testing.T, ctx context.Context, path, step string, steps ...chromedp.Action[chromedp.Void]) *http.Request {
+	t.Helper()
+	p.hold.Store(&path)
+	portalDo(t, ctx, step, steps...)
+	select {
+	case held := <-p.capture:
+		return held
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: the browser's answer never came", step)
+		return nil
+	}
+}
+
 // passkeyBrowser is portalBrowser with a virtual authenticator: CTAP2 over
 // the internal transport, with resident keys and user verification that
 // succeeds, as a laptop's fingerprint reader.
@@ -259,44 +308,56 @@ func TestPortal_BrowserPasskey(t *testing.T) {
 
 		// One answer, replayed ten times at once over both nodes: one
 		// sign-in.
+		// A second-factor answer belongs to its pending sign-in: sent
+		// with another one (the same password, again), it signs nothing
+		// in, and its ceremony is spent.
 		portalSignOut(t, ctx)
-		finish := "/portal/login/passkey"
-		proxy.hold.Store(&finish)
-		portalDo(t, ctx, "a passkey sign-in held back",
+		held := proxy.holdNext(t, ctx, "/portal/login/code/passkey", "a second-factor passkey answer held back",
+			chromedp.Navigate(base+"/portal/login"),
+			chromedp.WaitVisible(chromedp.CSS("#email")),
+			chromedp.SendKeys(chromedp.CSS("#email"), u.email),
+			chromedp.SendKeys(chromedp.CSS("#password"), u.password),
+			chromedp.Click(chromedp.CSS(`form[action="/portal/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#passkey-code")),
+			chromedp.Click(chromedp.CSS("#passkey-code")),
+		)
+		other := &mfaClient{t: t, ts: nodes[1], ip: "192.0.2.31", cookies: map[string]string{}}
+		if st, _ := other.do("POST", "/portal/login", url.Values{"email": {u.email}, "password": {u.password}}); st != http.StatusSeeOther || other.cookies["autho_signin"] == "" {
+			t.Fatalf("another password sign-in: %d", st)
+		}
+		if st, ses := replay(t, held, nodes[0], map[string]string{"autho_signin": other.cookies["autho_signin"]}); st != http.StatusBadRequest || ses != "" {
+			t.Errorf("a second-factor answer with another pending sign-in: %d, session %v; want 400 and none", st, ses != "")
+		}
+		if st, ses := replay(t, held, nodes[1], nil); st != http.StatusBadRequest || ses != "" {
+			t.Errorf("the same answer with its own pending sign-in, after: %d, session %v; want 400 (spent) and none", st, ses != "")
+		}
+
+		// One passwordless answer, replayed ten times at once over both
+		// nodes: one sign-in.
+		held = proxy.holdNext(t, ctx, "/portal/login/passkey", "a passkey sign-in held back",
 			chromedp.Navigate(base+"/portal/login"),
 			chromedp.WaitVisible(chromedp.CSS("#passkey-signin")),
 			chromedp.Click(chromedp.CSS("#passkey-signin")),
 		)
-		var held *http.Request
-		select {
-		case held = <-proxy.capture:
-		case <-time.After(30 * time.Second):
-			t.Fatal("the browser's answer never came")
-		}
 		counts := burst(t, nodes, 10, func(i int, node *testServer) int {
-			body, _ := held.GetBody()
-			req, _ := http.NewRequest("POST", node.url+finish, body)
-			req.Header = held.Header.Clone()
-			req.Host = held.Host
-			c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err := c.Do(req)
-			if err != nil {
-				t.Error(err)
-				return 0
+			st, ses := replay(t, held, node, nil)
+			if ses != "" && st != http.StatusSeeOther {
+				t.Errorf("a session cookie with %d", st)
 			}
-			readAll(res)
-			for _, ck := range res.Cookies() {
-				leaks.add(ck.Value)
-				if ck.Name == "autho_session" && ck.MaxAge >= 0 && res.StatusCode != http.StatusSeeOther {
-					t.Errorf("a session cookie with %d", res.StatusCode)
-				}
-			}
-			return res.StatusCode
+			return st
 		})
 		t.Logf("one passkey answer ten times at once: %v", counts)
 		if counts[http.StatusSeeOther] != 1 || counts[http.StatusBadRequest] != 9 {
 			t.Errorf("one passkey answer ten times at once: answers by status %v, want one 303 and nine 400", counts)
 		}
+
+		// A deactivated user's passkey is refused as their password is.
+		a.mustCLI(nil, "user", "deactivate", "--email", u.email)
+		passkeyAlone(t, ctx, base, "#login-error")
+		if msg := portalText(t, ctx, "#login-error"); !strings.Contains(msg, "deactivated") {
+			t.Errorf("a deactivated user's passkey: %q", msg)
+		}
+		a.mustCLI(nil, "user", "activate", "--email", u.email)
 
 		// Removed, the passkey signs in no more. (The browser has no
 		// session: the held answer's winner was the test's.)
