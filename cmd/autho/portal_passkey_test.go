@@ -267,7 +267,7 @@ func passkeyAlone(t *testing.T, ctx context.Context, base, waitFor string) {
 func TestPortal_BrowserPasskey(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		proxy := newRRProxy(t)
-		env := map[string]string{"AUTHO_PUBLIC_URL": proxy.base}
+		env := map[string]string{"AUTHO_PUBLIC_URL": proxy.base, "AUTHO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
 		a := startServerOn(t, b, env)
 		nodes := []*testServer{a, secondNode(t, b, a, env)}
 		proxy.to(nodes...)
@@ -351,6 +351,37 @@ func TestPortal_BrowserPasskey(t *testing.T) {
 			t.Errorf("one passkey answer ten times at once: answers by status %v, want one 303 and nine 400", counts)
 		}
 
+		// A failed assertion is a failed sign-in: the held answer, sent
+		// to fresh ceremonies (whose challenges it did not sign) from
+		// another address, is refused and counted, and the sixth try
+		// waits; the browser's address is not held up.
+		var statuses []int
+		for i := range 6 {
+			node := nodes[i%2]
+			res, err := client.Post(node.url+"/portal/login/passkey/options", "application/x-www-form-urlencoded", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(res)
+			var ceremony string
+			for _, ck := range res.Cookies() {
+				if ck.Name == "autho_webauthn" {
+					ceremony = ck.Value
+					leaks.add(ceremony)
+				}
+			}
+			held.Header.Set("X-Forwarded-For", "203.0.113.9")
+			st, ses := replay(t, held, node, map[string]string{"autho_webauthn": ceremony})
+			held.Header.Del("X-Forwarded-For")
+			if ses != "" {
+				t.Errorf("an answer to another challenge signed in")
+			}
+			statuses = append(statuses, st)
+		}
+		if fmt.Sprint(statuses) != "[401 401 401 401 401 429]" {
+			t.Errorf("an answer sent to six fresh ceremonies: %v, want five 401 then 429", statuses)
+		}
+
 		// A deactivated user's passkey is refused as their password is.
 		a.mustCLI(nil, "user", "deactivate", "--email", u.email)
 		passkeyAlone(t, ctx, base, "#login-error")
@@ -396,7 +427,7 @@ func TestPortal_BrowserPasskey(t *testing.T) {
 				count[key]++
 			}
 		}
-		for k, n := range map[string]int{"mfa.add (passkey)": 1, "mfa.remove (passkey)": 1, "login (passkey)": 4} {
+		for k, n := range map[string]int{"mfa.add (passkey)": 1, "mfa.remove (passkey)": 1, "login (passkey)": 4, "login.passkey_failed": 5, "login.denied": 1} {
 			if count[k] != n {
 				t.Errorf("%d %s events, want %d (all: %v)", count[k], k, n, count)
 			}
