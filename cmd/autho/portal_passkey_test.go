@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/autho/autho"
+	"github.com/autho/autho/internal/daemon"
 )
 
 // rrProxy is a round-robin reverse proxy at http://localhost:PORT in front
@@ -433,4 +435,76 @@ func TestPortal_BrowserPasskey(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Step-up with a passkey: 16 minutes after adding one (the portal's clock
+// moved on), creating a token asks for the second factor, and "Use a
+// passkey" on that page completes the form; removing the passkey 16
+// minutes later asks again and is done the same way.
+func TestPortal_BrowserPasskeyStepUp(t *testing.T) {
+	var offset atomic.Int64 // the portal's clock, ahead of the real one
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	proxy := newRRProxy(t)
+	ts := startServerAt(t, filepath.Join(t.TempDir(), "autho.db"), map[string]string{"AUTHO_PUBLIC_URL": proxy.base},
+		func(c *daemon.Config) { c.PortalNow = clock })
+	proxy.to(ts)
+	var acc map[string]any
+	ts.mustCLI(&acc, "account", "create", "--name", "Passkey Step Up Ltd")
+	u := portalCLIUser(t, ts, acc["id"].(string), "stepup@passkey.example", "member", "a step-up passkey pass phrase")
+	ctx := passkeyBrowser(t)
+	base := proxy.base
+
+	passkeyPassword(t, ctx, base, u, "#list-heading")
+	portalDo(t, ctx, "add a passkey",
+		chromedp.Navigate(base+"/portal/security"),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-passkey="register"]`)),
+		chromedp.SendKeys(chromedp.CSS("#passkey-name"), "Phone"),
+		chromedp.Click(chromedp.CSS(`form[data-passkey="register"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes, [data-passkey-error]:not([hidden]), #passkey-error")),
+	)
+	passkeyNoError(t, ctx)
+	portalCodes(t, ctx)
+
+	offset.Store(int64(16 * time.Minute))
+	portalDo(t, ctx, "create a token, asked for the second factor",
+		chromedp.Navigate(base+"/portal/tokens"),
+		chromedp.WaitVisible(chromedp.CSS("#token-name")),
+		chromedp.SendKeys(chromedp.CSS("#token-name"), "after a step-up"),
+		chromedp.Click(chromedp.CSS(`input[name="expiry"][value="30"]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/portal/tokens"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-stepup")),
+		chromedp.Click(chromedp.CSS("#passkey-stepup")),
+		chromedp.WaitVisible(chromedp.CSS("#new-token, [data-passkey-error]:not([hidden]), #code-error")),
+	)
+	passkeyNoError(t, ctx)
+	leaks.add(portalText(t, ctx, "#new-token"))
+
+	offset.Store(int64(32 * time.Minute))
+	portalDo(t, ctx, "remove the passkey, asked for the second factor",
+		chromedp.Navigate(base+"/portal/security"),
+		chromedp.WaitVisible(chromedp.CSS("#passkeys")),
+		chromedp.Click(chromedp.CSS(`#passkeys form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-stepup")),
+		chromedp.Click(chromedp.CSS("#passkey-stepup")),
+		chromedp.WaitVisible(chromedp.CSS("#passkeys-status, [data-passkey-error]:not([hidden]), #code-error")),
+	)
+	passkeyNoError(t, ctx)
+
+	tks, err := ts.store().APITokens(context.Background(), autho.TokenFilter{UserID: u.id})
+	if err != nil || len(tks) != 1 {
+		t.Errorf("%d tokens (%v), want the one made after the step-up", len(tks), err)
+	}
+	es, err := ts.store().AuditEvents(context.Background(), autho.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[autho.AuditAction]int{}
+	for _, e := range es {
+		if e.ActorID == u.id {
+			count[e.Action]++
+		}
+	}
+	if count[autho.AuditStepUp] != 2 || count[autho.AuditMFARemove] != 1 || count[autho.AuditTokenCreate] != 1 {
+		t.Errorf("audit %v; want two step-ups, a token and a removal", count)
+	}
 }
