@@ -396,6 +396,21 @@ func (s *Service) BeginPasskeySecondFactor(ctx context.Context, pending string) 
 	return s.beginUserAssertion(ctx, autho.CeremonySecondFactor, u, p.Hash, now)
 }
 
+// PendingHasPasskey reports whether the user of a pending sign-in has a
+// passkey, so that the page asking for the second factor offers it; the
+// errors are PendingSignIn's.
+func (s *Service) PendingHasPasskey(ctx context.Context, pending string) (bool, error) {
+	_, u, err := s.pendingUser(ctx, pending, s.now())
+	if err != nil {
+		return false, err
+	}
+	ps, err := s.Store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return false, storeErr(err, "read passkeys", nil)
+	}
+	return len(ps) > 0, nil
+}
+
 // BeginPasskeyStepUp starts using a passkey again before a sensitive
 // action; the ceremony is bound to the session.
 func (s *Service) BeginPasskeyStepUp(ctx context.Context, ses *autho.Session, u *autho.User) (*PasskeyCeremony, error) {

@@ -170,6 +170,7 @@ func (p *Portal) passkeySecondFactor(w http.ResponseWriter, r *http.Request, v *
 	var ae *admin.Error
 	if errors.As(err, &ae) {
 		cv.Error = ae.Message
+		p.offerPasskey(r, cv)
 		p.render(w, r, signInStatus(w, ae), cv)
 		return nil
 	}
