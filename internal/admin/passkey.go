@@ -365,8 +365,11 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, req PasskeySignInRequ
 	if err := s.usedPasskey(ctx, p, cred, now); err != nil {
 		return nil, err
 	}
-	return s.signedIn(ctx, by, u, keys, req.IP, now, now, "passkey “"+p.Name+"”")
+	return s.signedIn(ctx, by, u, keys, req.IP, now, now, passkeyHow(p))
 }
+
+// passkeyHow names a passkey as what signed in, in the login's audit event.
+func passkeyHow(p *autho.Passkey) string { return "passkey “" + p.Name + "”" }
 
 // usedPasskey writes back the passkey's counter and flags; a passkey
 // removed while its use was checked does not sign in.
@@ -437,21 +440,21 @@ func (s *Service) beginUserAssertion(ctx context.Context, kind autho.CeremonyKin
 }
 
 // checkUserAssertion checks answer against the user's passkeys and the
-// ceremony's session data, and records the use. ok false is a failed
-// attempt (counted); err is an error of ours or a malformed answer (not
-// counted).
-func (s *Service) checkUserAssertion(ctx context.Context, u *autho.User, sd *webauthn.SessionData, answer []byte, now time.Time) (bool, error) {
+// ceremony's session data, records the use and returns the passkey used.
+// None is a failed attempt (counted); err is an error of ours or a
+// malformed answer (not counted).
+func (s *Service) checkUserAssertion(ctx context.Context, u *autho.User, sd *webauthn.SessionData, answer []byte, now time.Time) (*autho.Passkey, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(answer)
 	if err != nil {
-		return false, unreadableAnswer
+		return nil, unreadableAnswer
 	}
 	ps, err := s.Store.Passkeys(ctx, u.ID)
 	if err != nil {
-		return false, storeErr(err, "read passkeys", nil)
+		return nil, storeErr(err, "read passkeys", nil)
 	}
 	var p *autho.Passkey
 	for _, q := range ps {
@@ -460,19 +463,19 @@ func (s *Service) checkUserAssertion(ctx context.Context, u *autho.User, sd *web
 		}
 	}
 	if p == nil {
-		return false, nil
+		return nil, nil
 	}
 	cred, err := rp.ValidateLogin(newPasskeyUser(u, ps), *sd, parsed)
 	if err != nil {
-		return false, nil
+		return nil, nil
 	}
 	if err := s.usedPasskey(ctx, p, cred, now); err != nil {
 		if isAdminError(err) {
-			return false, nil
+			return nil, nil
 		}
-		return false, err
+		return nil, err
 	}
-	return true, nil
+	return p, nil
 }
 
 // FinishPasskeySecondFactor finishes a pending sign-in with a passkey of
@@ -495,17 +498,17 @@ func (s *Service) FinishPasskeySecondFactor(ctx context.Context, pending, ceremo
 		return nil, err
 	}
 	by := autho.UserActor(u, ip)
-	ok, err := s.checkUserAssertion(ctx, u, sd, answer, now)
+	pk, err := s.checkUserAssertion(ctx, u, sd, answer, now)
 	if err != nil {
 		s.forgive(ctx, attempt)
 		return nil, err
 	}
-	if !ok {
+	if pk == nil {
 		s.auditAlone(ctx, by, now, autho.AuditLoginSecondFailed, u.AccountID, "")
 		return nil, wrongPasskey
 	}
 	s.forgive(ctx, attempt)
-	return s.finishPending(ctx, by, u, p, keys, ip, now, "passkey")
+	return s.finishPending(ctx, by, u, p, keys, ip, now, passkeyHow(pk))
 }
 
 // FinishPasskeyStepUp takes a passkey of the user signed in with ses as
@@ -523,12 +526,12 @@ func (s *Service) FinishPasskeyStepUp(ctx context.Context, ses *autho.Session, u
 		return err
 	}
 	by := autho.UserActor(u, ip)
-	ok, err := s.checkUserAssertion(ctx, u, sd, answer, now)
+	pk, err := s.checkUserAssertion(ctx, u, sd, answer, now)
 	if err != nil {
 		s.forgive(ctx, attempt)
 		return err
 	}
-	if !ok {
+	if pk == nil {
 		s.auditAlone(ctx, by, now, autho.AuditStepUpFailed, u.AccountID, "")
 		return wrongPasskey
 	}
