@@ -73,6 +73,8 @@ const (
 	AuditRecoveryCodesRenew AuditAction = "mfa.recovery_codes_regenerate"
 	AuditMFAReset           AuditAction = "mfa.reset" // every factor cleared, by the operator or an account admin
 	AuditLoginSecondFailed  AuditAction = "login.second_factor_failed"
+	// A passkey's answer that did not check out at a passwordless sign-in.
+	AuditLoginPasskeyFailed AuditAction = "login.passkey_failed"
 	// A signed-in user's second factor asked again before a sensitive
 	// action (step-up): the right code, or a wrong one.
 	AuditStepUp       AuditAction = "login.step_up"

@@ -305,10 +305,37 @@ type Store interface {
 	// code, on any node, exactly one gets true. Entries are written only
 	// then.
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time, entries ...Entry) (bool, error)
-	// DeleteMFA removes every factor, recovery code and pending sign-in of
-	// the user, and returns how many factors and codes it removed; entries
+	// DeleteMFA removes every factor (TOTP and passkeys), recovery code,
+	// pending sign-in and ceremony of the user, and returns how many factors and codes it removed; entries
 	// are written only when that is not zero.
 	DeleteMFA(ctx context.Context, userID string, entries ...Entry) (int, error)
+	// CreatePasskey stores a new passkey and, when codes is not nil,
+	// replaces the user's recovery codes with them (the first factor), in
+	// one transaction. A credential id stored already (for any user) is
+	// ErrConflict, an unknown user ErrNotFound.
+	CreatePasskey(ctx context.Context, p *Passkey, codes []*RecoveryCode, entries ...Entry) error
+	// Passkeys lists the user's passkeys, oldest first.
+	Passkeys(ctx context.Context, userID string) ([]*Passkey, error)
+	// PasskeyByCredentialID finds the passkey of that credential id, of any
+	// user; none is ErrNotFound.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// UsePasskey records a use of the passkey: its new sign count and flags
+	// and when. It reports whether the passkey still exists.
+	UsePasskey(ctx context.Context, id string, signCount uint32, flags byte, at time.Time) (bool, error)
+	// DeletePasskey removes the user's passkey of that id, and with
+	// withRecoveryCodes their recovery codes, and reports whether there
+	// was one; entries are written only then.
+	DeletePasskey(ctx context.Context, userID, id string, withRecoveryCodes bool, entries ...Entry) (bool, error)
+	// CreateCeremony stores a WebAuthn ceremony begun; a duplicate hash is
+	// ErrConflict.
+	CreateCeremony(ctx context.Context, c *Ceremony) error
+	// TakeCeremony deletes the ceremony of that hash and returns it, in one
+	// statement: of calls at once, on any node, exactly one gets it, the
+	// others ErrNotFound. Its age is the caller's to check.
+	TakeCeremony(ctx context.Context, hash []byte) (*Ceremony, error)
+	// DeleteCeremoniesBefore removes those expiring before before and
+	// returns how many.
+	DeleteCeremoniesBefore(ctx context.Context, before time.Time) (int, error)
 	// CreatePendingSignIn stores a half-finished sign-in; a duplicate hash
 	// is ErrConflict, an unknown user ErrNotFound.
 	CreatePendingSignIn(ctx context.Context, p *PendingSignIn) error

@@ -64,6 +64,10 @@ type Service struct {
 	// AUTHO_SMTP_FROM): new users can be invited by mail (InviteUser)
 	// rather than given a password to pass on.
 	Mail bool
+	// PublicURL is where people reach the portal: its host is the passkeys'
+	// relying party, its scheme://host[:port] their one origin. "" refuses
+	// passkeys.
+	PublicURL string
 	// RequireMFA requires a second factor of every portal user, whatever
 	// their account says (AUTHO_PORTAL_REQUIRE_MFA); see MustEnroll.
 	RequireMFA bool

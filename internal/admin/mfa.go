@@ -58,16 +58,18 @@ var (
 		Message: "This sign-in has expired or was finished already. Sign in again with your password."}
 )
 
-// Factors is what second factors a user has: the notion passkeys will
-// join. Only confirmed factors count.
+// Factors is what second factors a user has: an authenticator app and
+// passkeys. Only confirmed factors count (a passkey is stored only once its
+// registration checked out).
 type Factors struct {
-	TOTP *autho.TOTPFactor // nil: none (or its enrollment is unfinished)
+	TOTP     *autho.TOTPFactor // nil: none (or its enrollment is unfinished)
+	Passkeys []*autho.Passkey  // oldest first
 	// RecoveryLeft of RecoveryTotal recovery codes are unused.
 	RecoveryLeft, RecoveryTotal int
 }
 
 // Any reports whether the user has a factor, so that sign-in asks for it.
-func (f Factors) Any() bool { return f.TOTP != nil }
+func (f Factors) Any() bool { return f.TOTP != nil || len(f.Passkeys) > 0 }
 
 // Factors reads the user's second factors.
 func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
@@ -78,6 +80,9 @@ func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 		fs.TOTP = f
 	case err != nil && !errors.Is(err, autho.ErrNotFound):
 		return fs, storeErr(err, "read second factors", nil)
+	}
+	if fs.Passkeys, err = s.Store.Passkeys(ctx, userID); err != nil {
+		return fs, storeErr(err, "read passkeys", nil)
 	}
 	codes, err := s.Store.RecoveryCodes(ctx, userID)
 	if err != nil {
@@ -276,13 +281,16 @@ func (s *Service) RemoveTOTP(ctx context.Context, by autho.Actor, userID string)
 	if err != nil {
 		return err
 	}
+	ps, err := s.Store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return storeErr(err, "read passkeys", nil)
+	}
 	e, err := audit(by, s.now(), autho.AuditMFARemove, u.AccountID, u.ID, u.Email)
 	if err != nil {
 		return err
 	}
-	// Passkeys, when they come, keep the codes: only the last factor's
-	// removal takes them.
-	ok, err := s.Store.DeleteTOTP(ctx, u.ID, true, e)
+	// Passkeys keep the codes: only the last factor's removal takes them.
+	ok, err := s.Store.DeleteTOTP(ctx, u.ID, len(ps) == 0, e)
 	if err != nil {
 		return storeErr(err, "remove TOTP factor", nil)
 	}
@@ -305,7 +313,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, by autho.Actor, u
 		return nil, err
 	}
 	if !fs.Any() {
-		return nil, forbidden("", "Recovery codes stand in for a second factor: add an authenticator app first.")
+		return nil, forbidden("", "Recovery codes stand in for a second factor: add an authenticator app or a passkey first.")
 	}
 	now := s.now()
 	plain, rows := newRecoveryCodes(u.ID, now)

@@ -321,7 +321,7 @@ func TestRemoveTOTP(t *testing.T) {
 		t.Errorf("Factors after removal: %+v", fs)
 	}
 	_, err = f.svc.RegenerateRecoveryCodes(t.Context(), by, f.u.ID)
-	wantInputError(t, err, "add an authenticator app first", admin.ErrForbidden)
+	wantInputError(t, err, "add an authenticator app or a passkey first", admin.ErrForbidden)
 }
 
 func TestResetMFA(t *testing.T) {

@@ -204,6 +204,9 @@ func (s *Service) Sweep(ctx context.Context) {
 	if _, err := s.Store.DeletePendingSignInsBefore(ctx, now); err != nil && ctx.Err() == nil {
 		s.log().Warn("portal: cannot delete expired pending sign-ins", "err", err)
 	}
+	if _, err := s.Store.DeleteCeremoniesBefore(ctx, now); err != nil && ctx.Err() == nil {
+		s.log().Warn("portal: cannot delete expired passkey ceremonies", "err", err)
+	}
 }
 
 // AuditLog lists audit events as f says, newest first.

@@ -91,19 +91,16 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignInResult,
 		return nil, wrongPassword
 	}
 	s.forgive(ctx, attempt)
-	if !u.Active {
-		s.auditAlone(ctx, by, now, autho.AuditLoginDenied, u.AccountID, "")
-		return nil, forbidden("", "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
+	if err := s.refuseInactive(ctx, by, u, now); err != nil {
+		return nil, err
 	}
 	if rehash {
 		if err := s.Rehash(ctx, u.ID, req.Password); err != nil {
 			s.log().Warn("portal: cannot upgrade a password hash", "user", u.ID, "err", err)
 		}
 	}
-	if req.Replaces != "" {
-		if err := s.Store.DeleteSession(ctx, HashSessionID(req.Replaces)); err != nil {
-			return nil, storeErr(err, "end the earlier session", nil)
-		}
+	if err := s.endReplaced(ctx, req.Replaces); err != nil {
+		return nil, err
 	}
 	fs, err := s.Factors(ctx, u.ID)
 	if err != nil {
@@ -118,16 +115,49 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignInResult,
 		}
 		return &SignInResult{User: u, Pending: id}, nil
 	}
-	return s.signedIn(ctx, by, u, keys, req.IP, now, time.Time{})
+	return s.signedIn(ctx, by, u, keys, req.IP, now, time.Time{}, "")
+}
+
+// refuseInactive refuses, and audits, the sign-in of a deactivated user
+// whose credential (a password, a passkey) was right.
+func (s *Service) refuseInactive(ctx context.Context, by autho.Actor, u *autho.User, now time.Time) error {
+	if u.Active {
+		return nil
+	}
+	s.auditAlone(ctx, by, now, autho.AuditLoginDenied, u.AccountID, "")
+	return forbidden("", "Your user has been deactivated, so you cannot sign in. Ask an admin of your account to reactivate it.")
+}
+
+// endReplaced ends the session the browser brought along to a sign-in.
+func (s *Service) endReplaced(ctx context.Context, replaces string) error {
+	if replaces == "" {
+		return nil
+	}
+	if err := s.Store.DeleteSession(ctx, HashSessionID(replaces)); err != nil {
+		return storeErr(err, "end the earlier session", nil)
+	}
+	return nil
+}
+
+// mayStartSession is what a right credential is checked for before a
+// session starts, whatever the credential: the user must be active, and
+// the session the browser brought ends.
+func (s *Service) mayStartSession(ctx context.Context, by autho.Actor, u *autho.User, now time.Time, replaces string) error {
+	if err := s.refuseInactive(ctx, by, u, now); err != nil {
+		return err
+	}
+	return s.endReplaced(ctx, replaces)
 }
 
 // signedIn ends a sign-in that passed every check: its failures are
-// forgotten and its session starts, audited as a login.
-func (s *Service) signedIn(ctx context.Context, by autho.Actor, u *autho.User, keys throttleKeys, ip string, now, factorAt time.Time) (*SignInResult, error) {
+// forgotten and its session starts, audited as a login; how, when not "",
+// names what signed in other than a password (a passkey's name), as the
+// event's target name.
+func (s *Service) signedIn(ctx context.Context, by autho.Actor, u *autho.User, keys throttleKeys, ip string, now, factorAt time.Time, how string) (*SignInResult, error) {
 	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
 		s.log().Warn("portal: cannot clear login failures", "err", err)
 	}
-	e, err := audit(by, now, autho.AuditLogin, u.AccountID, "", "")
+	e, err := audit(by, now, autho.AuditLogin, u.AccountID, "", how)
 	if err != nil {
 		return nil, err
 	}

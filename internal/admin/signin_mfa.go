@@ -91,16 +91,9 @@ func (s *Service) CompleteSignIn(ctx context.Context, req CompleteSignInRequest)
 		return nil, invalid("code", "Enter the code from your authenticator app, or a recovery code.")
 	}
 	keys := keysFor(u.Email, req.IP)
-	th, attempt, err := s.reserve(ctx, keys, now)
+	attempt, err := s.reserveFactor(ctx, keys, now)
 	if err != nil {
 		return nil, err
-	}
-	if th.wait == 0 && th.emailLimited > 0 {
-		s.forgive(ctx, attempt)
-		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
-	}
-	if th.wait > 0 {
-		return nil, th.refused()
 	}
 	by := autho.UserActor(u, req.IP)
 	ok, err := s.checkCode(ctx, by, u, code, now)
@@ -114,17 +107,43 @@ func (s *Service) CompleteSignIn(ctx context.Context, req CompleteSignInRequest)
 		return nil, wrongCode
 	}
 	s.forgive(ctx, attempt)
+	return s.finishPending(ctx, by, u, p, keys, req.IP, now, "")
+}
+
+// reserveFactor reserves a second factor's check through the sign-in
+// throttle, under the same keys as a password. Unlike a password, a
+// factor is not checked while its email is over its limit from another
+// address: whoever is guessing knows the password (or holds the session)
+// already. It returns the reserved attempt, or the refusal.
+func (s *Service) reserveFactor(ctx context.Context, keys throttleKeys, now time.Time) (string, error) {
+	th, attempt, err := s.reserve(ctx, keys, now)
+	if err != nil {
+		return "", err
+	}
+	if th.wait == 0 && th.emailLimited > 0 {
+		s.forgive(ctx, attempt)
+		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
+	}
+	if th.wait > 0 {
+		return "", th.refused()
+	}
+	return attempt, nil
+}
+
+// finishPending turns a pending sign-in whose second factor was right into
+// a session, once.
+func (s *Service) finishPending(ctx context.Context, by autho.Actor, u *autho.User, p *autho.PendingSignIn, keys throttleKeys, ip string, now time.Time, how string) (*SignInResult, error) {
 	won, err := s.Store.ConsumePendingSignIn(ctx, p.Hash)
 	if err != nil {
 		return nil, storeErr(err, "finish pending sign-in", nil)
 	}
 	if !won {
-		// Finished already, by a request that came with another code.
+		// Finished already, by a request that came with another factor.
 		return nil, signInExpired
 	}
-	// The code counts as a use of the factor: the session starts inside
-	// its step-up window.
-	return s.signedIn(ctx, by, u, keys, req.IP, now, now)
+	// The factor's use counts: the session starts inside its step-up
+	// window.
+	return s.signedIn(ctx, by, u, keys, ip, now, now, how)
 }
 
 // StepUpWindow is how recently a second factor must have been used in a
@@ -167,16 +186,9 @@ func (s *Service) StepUp(ctx context.Context, ses *autho.Session, u *autho.User,
 		return invalid("code", "Enter the code from your authenticator app, or a recovery code.")
 	}
 	keys := keysFor(u.Email, ip)
-	th, attempt, err := s.reserve(ctx, keys, now)
+	attempt, err := s.reserveFactor(ctx, keys, now)
 	if err != nil {
 		return err
-	}
-	if th.wait == 0 && th.emailLimited > 0 {
-		s.forgive(ctx, attempt)
-		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
-	}
-	if th.wait > 0 {
-		return th.refused()
 	}
 	by := autho.UserActor(u, ip)
 	ok, err := s.checkCode(ctx, by, u, code, now)
@@ -189,6 +201,12 @@ func (s *Service) StepUp(ctx context.Context, ses *autho.Session, u *autho.User,
 		return wrongCode
 	}
 	s.forgive(ctx, attempt)
+	return s.steppedUp(ctx, by, ses, u, keys, now)
+}
+
+// steppedUp records a right step-up: the failures forgotten, the factor's
+// use on the session, the audit event.
+func (s *Service) steppedUp(ctx context.Context, by autho.Actor, ses *autho.Session, u *autho.User, keys throttleKeys, now time.Time) error {
 	if err := s.Store.ClearLoginFailures(ctx, []string{keys.email, keys.pair}); err != nil {
 		s.log().Warn("portal: cannot clear login failures", "err", err)
 	}

@@ -246,7 +246,8 @@ func (d *Daemon) handler(cfg *Config) (http.Handler, *server.Metrics, error) {
 		Logger:          log,
 		Now:             cfg.PortalNow,
 	}, &admin.Service{Store: st, Now: cfg.PortalNow, MaxTokenTTL: cfg.MaxTokenTTL, Log: log, Sealer: d.sealer, RequireMFA: cfg.PortalRequireMFA,
-		Mail: cfg.SMTP != nil,
+		Mail:      cfg.SMTP != nil,
+		PublicURL: publicURL,
 		// Half the processors at most check passwords, so that a flood of
 		// sign-ins leaves the rest to the partner login (bench/run's flood
 		// scenario): more at once would only queue for the same cores,

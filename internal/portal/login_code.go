@@ -13,8 +13,9 @@ import (
 // authenticator app, or a recovery code.
 type codeView struct {
 	layout
-	Next  string
-	Error string
+	Next    string
+	Error   string
+	Passkey bool // the user has a passkey to use instead
 }
 
 func (*codeView) page() string { return "login_code" }
@@ -47,7 +48,7 @@ func (p *Portal) codePage(w http.ResponseWriter, r *http.Request, v *visit) erro
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	err := p.admin.PendingSignIn(r.Context(), p.pendingID(r))
+	has, err := p.admin.PendingHasPasskey(r.Context(), p.pendingID(r))
 	if errors.Is(err, admin.ErrSignInExpired) {
 		p.restart(w, r)
 		return nil
@@ -55,8 +56,14 @@ func (p *Portal) codePage(w http.ResponseWriter, r *http.Request, v *visit) erro
 	if err != nil {
 		return err
 	}
-	p.render(w, r, http.StatusOK, &codeView{layout: p.layout(&visit{}, "Enter your code", ""), Next: next})
+	p.render(w, r, http.StatusOK, &codeView{layout: p.layout(&visit{}, "Enter your code", ""), Next: next, Passkey: has})
 	return nil
+}
+
+// offerPasskey shows the passkey button on a page that asks for the code
+// again, when the user has one.
+func (p *Portal) offerPasskey(r *http.Request, cv *codeView) {
+	cv.Passkey, _ = p.admin.PendingHasPasskey(r.Context(), p.pendingID(r))
 }
 
 // completeSignIn takes the code (admin.CompleteSignIn: the throttle, the
@@ -78,6 +85,7 @@ func (p *Portal) completeSignIn(w http.ResponseWriter, r *http.Request, v *visit
 	var ae *admin.Error
 	if errors.As(err, &ae) {
 		cv.Error = ae.Message
+		p.offerPasskey(r, cv)
 		p.render(w, r, signInStatus(w, ae), cv)
 		return nil
 	}

@@ -16,7 +16,8 @@ import (
 
 type securityView struct {
 	layout
-	Factors admin.Factors
+	Factors      admin.Factors
+	PasskeyError string // why a passkey was not added
 }
 
 func (*securityView) page() string { return "security" }
@@ -40,13 +41,17 @@ type codesView struct {
 func (*codesView) page() string { return "recovery_codes" }
 
 func (p *Portal) securityPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	return p.showSecurity(w, r, v, http.StatusOK, "")
+}
+
+func (p *Portal) showSecurity(w http.ResponseWriter, r *http.Request, v *visit, status int, passkeyErr string) error {
 	fs, err := p.admin.Factors(r.Context(), v.user.ID)
 	if err != nil {
 		return err
 	}
-	sv := &securityView{layout: p.layout(v, "Security", "security"), Factors: fs}
+	sv := &securityView{layout: p.layout(v, "Security", "security"), Factors: fs, PasskeyError: passkeyErr}
 	sv.Notice = notice(r)
-	p.render(w, r, http.StatusOK, sv)
+	p.render(w, r, status, sv)
 	return nil
 }
 

@@ -224,9 +224,10 @@ func actionLabel(a autho.AuditAction) string {
 	case autho.AuditSigningKeyReset:
 		return "dropped signing keys sealed with a lost master key"
 	case autho.AuditMFAAdd:
-		return "added an authenticator app: user"
+		// A passkey's event names it after the email.
+		return "added a second factor: user"
 	case autho.AuditMFARemove:
-		return "removed the authenticator app of user"
+		return "removed a second factor of user"
 	case autho.AuditRecoveryCodeUsed:
 		return "signed in with a recovery code: user"
 	case autho.AuditRecoveryCodesRenew:
@@ -234,11 +235,13 @@ func actionLabel(a autho.AuditAction) string {
 	case autho.AuditMFAReset:
 		return "cleared every second factor of user"
 	case autho.AuditLoginSecondFailed:
-		return "failed to sign in (wrong code)"
+		return "failed to sign in (wrong code or passkey)"
 	case autho.AuditStepUp:
 		return "confirmed a sensitive action with a second factor"
+	case autho.AuditLoginPasskeyFailed:
+		return "failed to sign in with a passkey"
 	case autho.AuditStepUpFailed:
-		return "failed to confirm a sensitive action (wrong code)"
+		return "failed to confirm a sensitive action (wrong code or passkey)"
 	case autho.AuditInvitationSent:
 		return "mailed an invitation to user"
 	case autho.AuditInvitationUsed:

@@ -47,6 +47,11 @@ func (p *Portal) routeTable() []route {
 		// yet; the token in the path is the only key.
 		{"GET", "/portal/invite/{token}", public, p.invitePage},
 		{"POST", "/portal/invite/{token}", public, p.acceptInvite},
+		{"POST", "/portal/login/passkey/options", public, p.passkeySignInOptions},
+		{"POST", "/portal/login/passkey", public, p.passkeySignIn},
+		{"POST", "/portal/login/code/passkey/options", public, p.passkeyCodeOptions},
+		{"POST", "/portal/login/code/passkey", public, p.passkeySecondFactor},
+		{"POST", "/portal/stepup/passkey/options", member, p.passkeyStepUpOptions},
 
 		{"GET", "/portal/tokens", member, p.tokensPage},
 		{"POST", "/portal/tokens", member, p.stepUp("Creating a token", "/portal/tokens", p.createToken)},
@@ -67,6 +72,9 @@ func (p *Portal) routeTable() []route {
 		// strip the factor or read fresh recovery codes without it.
 		{"POST", "/portal/security/totp/remove", member, p.stepUp("Removing your authenticator app", "/portal/security", p.removeTOTP)},
 		{"POST", "/portal/security/recovery", member, p.stepUp("Making new recovery codes", "/portal/security", p.regenerateCodes)},
+		{"POST", "/portal/security/passkeys/options", enrolling, p.passkeyRegisterOptions},
+		{"POST", "/portal/security/passkeys", enrolling, p.addPasskey},
+		{"POST", "/portal/security/passkeys/{id}/remove", member, p.stepUp("Removing a passkey", "/portal/security", p.removePasskey)},
 
 		{"GET", "/portal/users", adminOnly, p.usersPage},
 		{"POST", "/portal/users", userChange, p.stepUp("Adding a user", "/portal/users", p.addUser)},

@@ -7,8 +7,10 @@ import (
 
 // contentSecurityPolicy allows the portal's own script, styles and images
 // and nothing else: no inline script, no framing, forms only to this
-// origin. An injected tag that slipped past escaping could load nothing.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+// origin, and the script's requests (passkey.js asking for a ceremony's
+// options) only to it too. An injected tag that slipped past escaping could
+// load nothing.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // securityHeaders sets what every portal answer carries. Pages are never

@@ -24,12 +24,14 @@ type hiddenField struct{ Name, Value string }
 
 type stepUpView struct {
 	layout
-	What      string // the action, as the page names it
-	Action    string // where the form goes back to
-	Back      string // where Cancel goes
-	Fields    []hiddenField
-	CodeField string
-	Error     string
+	Passkey      bool   // the user has a passkey to step up with
+	PasskeyField string // names the passkey's answer in the re-posted form
+	What         string // the action, as the page names it
+	Action       string // where the form goes back to
+	Back         string // where Cancel goes
+	Fields       []hiddenField
+	CodeField    string
+	Error        string
 }
 
 func (*stepUpView) page() string { return "step_up" }
@@ -47,13 +49,20 @@ func (p *Portal) stepUp(what, back string, h handler) handler {
 			return err
 		}
 		code, answered := r.PostForm[stepUpField]
-		r.PostForm.Del(stepUpField)
-		r.Form.Del(stepUpField)
+		pk, withPasskey := r.PostForm[stepUpPasskeyField]
+		for _, f := range []string{stepUpField, stepUpPasskeyField} {
+			r.PostForm.Del(f)
+			r.Form.Del(f)
+		}
 		if !need {
 			return h(w, r, v)
 		}
+		fs, err := p.admin.Factors(r.Context(), v.user.ID)
+		if err != nil {
+			return err
+		}
 		sv := &stepUpView{layout: p.layout(v, "Confirm with your second factor", ""), What: what, Action: r.URL.Path,
-			Back: back, CodeField: stepUpField}
+			Back: back, CodeField: stepUpField, Passkey: len(fs.Passkeys) > 0, PasskeyField: stepUpPasskeyField}
 		names := make([]string, 0, len(r.PostForm))
 		for k := range r.PostForm {
 			names = append(names, k)
@@ -64,11 +73,16 @@ func (p *Portal) stepUp(what, back string, h handler) handler {
 				sv.Fields = append(sv.Fields, hiddenField{k, val})
 			}
 		}
-		if !answered {
+		switch {
+		case withPasskey:
+			err = p.admin.FinishPasskeyStepUp(r.Context(), v.session, v.user, v.ip, p.ceremonyID(r), []byte(pk[0]))
+			p.ceremonyCookie().set(w, "", -1)
+		case answered:
+			err = p.admin.StepUp(r.Context(), v.session, v.user, v.ip, code[0])
+		default:
 			p.render(w, r, http.StatusOK, sv)
 			return nil
 		}
-		err = p.admin.StepUp(r.Context(), v.session, v.user, v.ip, code[0])
 		var ae *admin.Error
 		if errors.As(err, &ae) {
 			sv.Error = ae.Message

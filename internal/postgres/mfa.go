@@ -207,15 +207,18 @@ func (s *Store) DeleteMFA(ctx context.Context, userID string, entries ...autho.E
 	var n int64
 	err := s.inTx(ctx, "delete second factors", func(ctx context.Context, tx pgx.Tx) error {
 		n = 0
-		for _, q := range []string{`DELETE FROM totp_factors WHERE user_id = $1`, `DELETE FROM recovery_codes WHERE user_id = $1`} {
+		for _, q := range []string{`DELETE FROM totp_factors WHERE user_id = $1`, `DELETE FROM webauthn_credentials WHERE user_id = $1`,
+			`DELETE FROM recovery_codes WHERE user_id = $1`} {
 			tag, err := tx.Exec(ctx, q, userID)
 			if err != nil {
 				return err
 			}
 			n += tag.RowsAffected()
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM pending_signins WHERE user_id = $1`, userID); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM pending_signins WHERE user_id = $1`, `DELETE FROM webauthn_ceremonies WHERE user_id = $1`} {
+			if _, err := tx.Exec(ctx, q, userID); err != nil {
+				return err
+			}
 		}
 		if n == 0 {
 			return nil

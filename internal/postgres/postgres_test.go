@@ -47,6 +47,12 @@ func TestStore_MFAAcrossStores(t *testing.T) {
 	storetest.TestMFAAcrossStores(t, nodes[0], nodes[1])
 }
 
+// A WebAuthn ceremony taken on two nodes at once by 20 calls is taken once.
+func TestStore_CeremonyAcrossStores(t *testing.T) {
+	nodes := twoNodes(t)
+	storetest.TestCeremonyAcrossStores(t, nodes[0], nodes[1])
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	nodes := twoNodes(t)
 	storetest.TestClaimAcrossStores(t, nodes[0], nodes[1])
@@ -104,7 +110,7 @@ func TestMigrate_concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests invitations login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes revocation_version schema_migrations signing_keys totp_factors users webhook_endpoints"
+	want := "accounts api_tokens audit_events deliveries delivery_attempts events idempotent_requests invitations login_failures notices operator_keys partner_tokens pending_signins portal_sessions recovery_codes revocation_version schema_migrations signing_keys totp_factors users webauthn_ceremonies webauthn_credentials webhook_endpoints"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables in %s: %s, want %s", schema, got, want)
 	}

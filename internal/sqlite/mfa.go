@@ -196,7 +196,8 @@ func (s *Store) DeleteMFA(ctx context.Context, userID string, entries ...autho.E
 	var n int
 	err := s.tx(ctx, "delete second factors", func(tx *sql.Tx) error {
 		n = 0
-		for _, q := range []string{`DELETE FROM totp_factors WHERE user_id = ?`, `DELETE FROM recovery_codes WHERE user_id = ?`} {
+		for _, q := range []string{`DELETE FROM totp_factors WHERE user_id = ?`, `DELETE FROM webauthn_credentials WHERE user_id = ?`,
+			`DELETE FROM recovery_codes WHERE user_id = ?`} {
 			res, err := tx.ExecContext(ctx, q, userID)
 			m, err := affected("delete second factors", res, err)
 			if err != nil {
@@ -204,8 +205,10 @@ func (s *Store) DeleteMFA(ctx context.Context, userID string, entries ...autho.E
 			}
 			n += m
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_signins WHERE user_id = ?`, userID); err != nil {
-			return wrap("delete second factors", err)
+		for _, q := range []string{`DELETE FROM pending_signins WHERE user_id = ?`, `DELETE FROM webauthn_ceremonies WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+				return wrap("delete second factors", err)
+			}
 		}
 		if n == 0 {
 			return nil

@@ -48,6 +48,13 @@ func TestStore_MFAAcrossStores(t *testing.T) {
 	storetest.TestMFAAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
 }
 
+// A WebAuthn ceremony taken through two Stores on one file by 20 calls at
+// once is taken once.
+func TestStore_CeremonyAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autho.db")
+	storetest.TestCeremonyAcrossStores(t, mustOpen(t, path), mustOpen(t, path))
+}
+
 func TestStore_ClaimAcrossStores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "autho.db")
 	storetest.TestClaimAcrossStores(t, mustOpen(t, path), mustOpen(t, path))

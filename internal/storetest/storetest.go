@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) autho.Store) {
 		{"Ping", testPing},
 		{"MFA", testMFA},
 		{"Invitations", testInvitations},
+		{"Passkeys", testPasskeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })
