@@ -247,9 +247,12 @@ func TestInvite_CLI(t *testing.T) {
 	if u["invited"] != true || u["password"] != nil || u["secret"] != nil || opStr(u, "email") != email {
 		t.Fatalf("user create --invite: %v, want the user, invited, no password", u)
 	}
-	path, _ := invitation(t, ms, email)
+	first, _ := invitation(t, ms, email)
 	settle()
-	path, _ = invitation(t, ms, email) // still one
+	path, _ := invitation(t, ms, email) // still one
+	if path != first {
+		t.Errorf("the invitation's link changed after the mail settled")
+	}
 	ds, err := ts.store().Deliveries(context.Background(), autho.DeliveryFilter{Mail: true})
 	if err != nil || len(ds) != 1 || ds[0].Attempts != 2 || ds[0].State != autho.DeliveryDelivered {
 		t.Fatalf("the invitation's delivery: %v (%v), want one delivered at the second attempt", ds, err)

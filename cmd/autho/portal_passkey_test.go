@@ -226,6 +226,20 @@ func passkeyBrowser(t *testing.T) context.Context {
 
 // passkeyNoError fails the test with the page's passkey message, if one is
 // shown.
+// addPasskey adds a passkey named name on the Security page, through the
+// virtual authenticator, and waits for the answer.
+func addPasskey(t *testing.T, ctx context.Context, base, name string) {
+	t.Helper()
+	portalDo(t, ctx, "add a passkey",
+		chromedp.Navigate(base+"/portal/security"),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-passkey="register"]`)),
+		chromedp.SendKeys(chromedp.CSS("#passkey-name"), name),
+		chromedp.Click(chromedp.CSS(`form[data-passkey="register"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes, [data-passkey-error]:not([hidden]), #passkey-error")),
+	)
+	passkeyNoError(t, ctx)
+}
+
 func passkeyNoError(t *testing.T, ctx context.Context) {
 	t.Helper()
 	msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("[data-passkey-error]:not([hidden]), #passkey-error, #login-error, #code-error")).map(e => e.textContent.trim()).join(" | ")`))
@@ -280,14 +294,7 @@ func TestPortal_BrowserPasskey(t *testing.T) {
 		base := proxy.base
 
 		passkeyPassword(t, ctx, base, u, "#list-heading")
-		portalDo(t, ctx, "add a passkey",
-			chromedp.Navigate(base+"/portal/security"),
-			chromedp.WaitVisible(chromedp.CSS(`form[data-passkey="register"]`)),
-			chromedp.SendKeys(chromedp.CSS("#passkey-name"), "Test laptop"),
-			chromedp.Click(chromedp.CSS(`form[data-passkey="register"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS("#recovery-codes, [data-passkey-error]:not([hidden]), #passkey-error")),
-		)
-		passkeyNoError(t, ctx)
+		addPasskey(t, ctx, base, "Test laptop")
 		if codes := portalCodes(t, ctx); len(codes) != 10 {
 			t.Errorf("%d recovery codes shown with the first passkey, want 10", len(codes))
 		}
@@ -455,14 +462,7 @@ func TestPortal_BrowserPasskeyStepUp(t *testing.T) {
 	base := proxy.base
 
 	passkeyPassword(t, ctx, base, u, "#list-heading")
-	portalDo(t, ctx, "add a passkey",
-		chromedp.Navigate(base+"/portal/security"),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-passkey="register"]`)),
-		chromedp.SendKeys(chromedp.CSS("#passkey-name"), "Phone"),
-		chromedp.Click(chromedp.CSS(`form[data-passkey="register"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#recovery-codes, [data-passkey-error]:not([hidden]), #passkey-error")),
-	)
-	passkeyNoError(t, ctx)
+	addPasskey(t, ctx, base, "Phone")
 	portalCodes(t, ctx)
 
 	offset.Store(int64(16 * time.Minute))

@@ -78,6 +78,13 @@ func (p *Portal) completeSignIn(w http.ResponseWriter, r *http.Request, v *visit
 	res, err := p.admin.CompleteSignIn(context.WithoutCancel(r.Context()), admin.CompleteSignInRequest{
 		Pending: p.pendingID(r), Code: r.PostForm.Get("code"), IP: v.ip,
 	})
+	return p.secondFactorDone(w, r, cv, res, err)
+}
+
+// secondFactorDone ends the second step of a sign-in, by code or by
+// passkey: back to the password on an expired pending sign-in, the page
+// again with the refusal, or the pending cookie swapped for the session's.
+func (p *Portal) secondFactorDone(w http.ResponseWriter, r *http.Request, cv *codeView, res *admin.SignInResult, err error) error {
 	if errors.Is(err, admin.ErrSignInExpired) {
 		p.restart(w, r)
 		return nil

@@ -163,24 +163,7 @@ func (p *Portal) passkeySecondFactor(w http.ResponseWriter, r *http.Request, v *
 	cv := &codeView{layout: p.layout(&visit{}, "Enter your code", ""), Next: safeNext(r.PostForm.Get("next"))}
 	res, err := p.admin.FinishPasskeySecondFactor(context.WithoutCancel(r.Context()), p.pendingID(r), p.ceremonyID(r), answer(r), v.ip)
 	p.ceremonyCookie().set(w, "", -1)
-	if errors.Is(err, admin.ErrSignInExpired) {
-		p.restart(w, r)
-		return nil
-	}
-	var ae *admin.Error
-	if errors.As(err, &ae) {
-		cv.Error = ae.Message
-		p.offerPasskey(r, cv)
-		p.render(w, r, signInStatus(w, ae), cv)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	p.pendingCookie().set(w, "", -1)
-	p.cookie.set(w, res.Session, 0)
-	http.Redirect(w, r, cv.Next, http.StatusSeeOther)
-	return nil
+	return p.secondFactorDone(w, r, cv, res, err)
 }
 
 func (p *Portal) passkeyStepUpOptions(w http.ResponseWriter, r *http.Request, v *visit) error {

@@ -116,8 +116,16 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64, entries 
 
 // DeleteTOTP removes the factor, and the codes with it when asked.
 func (s *Store) DeleteTOTP(ctx context.Context, userID string, withRecoveryCodes bool, entries ...autho.Entry) (bool, error) {
-	err := s.inTx(ctx, "delete totp factor", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1`, userID)
+	return s.deleteFactor(ctx, "delete totp factor", userID, withRecoveryCodes, entries,
+		`DELETE FROM totp_factors WHERE user_id = $1`, userID)
+}
+
+// deleteFactor runs query, which deletes one factor of userID, and with
+// withRecoveryCodes their codes too, with entries, in one transaction, and
+// reports whether there was a factor to delete.
+func (s *Store) deleteFactor(ctx context.Context, what, userID string, withRecoveryCodes bool, entries []autho.Entry, query string, args ...any) (bool, error) {
+	err := s.inTx(ctx, what, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, query, args...)
 		if err != nil {
 			return err
 		}

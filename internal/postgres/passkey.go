@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -107,25 +106,8 @@ func (s *Store) UsePasskey(ctx context.Context, id string, signCount uint32, fla
 // DeletePasskey removes one passkey of the user, and the codes with it
 // when asked.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string, withRecoveryCodes bool, entries ...autho.Entry) (bool, error) {
-	err := s.inTx(ctx, "delete passkey", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM webauthn_credentials WHERE user_id = $1 AND id = $2`, userID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return errNoRow
-		}
-		if withRecoveryCodes {
-			if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
-				return err
-			}
-		}
-		return writeEntries(ctx, tx, entries)
-	})
-	if errors.Is(err, errNoRow) {
-		return false, nil
-	}
-	return err == nil, err
+	return s.deleteFactor(ctx, "delete passkey", userID, withRecoveryCodes, entries,
+		`DELETE FROM webauthn_credentials WHERE user_id = $1 AND id = $2`, userID, id)
 }
 
 // CreateCeremony stores a ceremony begun.

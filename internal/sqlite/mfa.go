@@ -108,10 +108,18 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64, entries 
 
 // DeleteTOTP removes the factor, and the codes with it when asked.
 func (s *Store) DeleteTOTP(ctx context.Context, userID string, withRecoveryCodes bool, entries ...autho.Entry) (bool, error) {
-	var n int
-	err := s.tx(ctx, "delete totp factor", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM totp_factors WHERE user_id = ?`, userID)
-		if n, err = affected("delete totp factor", res, err); err != nil {
+	return s.deleteFactor(ctx, "delete totp factor", userID, withRecoveryCodes, entries,
+		`DELETE FROM totp_factors WHERE user_id = ?`, userID)
+}
+
+// deleteFactor runs query, which deletes one factor of userID, and with
+// withRecoveryCodes their codes too, with entries, in one transaction, and
+// reports whether there was a factor to delete.
+func (s *Store) deleteFactor(ctx context.Context, what, userID string, withRecoveryCodes bool, entries []autho.Entry, query string, args ...any) (bool, error) {
+	err := s.tx(ctx, what, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		n, err := affected(what, res, err)
+		if err != nil {
 			return err
 		}
 		if n == 0 {

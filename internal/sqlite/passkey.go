@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -102,26 +101,8 @@ func (s *Store) UsePasskey(ctx context.Context, id string, signCount uint32, fla
 // DeletePasskey removes one passkey of the user, and the codes with it
 // when asked.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string, withRecoveryCodes bool, entries ...autho.Entry) (bool, error) {
-	err := s.tx(ctx, "delete passkey", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE user_id = ? AND id = ?`, userID, id)
-		n, err := affected("delete passkey", res, err)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errNoRow
-		}
-		if withRecoveryCodes {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
-				return wrap("delete recovery codes", err)
-			}
-		}
-		return writeEntries(ctx, tx, entries)
-	})
-	if errors.Is(err, errNoRow) {
-		return false, nil
-	}
-	return err == nil, err
+	return s.deleteFactor(ctx, "delete passkey", userID, withRecoveryCodes, entries,
+		`DELETE FROM webauthn_credentials WHERE user_id = ? AND id = ?`, userID, id)
 }
 
 // CreateCeremony stores a ceremony begun.
