@@ -224,8 +224,6 @@ func passkeyBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// passkeyNoError fails the test with the page's passkey message, if one is
-// shown.
 // addPasskey adds a passkey named name on the Security page, through the
 // virtual authenticator, and waits for the answer.
 func addPasskey(t *testing.T, ctx context.Context, base, name string) {
@@ -240,6 +238,8 @@ func addPasskey(t *testing.T, ctx context.Context, base, name string) {
 	passkeyNoError(t, ctx)
 }
 
+// passkeyNoError fails the test with the page's passkey message, if one is
+// shown.
 func passkeyNoError(t *testing.T, ctx context.Context) {
 	t.Helper()
 	msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("[data-passkey-error]:not([hidden]), #passkey-error, #login-error, #code-error")).map(e => e.textContent.trim()).join(" | ")`))
