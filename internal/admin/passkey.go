@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -52,13 +53,29 @@ type PasskeyCeremony struct {
 	Options any // *protocol.CredentialCreation or *protocol.CredentialAssertion
 }
 
+// PasskeysOff says why passkeys cannot work at this portal's public URL,
+// or "" when they can. Browsers take a host name as relying party, never
+// an IP address, so a portal reached at http://127.0.0.1:8080 (the
+// default listen address) offers none rather than a button that fails.
+func (s *Service) PasskeysOff() string {
+	u, err := url.Parse(s.PublicURL)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "Passkeys are not available: the portal's public address (AUTHO_PUBLIC_URL) is not set."
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return "Passkeys are not available at an IP address such as " + u.Hostname() +
+			": browsers accept them only for a host name. Reach the portal by its name (localhost on this computer) and set AUTHO_PUBLIC_URL to that address."
+	}
+	return ""
+}
+
 // relyingParty builds the library's view of the relying party from the
 // public URL.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
-	u, err := url.Parse(s.PublicURL)
-	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, errors.New("admin: passkeys need the portal's public URL")
+	if why := s.PasskeysOff(); why != "" {
+		return nil, invalid("", "%s", why)
 	}
+	u, _ := url.Parse(s.PublicURL)
 	return webauthn.New(&webauthn.Config{
 		RPID:          u.Hostname(),
 		RPDisplayName: "autho",

@@ -166,10 +166,17 @@ func TestPasskey_ceremonyBinding(t *testing.T) {
 	wantInputError(t, err, "could not be read", nil)
 }
 
-// Without a public URL there is no relying party, and no ceremony begins.
+// Without a public URL with a host name there is no relying party, and no
+// ceremony begins: the error says why.
 func TestPasskey_needsThePublicURL(t *testing.T) {
 	f := newMFAFixture(t)
-	if _, err := f.svc.BeginPasskeySignIn(t.Context()); err == nil || !strings.Contains(err.Error(), "public URL") {
-		t.Errorf("BeginPasskeySignIn without a public URL: %v", err)
+	for url, why := range map[string]string{
+		"":                      "AUTHO_PUBLIC_URL) is not set",
+		"http://127.0.0.1:8080": "not available at an IP address such as 127.0.0.1",
+	} {
+		f.svc.PublicURL = url
+		if _, err := f.svc.BeginPasskeySignIn(t.Context()); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("BeginPasskeySignIn at %q: %v, want %q", url, err, why)
+		}
 	}
 }

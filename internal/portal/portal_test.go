@@ -1,11 +1,13 @@
 package portal_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/autho/autho"
 	"github.com/autho/autho/internal/admin"
 	"github.com/autho/autho/internal/portal"
 )
@@ -222,5 +224,41 @@ func TestPortal_StoreDown(t *testing.T) {
 	}
 	if strings.Contains(p.body, "sqlite") || strings.Contains(p.body, "sql:") {
 		t.Fatalf("error detail leaked:\n%s", text(p.body))
+	}
+}
+
+// Passkeys are offered only where a browser can make them: at a public
+// URL with a host name, not an IP address (the default listen address)
+// and not without one; elsewhere the Security page says why, and the
+// login page has no passkey button.
+func TestPortal_PasskeysOffered(t *testing.T) {
+	for _, tt := range []struct {
+		publicURL string
+		offered   bool
+		why       string
+	}{
+		{"http://localhost:8080", true, ""},
+		{"https://portal.example.com", true, ""},
+		{"http://127.0.0.1:8080", false, "not available at an IP address such as 127.0.0.1"},
+		{"http://[::1]:8080", false, "not available at an IP address such as ::1"},
+		{"", false, "AUTHO_PUBLIC_URL) is not set"},
+	} {
+		t.Run(tt.publicURL, func(t *testing.T) {
+			e := newEnv(t)
+			e.admin.PublicURL = tt.publicURL
+			login := e.browser("192.0.2.1").get("/portal/login")
+			if got := strings.Contains(login.body, `data-passkey="sign-in"`); got != tt.offered {
+				t.Errorf("login page offers a passkey: %v, want %v", got, tt.offered)
+			}
+			b := e.browser("192.0.2.2")
+			b.mustLogin(e.mustUser("pk@acme.example", autho.RoleMember))
+			sec := b.get("/portal/security")
+			if got := strings.Contains(sec.body, `data-passkey="register"`); got != tt.offered {
+				t.Errorf("Security page offers to add a passkey: %v, want %v", got, tt.offered)
+			}
+			if tt.why != "" && !strings.Contains(html.UnescapeString(sec.body), tt.why) {
+				t.Errorf("Security page does not say %q", tt.why)
+			}
+		})
 	}
 }

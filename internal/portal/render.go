@@ -76,6 +76,8 @@ type layout struct {
 	Notice  string // a one-line confirmation of what was just done
 	Banners []banner
 	Contact contact
+	// PasskeysOff is why passkeys are not offered here, or "".
+	PasskeysOff string
 }
 
 // banner is a warning about the account shown on every page. It ends by
@@ -120,7 +122,8 @@ const fallbackPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 
 // layout builds the frame of a page for v.
 func (p *Portal) layout(v *visit, title, nav string) layout {
-	l := layout{Title: title, Nav: nav, User: v.user, Account: v.account, Admin: v.isAdmin(), Contact: p.contact()}
+	l := layout{Title: title, Nav: nav, User: v.user, Account: v.account, Admin: v.isAdmin(), Contact: p.contact(),
+		PasskeysOff: p.admin.PasskeysOff()}
 	if v.account != nil {
 		l.Banners = p.banners(v.account, v.now)
 	}
