@@ -182,8 +182,11 @@ func TestPortal_StepUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resets := 0
+	resets, removals := 0, 0
 	for _, e := range es {
+		if e.Action == autho.AuditMFARemove && e.ActorID == boss.id && e.TargetID == boss.id {
+			removals++
+		}
 		if e.Action == autho.AuditMFAReset {
 			resets++
 			if e.ActorID != boss.id || e.TargetID != u.id {
@@ -191,8 +194,8 @@ func TestPortal_StepUp(t *testing.T) {
 			}
 		}
 	}
-	if resets != 1 {
-		t.Errorf("%d mfa.reset events; want 1 (clearing nothing records nothing)", resets)
+	if resets != 1 || removals != 1 {
+		t.Errorf("%d mfa.reset events, %d mfa.remove by the admin; want 1 (clearing nothing records nothing) and 1", resets, removals)
 	}
 }
 
