@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,32 +166,7 @@ func TestInvitationAcrossStores(t *testing.T, stores ...autho.Store) {
 	}
 	before := len(allEvents(t, stores[0]))
 	for _, use := range uses {
-		var (
-			wg    sync.WaitGroup
-			begin = make(chan struct{})
-			oks   = make([]bool, calls)
-			errs  = make([]error, calls)
-		)
-		for i := range calls {
-			wg.Go(func() {
-				<-begin
-				oks[i], errs[i] = use.use(stores[i%len(stores)], i)
-			})
-		}
-		close(begin)
-		wg.Wait()
-		won := 0
-		for i := range calls {
-			if errs[i] != nil {
-				t.Errorf("%s: call %d: %v", use.what, i, errs[i])
-			}
-			if oks[i] {
-				won++
-			}
-		}
-		if won != 1 {
-			t.Errorf("%s taken by %d of %d calls at once, want exactly 1", use.what, won, calls)
-		}
+		onceAcross(t, use.what, calls, stores, use.use)
 	}
 	if n := len(allEvents(t, stores[0])) - before; n != 2 {
 		t.Errorf("%d audit events from the races, want 2", n)

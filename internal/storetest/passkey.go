@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -193,33 +192,15 @@ func TestCeremonyAcrossStores(t *testing.T, stores ...autho.Store) {
 		}
 		c := newCeremony(owner, kind, t0)
 		wantErr(t, "CreateCeremony", stores[0].CreateCeremony(t.Context(), c), nil)
-		const calls = 20
-		var (
-			wg    sync.WaitGroup
-			begin = make(chan struct{})
-			got   = make([]*autho.Ceremony, calls)
-			errs  = make([]error, calls)
-		)
-		for i := range calls {
-			wg.Go(func() {
-				<-begin
-				got[i], errs[i] = stores[i%len(stores)].TakeCeremony(t.Context(), c.Hash)
-			})
-		}
-		close(begin)
-		wg.Wait()
-		won := 0
-		for i := range calls {
-			switch {
-			case errs[i] == nil:
-				won++
-				check(t, "the ceremony taken", got[i], c)
-			case !errors.Is(errs[i], autho.ErrNotFound):
-				t.Errorf("%s: call %d: %v", kind, i, errs[i])
+		onceAcross(t, "a "+string(kind)+" ceremony", 20, stores, func(s autho.Store, _ int) (bool, error) {
+			got, err := s.TakeCeremony(t.Context(), c.Hash)
+			if errors.Is(err, autho.ErrNotFound) {
+				return false, nil
 			}
-		}
-		if won != 1 {
-			t.Errorf("a %s ceremony taken by %d of %d calls at once, want exactly 1", kind, won, calls)
-		}
+			if err == nil {
+				check(t, "the ceremony taken", got, c)
+			}
+			return err == nil, err
+		})
 	}
 }
