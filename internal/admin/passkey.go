@@ -87,6 +87,20 @@ func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	})
 }
 
+// passkeysOf is the relying party and the user's passkeys, which every
+// ceremony of a known user starts from.
+func (s *Service) passkeysOf(ctx context.Context, userID string) (*webauthn.WebAuthn, []*autho.Passkey, error) {
+	rp, err := s.relyingParty()
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, err := s.Store.Passkeys(ctx, userID)
+	if err != nil {
+		return nil, nil, storeErr(err, "read passkeys", nil)
+	}
+	return rp, ps, nil
+}
+
 // passkeyUser is a user as the library sees one: the user handle is the
 // user id's bytes, so that a discoverable passkey names its user.
 type passkeyUser struct {
@@ -184,13 +198,9 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, ses *autho.Sessi
 	if err != nil {
 		return nil, err
 	}
-	rp, err := s.relyingParty()
+	rp, ps, err := s.passkeysOf(ctx, u.ID)
 	if err != nil {
 		return nil, err
-	}
-	ps, err := s.Store.Passkeys(ctx, u.ID)
-	if err != nil {
-		return nil, storeErr(err, "read passkeys", nil)
 	}
 	pu := newPasskeyUser(u, ps)
 	opts, sd, err := rp.BeginRegistration(pu, webauthn.WithExclusions(webauthn.Credentials(pu.creds).CredentialDescriptors()))
@@ -371,7 +381,7 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, req PasskeySignInRequ
 	if err != nil {
 		s.auditAlone(ctx, by, now, autho.AuditLoginPasskeyFailed, u.AccountID, "")
 		if th.emailLimited > 0 {
-			return nil, throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}.refused()
+			return nil, th.emailRefusal().refused()
 		}
 		return nil, wrongPasskey
 	}
@@ -438,13 +448,9 @@ func (s *Service) BeginPasskeyStepUp(ctx context.Context, ses *autho.Session, u 
 }
 
 func (s *Service) beginUserAssertion(ctx context.Context, kind autho.CeremonyKind, u *autho.User, bound []byte, now time.Time) (*PasskeyCeremony, error) {
-	rp, err := s.relyingParty()
+	rp, ps, err := s.passkeysOf(ctx, u.ID)
 	if err != nil {
 		return nil, err
-	}
-	ps, err := s.Store.Passkeys(ctx, u.ID)
-	if err != nil {
-		return nil, storeErr(err, "read passkeys", nil)
 	}
 	if len(ps) == 0 {
 		return nil, notFound("", "You have no passkey. Use the code from your authenticator app, or a recovery code.")
@@ -461,17 +467,13 @@ func (s *Service) beginUserAssertion(ctx context.Context, kind autho.CeremonyKin
 // None is a failed attempt (counted); err is an error of ours or a
 // malformed answer (not counted).
 func (s *Service) checkUserAssertion(ctx context.Context, u *autho.User, sd *webauthn.SessionData, answer []byte, now time.Time) (*autho.Passkey, error) {
-	rp, err := s.relyingParty()
-	if err != nil {
-		return nil, err
-	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(answer)
 	if err != nil {
 		return nil, unreadableAnswer
 	}
-	ps, err := s.Store.Passkeys(ctx, u.ID)
+	rp, ps, err := s.passkeysOf(ctx, u.ID)
 	if err != nil {
-		return nil, storeErr(err, "read passkeys", nil)
+		return nil, err
 	}
 	var p *autho.Passkey
 	for _, q := range ps {

@@ -86,7 +86,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignInResult,
 			s.auditAlone(ctx, by, now, autho.AuditLoginFailed, u.AccountID, "")
 		}
 		if th.emailLimited > 0 {
-			return nil, throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}.refused()
+			return nil, th.emailRefusal().refused()
 		}
 		return nil, wrongPassword
 	}

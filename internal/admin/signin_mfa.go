@@ -122,7 +122,7 @@ func (s *Service) reserveFactor(ctx context.Context, keys throttleKeys, now time
 	}
 	if th.wait == 0 && th.emailLimited > 0 {
 		s.forgive(ctx, attempt)
-		th = throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
+		th = th.emailRefusal()
 	}
 	if th.wait > 0 {
 		return "", th.refused()

@@ -145,6 +145,13 @@ func verdict(ip, pair, email autho.LoginFailures, now time.Time) throttle {
 	return throttle{emailLimited: w}
 }
 
+// emailRefusal is the refusal of an email over its limit: what a wrong
+// password from an address the limit spared gets, and what a second factor
+// gets at once.
+func (th throttle) emailRefusal() throttle {
+	return throttle{wait: th.emailLimited, reason: emailReason(th.emailLimited)}
+}
+
 func emailReason(w time.Duration) string {
 	return "Too many failed sign-ins for this email address. Wait " + waitText(w) + ", then try again."
 }
