@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,18 +38,7 @@ func enrollOnly(t *testing.T, ts *testServer, u portalUser, pages ...string) {
 	}
 
 	// Enroll, with plain form posts.
-	if st, _ := c.do("POST", "/portal/security/totp", url.Values{}); st != http.StatusSeeOther {
-		t.Fatalf("begin enrollment: %d", st)
-	}
-	st, page := c.do("GET", "/portal/security/totp", nil)
-	m := secretOnPage.FindStringSubmatch(page)
-	if st != http.StatusOK || m == nil {
-		t.Fatalf("enrollment page: %d, key found %v", st, m != nil)
-	}
-	key := totpKey(t, html.UnescapeString(m[1]))
-	if st, _ := c.do("POST", "/portal/security/totp/confirm", url.Values{"code": {totpCode(key, 0)}}); st != http.StatusOK {
-		t.Fatalf("confirm: %d", st)
-	}
+	enrollWith(t, c)
 	for _, p := range pages {
 		if st, _ := c.do("GET", p, nil); st != http.StatusOK {
 			t.Errorf("GET %s after enrolling: %d to %q, want 200", p, st, c.loc)

@@ -236,16 +236,7 @@ func TestPortal_BrowserTOTP(t *testing.T) {
 			portalCodeStep(t, ctx, fresh[0], "#list-heading")
 
 			// Each change is in the audit log, with the user as its actor.
-			es, err := ts.store().AuditEvents(context.Background(), autho.AuditFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			count := map[autho.AuditAction]int{}
-			for _, e := range es {
-				if e.ActorID == u.id {
-					count[e.Action]++
-				}
-			}
+			count := actionsBy(t, ts, u.id)
 			want := map[autho.AuditAction]int{autho.AuditMFAAdd: 1, autho.AuditRecoveryCodeUsed: 3, autho.AuditRecoveryCodesRenew: 1, autho.AuditLoginSecondFailed: 3}
 			for a, n := range want {
 				if count[a] != n {
@@ -262,6 +253,23 @@ func mustAtoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// actionsBy counts the audit events of each action with actorID as their
+// actor, in every account.
+func actionsBy(t *testing.T, ts *testServer, actorID string) map[autho.AuditAction]int {
+	t.Helper()
+	es, err := ts.store().AuditEvents(context.Background(), autho.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[autho.AuditAction]int{}
+	for _, e := range es {
+		if e.ActorID == actorID {
+			count[e.Action]++
+		}
+	}
+	return count
 }
 
 // mfaClient is a cookie-keeping client that does not follow redirects,
@@ -317,6 +325,13 @@ func enrollOverHTTP(t *testing.T, ts *testServer, u portalUser) []byte {
 	if st, _ := c.do("POST", "/portal/login", url.Values{"email": {u.email}, "password": {u.password}}); st != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", st)
 	}
+	return enrollWith(t, c)
+}
+
+// enrollWith adds an authenticator app for the user signed in with c, with
+// plain form posts, and returns its key.
+func enrollWith(t *testing.T, c *mfaClient) []byte {
+	t.Helper()
 	if st, _ := c.do("POST", "/portal/security/totp", url.Values{}); st != http.StatusSeeOther {
 		t.Fatalf("begin enrollment: %d", st)
 	}

@@ -494,16 +494,7 @@ func TestPortal_BrowserPasskeyStepUp(t *testing.T) {
 	if err != nil || len(tks) != 1 {
 		t.Errorf("%d tokens (%v), want the one made after the step-up", len(tks), err)
 	}
-	es, err := ts.store().AuditEvents(context.Background(), autho.AuditFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := map[autho.AuditAction]int{}
-	for _, e := range es {
-		if e.ActorID == u.id {
-			count[e.Action]++
-		}
-	}
+	count := actionsBy(t, ts, u.id)
 	if count[autho.AuditStepUp] != 2 || count[autho.AuditMFARemove] != 1 || count[autho.AuditTokenCreate] != 1 {
 		t.Errorf("audit %v; want two step-ups, a token and a removal", count)
 	}
